@@ -1,0 +1,65 @@
+import { AgenceError } from '../core/errors.js';
+
+export interface Style {
+  enabled: boolean;
+  bold: (s: string) => string;
+  dim: (s: string) => string;
+  red: (s: string) => string;
+  green: (s: string) => string;
+  yellow: (s: string) => string;
+  cyan: (s: string) => string;
+}
+
+/** Colours only on a TTY, never with NO_COLOR set (no-color.org) or with --json. */
+export function colourEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv, json: boolean): boolean {
+  if (json || !stream.isTTY) return false;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  return env.TERM !== 'dumb';
+}
+
+export function makeStyle(enabled: boolean): Style {
+  const wrap = (open: number, close: number) => (s: string) => (enabled ? `\u001b[${open}m${s}\u001b[${close}m` : s);
+  return { enabled, bold: wrap(1, 22), dim: wrap(2, 22), red: wrap(31, 39), green: wrap(32, 39), yellow: wrap(33, 39), cyan: wrap(36, 39) };
+}
+
+/** A spinner on stderr, shown only on a TTY and only once the work has taken a moment. */
+export function makeProgress(stream: NodeJS.WriteStream, enabled: boolean): (label: string) => () => void {
+  return (label) => {
+    if (!enabled || !stream.isTTY) return () => undefined;
+    const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+    let frame = 0;
+    let shown = false;
+    const timer = setInterval(() => {
+      shown = true;
+      stream.write(`\r${frames[frame++ % frames.length]} ${label}`);
+    }, 120);
+    return () => {
+      clearInterval(timer);
+      if (shown) stream.write('\r\u001b[2K');
+    };
+  };
+}
+
+export interface ErrorReport {
+  exit: number;
+  stderr: string;
+  json: unknown;
+}
+
+/** Any error as one line on stderr (and one JSON document on stdout with --json). */
+export function reportError(error: unknown, style: Style, env: NodeJS.ProcessEnv): ErrorReport {
+  if (error instanceof AgenceError) {
+    return {
+      exit: error.exitCode,
+      stderr: `${style.red('agence:')} ${error.line}\n`,
+      json: { ok: false, error: { code: error.code, message: error.message, ...(error.fix ? { fix: error.fix } : {}), ...(error.file ? { file: error.file } : {}) } },
+    };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  const detail = env.AGENCE_DEBUG && error instanceof Error && error.stack ? `\n${error.stack}` : '';
+  return {
+    exit: 1,
+    stderr: `${style.red('agence:')} unexpected error: ${message} (set AGENCE_DEBUG=1 for details, and please report it)${detail}\n`,
+    json: { ok: false, error: { code: 'internal', message } },
+  };
+}

@@ -1,0 +1,164 @@
+import type { Handler, OptionSpec } from './types.js';
+
+/**
+ * The routing table: the one source for dispatch, `--help`, `help <command>` and shell completion.
+ * A route without `load` is a command another part of agence brings; it answers "not available
+ * yet" (exit 1), never a fake success.
+ */
+
+export type ModeName = 'ask' | 'auto' | 'run' | 'system' | 'private' | 'shared';
+
+export interface Mode {
+  name: ModeName;
+  prefix: string;
+  /** The word that means the same as the prefix (`shared` for `^`), for shells where it is special. */
+  alias: ModeName;
+  summary: string;
+  /** Modes with commands of their own (`^init`); the others take free text or an external name. */
+  hasCommands: boolean;
+  /** For a mode that is not built yet: what brings it. */
+  later?: string;
+  placeholder: string;
+}
+
+export const MODES: readonly Mode[] = [
+  { name: 'ask', prefix: '', alias: 'ask', placeholder: '<text>', summary: 'chat in natural language with an agent', hasCommands: false, later: 'agents and LLM providers' },
+  { name: 'auto', prefix: '+', alias: 'auto', placeholder: '+<task>', summary: 'autonomous: plan, then execute guarded steps', hasCommands: false, later: 'agents and LLM providers' },
+  { name: 'run', prefix: '/', alias: 'run', placeholder: '/<name>', summary: 'validated external command from codex/commands.json', hasCommands: false, later: 'governance (the command guard)' },
+  { name: 'system', prefix: '!', alias: 'system', placeholder: '!<agent>', summary: 'shells and agent launchers (!bash, !claude, !aider, !codex)', hasCommands: false, later: 'the swarm (agent launchers)' },
+  { name: 'private', prefix: '~', alias: 'private', placeholder: '~<command>', summary: 'hermetic (private) knowledge commands', hasCommands: true },
+  { name: 'shared', prefix: '^', alias: 'shared', placeholder: '^<command>', summary: 'shard commands', hasCommands: true },
+];
+
+export interface Route {
+  mode: 'shared' | 'private' | 'meta';
+  /** One or two words: `init`, `master init`. */
+  name: string;
+  summary: string;
+  /** Positional part of the usage line, e.g. `DIR` or `[FILE]`. */
+  usage?: string;
+  args?: { min: number; max: number };
+  options?: OptionSpec[];
+  /** Resolve the shard (and bring base/ in line with the lock) before running. */
+  shard?: 'required' | 'report';
+  load?: () => Promise<Handler>;
+  /** For a command another part of agence brings: what brings it. */
+  later?: string;
+}
+
+const later = (mode: Route['mode'], names: string[], summary: string, by: string): Route[] =>
+  names.map((name) => ({ mode, name, summary, later: by }));
+
+export const ROUTES: readonly Route[] = [
+  {
+    mode: 'shared',
+    name: 'init',
+    summary: 'make this git repository a shard: create .agence/ and register it',
+    options: [
+      { name: 'name', type: 'string', value: 'N', description: 'shard name (default: the repository folder name)' },
+      { name: 'org', type: 'string', value: 'O', description: 'organisation (default: the owner in the origin URL, else "local")' },
+      { name: 'master', type: 'string', value: 'URL', description: 'master repository to inherit layers from (any git URL or path)' },
+    ],
+    load: () => import('./commands/init.js').then((m) => m.run),
+  },
+  {
+    mode: 'shared',
+    name: 'status',
+    summary: 'shard name, org, master, locked commit and file counts per layer',
+    shard: 'report',
+    load: () => import('./commands/status.js').then((m) => m.run),
+  },
+  {
+    mode: 'shared',
+    name: 'doctor',
+    summary: 'check git, ignore rules, lock and base, codex and the registry; say how to fix each finding',
+    shard: 'report',
+    load: () => import('./commands/doctor.js').then((m) => m.run),
+  },
+  {
+    mode: 'shared',
+    name: 'pull',
+    summary: 'fetch the master, pin it in agence.lock and materialise base/',
+    options: [
+      { name: 'check', type: 'boolean', description: 'only say whether the master moved past the lock (exit 1 if it did)' },
+      { name: 'locked', type: 'boolean', description: 'materialise the locked commit without moving the lock' },
+    ],
+    load: () => import('./commands/pull.js').then((m) => m.run),
+  },
+  {
+    mode: 'shared',
+    name: 'codex',
+    summary: 'print the effective CODEX (base + local), or list its files',
+    usage: '[FILE]',
+    args: { min: 0, max: 1 },
+    options: [{ name: 'explain', type: 'boolean', description: 'show which layer each part came from' }],
+    shard: 'required',
+    load: () => import('./commands/codex.js').then((m) => m.run),
+  },
+  {
+    mode: 'shared',
+    name: 'shards',
+    summary: 'list the shards registered on this machine',
+    options: [{ name: 'prune', type: 'boolean', description: 'remove entries whose folder no longer exists' }],
+    load: () => import('./commands/shards.js').then((m) => m.run),
+  },
+  {
+    mode: 'shared',
+    name: 'master init',
+    summary: 'create a master repository (git repo, one commit) from the built-in template',
+    usage: 'DIR',
+    args: { min: 1, max: 1 },
+    load: () => import('./commands/masterInit.js').then((m) => m.run),
+  },
+  ...later('shared', ['save', 'resume', 'sessions', 'session', 'done', 'reindex'], 'save, resume and list agent sessions', 'sessions'),
+  ...later('shared', ['handoff', 'export', 'import', 'inbox', 'accept'], 'hand a session to another agent, machine or shard', 'handoff'),
+  ...later('shared', ['learn', 'recall', 'fault', 'doc', 'show', 'edit', 'forget', 'share', 'supersede', 'formtags'], 'shared knowledge: lessons, docs, faults', 'the knowledge base'),
+  ...later('shared', ['guard', 'approve', 'deny', 'grant', 'revoke', 'verify', 'ledger', 'setup'], 'command guard, approvals and the ledger', 'governance'),
+  ...later('shared', ['agents', 'agent'], 'agent personas', 'agents and LLM providers'),
+  ...later('shared', ['mcp', 'regen'], 'MCP server and instruction files', 'agent integration'),
+  ...later('shared', ['buffers', 'tangent', 'sequent', 'task'], 'tangents, sequents and tasks', 'the swarm'),
+  ...later('shared', ['chunk', 'symbols'], 'code knowledge', 'code knowledge (chunk)'),
+  ...later('private', ['learn', 'recall', 'note'], 'private (hermetic) knowledge', 'the knowledge base'),
+  {
+    mode: 'meta',
+    name: 'help',
+    summary: 'show help for agence or one command',
+    usage: '[COMMAND]',
+    args: { min: 0, max: 2 },
+  },
+  {
+    mode: 'meta',
+    name: 'completion',
+    summary: 'print a shell completion script',
+    usage: 'bash|zsh|fish',
+    args: { min: 1, max: 1 },
+    load: () => import('./commands/completion.js').then((m) => m.run),
+  },
+];
+
+export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
+  { name: 'json', type: 'boolean', description: 'one JSON document on stdout, nothing else there' },
+  { name: 'help', type: 'boolean', short: 'h', description: 'show help' },
+  { name: 'version', type: 'boolean', short: 'V', description: 'print the version' },
+];
+
+export function modeByName(name: ModeName): Mode {
+  return MODES.find((m) => m.name === name) as Mode;
+}
+
+export function modePrefix(route: Route): string {
+  return route.mode === 'meta' ? '' : modeByName(route.mode).prefix;
+}
+
+/** How a route is typed: `^init`, `~learn`, `help`. */
+export function displayName(route: Route): string {
+  return `${modePrefix(route)}${route.name}`;
+}
+
+export function findRoute(mode: Route['mode'], words: readonly string[]): { route: Route; used: number } | null {
+  const two = words.slice(0, 2).join(' ');
+  const byTwo = words.length >= 2 ? ROUTES.find((r) => r.mode === mode && r.name === two) : undefined;
+  if (byTwo) return { route: byTwo, used: 2 };
+  const byOne = ROUTES.find((r) => r.mode === mode && r.name === words[0]);
+  return byOne ? { route: byOne, used: 1 } : null;
+}

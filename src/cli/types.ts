@@ -1,0 +1,43 @@
+import type { Style } from './output.js';
+
+export type OptionValue = string | boolean | string[] | undefined;
+
+export interface OptionSpec {
+  name: string;
+  type: 'string' | 'boolean';
+  short?: string;
+  multiple?: boolean;
+  /** Placeholder shown in help for string options. */
+  value?: string;
+  description: string;
+}
+
+/** `@agent` or `@agent.model` before the input. */
+export interface AgentRef {
+  agent: string;
+  model: string | null;
+}
+
+export interface Invocation {
+  args: string[];
+  opts: Record<string, OptionValue>;
+  json: boolean;
+  agent: AgentRef | null;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  now: () => Date;
+  style: Style;
+  /** Start a spinner on stderr (TTY only); returns the function that stops it. */
+  progress: (label: string) => () => void;
+  /** What the CLI's base check found, for commands that report rather than fail on it. */
+  base: import('../shard/master.js').BaseState | Error | null;
+}
+
+/** What a handler hands back: data for `--json`, text for people, and the exit code. */
+export interface Outcome {
+  data: unknown;
+  text: string;
+  exit?: number;
+}
+
+export type Handler = (inv: Invocation) => Promise<Outcome>;

@@ -1,0 +1,76 @@
+import * as z from 'zod';
+
+/** The versioned layers a master passes down (DESIGN §3). */
+export const MASTER_LAYERS = ['codex', 'synthetic', 'organic', 'globalcache', 'objectcode'] as const;
+export type MasterLayer = (typeof MASTER_LAYERS)[number];
+
+export const TIERS = ['T0', 'T1', 'T2', 'T3', 'T4'] as const;
+export type Tier = (typeof TIERS)[number];
+
+export const LABELS = ['public', 'internal', 'secret', 'top-secret'] as const;
+export type Label = (typeof LABELS)[number];
+
+/** Names of shards, orgs and agents: safe in paths, refs and `shard:id` names. */
+export const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+export const SHARD_ID_RE = /^[0-9a-f]{12}$/;
+export const COMMIT_RE = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+const name = z.string().regex(NAME_RE, 'lowercase letters, digits, ".", "_" or "-", at most 64');
+
+export const MasterRefSchema = z.object({
+  url: z.string().min(1),
+  /** What to follow on the master: HEAD (its default branch), a branch name or a full ref. */
+  ref: z.string().regex(/^(?!.*\.\.)(?!-)[A-Za-z0-9._/-]+$/).default('HEAD'),
+  layers: z.array(z.enum(MASTER_LAYERS)).nonempty().default([...MASTER_LAYERS]),
+});
+export type MasterRef = z.infer<typeof MasterRefSchema>;
+
+/** `.agence/agence.json`: the committed shard manifest. Unknown keys are kept for later releases. */
+export const ManifestSchema = z.looseObject({
+  schema: z.literal(1),
+  shard: z.object({ id: z.string().regex(SHARD_ID_RE), name, org: name }),
+  master: MasterRefSchema.nullable().default(null),
+  exchange: z.object({ remote: z.string().min(1).nullable() }).default({ remote: null }),
+  default_agent: name.default('sonya'),
+});
+export type Manifest = z.infer<typeof ManifestSchema>;
+
+/** `.agence/agence.lock`: the master commit every reader of this shard uses. */
+export const LockSchema = z.object({
+  schema: z.literal(1),
+  master: z.object({ url: z.string().min(1), ref: z.string().min(1), commit: z.string().regex(COMMIT_RE) }),
+});
+export type Lock = z.infer<typeof LockSchema>;
+
+/** `.agence/base/.agence-base.json`: which commit `base/` was materialised from. */
+export const BaseMarkerSchema = z.object({
+  commit: z.string().regex(COMMIT_RE),
+  layers: z.array(z.enum(MASTER_LAYERS)),
+  files: z.number().int().nonnegative(),
+});
+export type BaseMarker = z.infer<typeof BaseMarkerSchema>;
+
+export const RegistryEntrySchema = z.object({
+  id: z.string().regex(SHARD_ID_RE),
+  name,
+  org: name,
+  path: z.string().min(1),
+  master: z.string().nullable(),
+  registered: z.string(),
+});
+export type RegistryEntry = z.infer<typeof RegistryEntrySchema>;
+
+/** `~/.config/agence/shards.json`: the shards this user has initialised or opened. */
+export const RegistrySchema = z.object({
+  schema: z.literal(1),
+  shards: z.array(RegistryEntrySchema),
+});
+export type Registry = z.infer<typeof RegistrySchema>;
+
+/** The first problem zod found, as `path: message`, for one-line errors. */
+export function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid';
+  const where = issue.path.length > 0 ? issue.path.join('.') : '(root)';
+  return `${where}: ${issue.message}`;
+}

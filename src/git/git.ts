@@ -1,0 +1,147 @@
+import { spawn } from 'node:child_process';
+import { AgenceError } from '../core/errors.js';
+
+/**
+ * The one place that runs git. Always an argv array, never a shell string; never prompts
+ * (GIT_TERMINAL_PROMPT=0), so a bad URL fails instead of hanging.
+ */
+
+export interface GitOptions {
+  cwd: string;
+  input?: string | Buffer;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface GitResult {
+  code: number;
+  stdout: Buffer;
+  stderr: string;
+}
+
+export function execGit(args: readonly string[], options: GitOptions): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, {
+      cwd: options.cwd,
+      env: { ...(options.env ?? process.env), GIT_TERMINAL_PROMPT: '0' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'ENOENT'
+          ? new AgenceError('git', 'git is not installed or not on PATH', { fix: 'install git 2.25 or newer' })
+          : error,
+      );
+    });
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') }));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** git's own last word on a failure, for one-line errors. */
+export function gitMessage(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('hint:'));
+  const fatal = lines.find((l) => l.startsWith('fatal:') || l.startsWith('error:'));
+  return (fatal ?? lines[lines.length - 1] ?? 'git failed').replace(/^(fatal|error): /, '');
+}
+
+/** Run git and return trimmed stdout; a non-zero exit is an AgenceError naming the git command. */
+export async function git(args: readonly string[], options: GitOptions): Promise<string> {
+  const result = await execGit(args, options);
+  if (result.code !== 0) {
+    throw new AgenceError('git', `git ${args.find((a) => !a.startsWith('-')) ?? ''} failed: ${gitMessage(result.stderr)}`);
+  }
+  return result.stdout.toString('utf8').trim();
+}
+
+export async function gitVersion(cwd: string): Promise<string> {
+  const out = await git(['--version'], { cwd });
+  return /(\d+\.\d+(?:\.\d+)?)/.exec(out)?.[1] ?? out;
+}
+
+export async function isInsideWorkTree(cwd: string): Promise<boolean> {
+  const result = await execGit(['rev-parse', '--is-inside-work-tree'], { cwd });
+  return result.code === 0 && result.stdout.toString().trim() === 'true';
+}
+
+/** The commit a ref or revision names, or null when it does not resolve to a commit. */
+export async function resolveCommit(cwd: string, rev: string): Promise<string | null> {
+  const result = await execGit(['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], { cwd });
+  return result.code === 0 ? result.stdout.toString().trim() : null;
+}
+
+export async function configGet(cwd: string, key: string): Promise<string | null> {
+  const result = await execGit(['config', '--get', key], { cwd });
+  return result.code === 0 ? result.stdout.toString().trim() : null;
+}
+
+/** Which of `paths` git ignores in the repository at `cwd`. */
+export async function checkIgnore(cwd: string, paths: readonly string[]): Promise<Set<string>> {
+  const result = await execGit(['check-ignore', '--no-index', '--stdin', '-z'], { cwd, input: paths.join('\0') });
+  // exit 1 means "none ignored", anything above is an error.
+  if (result.code > 1) throw new AgenceError('git', `git check-ignore failed: ${gitMessage(result.stderr)}`);
+  return new Set(result.stdout.toString('utf8').split('\0').filter((p) => p !== ''));
+}
+
+/**
+ * Fetch one ref of `url` into `localRef`. The URL is passed after `--end-of-options`-safe checks
+ * by the caller (it never starts with "-"); `ext::` transports are refused outright.
+ */
+export async function fetchRef(cwd: string, url: string, remoteRef: string, localRef: string): Promise<void> {
+  const result = await execGit(
+    ['-c', 'protocol.ext.allow=never', 'fetch', '--no-tags', '--no-write-fetch-head', '--quiet', url, `+${remoteRef}:${localRef}`],
+    { cwd },
+  );
+  if (result.code !== 0) throw new AgenceError('git', `cannot fetch ${remoteRef} from ${url}: ${gitMessage(result.stderr)}`);
+}
+
+export interface TreeEntry {
+  mode: string;
+  type: 'blob' | 'tree' | 'commit';
+  oid: string;
+  path: string;
+}
+
+/** Every entry under `paths` in `commit`, recursively (`git ls-tree -r`). */
+export async function listTree(cwd: string, commit: string, paths: readonly string[]): Promise<TreeEntry[]> {
+  const out = await execGit(['ls-tree', '-r', '-z', '--full-tree', commit, '--', ...paths], { cwd });
+  if (out.code !== 0) throw new AgenceError('git', `git ls-tree failed: ${gitMessage(out.stderr)}`);
+  return out.stdout
+    .toString('utf8')
+    .split('\0')
+    .filter((line) => line !== '')
+    .map((line) => {
+      const tab = line.indexOf('\t');
+      const [mode, type, oid] = line.slice(0, tab).split(' ') as [string, TreeEntry['type'], string];
+      return { mode, type, oid, path: line.slice(tab + 1) };
+    });
+}
+
+/** The contents of many blobs through one `git cat-file --batch`, in the order asked. */
+export async function readBlobs(cwd: string, oids: readonly string[]): Promise<Buffer[]> {
+  if (oids.length === 0) return [];
+  const result = await execGit(['cat-file', '--batch'], { cwd, input: `${oids.join('\n')}\n` });
+  if (result.code !== 0) throw new AgenceError('git', `git cat-file failed: ${gitMessage(result.stderr)}`);
+  const out = result.stdout;
+  const blobs: Buffer[] = [];
+  let pos = 0;
+  for (const oid of oids) {
+    const eol = out.indexOf(0x0a, pos);
+    const header = out.subarray(pos, eol).toString('utf8');
+    const [, type, size] = header.split(' ');
+    if (type !== 'blob' || size === undefined) {
+      throw new AgenceError('corrupt', `git object ${oid} is missing or not a blob (${header})`, {
+        fix: 'run `git fsck` in this repository',
+      });
+    }
+    const start = eol + 1;
+    const end = start + Number.parseInt(size, 10);
+    blobs.push(out.subarray(start, end));
+    pos = end + 1;
+  }
+  return blobs;
+}

@@ -1,0 +1,52 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { type MergeKind, mergeKindFor } from '../core/layering.js';
+import type { MasterLayer } from '../core/schemas.js';
+import { TEMP_SUFFIX } from '../store/atomic.js';
+import type { ShardPaths } from './layout.js';
+
+/** Which files each side of a layer has; kept apart from effectiveView so `^status` loads no YAML parser. */
+
+export interface LayerFile {
+  path: string;
+  origin: 'base' | 'local' | 'both';
+  merge: MergeKind;
+}
+
+function walk(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  const visit = (d: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      if (entry.name === '.gitkeep' || entry.name.endsWith(TEMP_SUFFIX)) continue;
+      const full = join(d, entry.name);
+      if (entry.isDirectory()) visit(full);
+      else if (entry.isFile()) out.push(relative(dir, full));
+    }
+  };
+  visit(dir);
+  return out;
+}
+
+export function layerDirs(paths: ShardPaths, layer: MasterLayer): { base: string; local: string } {
+  return { base: join(paths.base, layer), local: join(paths.agence, layer) };
+}
+
+/** Every file of a layer in the effective view, with where it comes from. */
+export function listLayer(paths: ShardPaths, layer: MasterLayer): LayerFile[] {
+  const dirs = layerDirs(paths, layer);
+  const base = new Set(walk(dirs.base));
+  const local = new Set(walk(dirs.local));
+  return [...new Set([...base, ...local])].sort().map((path) => ({
+    path,
+    origin: base.has(path) && local.has(path) ? 'both' : base.has(path) ? 'base' : 'local',
+    merge: mergeKindFor(layer, path),
+  }));
+}
+
+/** File counts per side, for `^status`. */
+export function countLayer(paths: ShardPaths, layer: MasterLayer): { base: number; local: number } {
+  const dirs = layerDirs(paths, layer);
+  return { base: walk(dirs.base).length, local: walk(dirs.local).length };
+}
+

@@ -1,0 +1,47 @@
+import { join } from 'node:path';
+import { AgenceError } from '../core/errors.js';
+import { type BaseMarker, BaseMarkerSchema, type Lock, LockSchema, type Manifest, ManifestSchema } from '../core/schemas.js';
+import { formatJson, writeFileAtomic } from '../store/atomic.js';
+import { readJsonFile } from '../store/files.js';
+import type { ShardPaths } from './layout.js';
+
+const RESTORE = 'restore it with `git checkout -- .agence/%s`, or fix it by hand';
+
+export function readManifest(paths: ShardPaths): Manifest {
+  const manifest = readJsonFile(paths.manifest, ManifestSchema, {
+    shown: '.agence/agence.json',
+    fix: RESTORE.replace('%s', 'agence.json'),
+  });
+  if (!manifest) {
+    throw new AgenceError('not_a_shard', `${paths.root} has no .agence/agence.json`, { fix: 'run `agence ^init`' });
+  }
+  return manifest;
+}
+
+export function writeManifest(paths: ShardPaths, manifest: Manifest): void {
+  writeFileAtomic(paths.manifest, formatJson(manifest));
+}
+
+export function readLock(paths: ShardPaths): Lock | null {
+  return readJsonFile(paths.lock, LockSchema, {
+    shown: '.agence/agence.lock',
+    fix: `${RESTORE.replace('%s', 'agence.lock')}, or delete it and run \`agence ^pull\``,
+  });
+}
+
+export function writeLock(paths: ShardPaths, lock: Lock): void {
+  writeFileAtomic(paths.lock, formatJson(lock));
+}
+
+export const BASE_MARKER = '.agence-base.json';
+
+/** Which commit `base/` holds; null when base/ is missing or was left half-written. */
+export function readBaseMarker(paths: ShardPaths): BaseMarker | null {
+  try {
+    return readJsonFile(join(paths.base, BASE_MARKER), BaseMarkerSchema, { fix: 'run `agence ^pull --locked`' });
+  } catch (error) {
+    // base/ is a cache of git objects: a damaged marker only means "materialise again".
+    if (error instanceof AgenceError && error.code === 'corrupt') return null;
+    throw error;
+  }
+}

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { AgenceError } from '../../src/core/errors.js';
+import { nearest } from '../../src/core/suggest.js';
+import { parse } from '../../src/cli/parse.js';
+
+function parseError(argv: string[]): AgenceError {
+  try {
+    parse(argv);
+  } catch (error) {
+    return error as AgenceError;
+  }
+  throw new Error(`parse(${argv.join(' ')}) did not fail`);
+}
+
+describe('mode router', () => {
+  it('dispatches on the first character and on the word alias alike', () => {
+    for (const argv of [['^init', '--name', 'web'], ['shared', 'init', '--name', 'web'], ['^', 'init', '--name', 'web']]) {
+      const parsed = parse(argv);
+      expect(parsed).toMatchObject({ kind: 'route', route: { mode: 'shared', name: 'init' }, opts: { name: 'web' } });
+    }
+  });
+
+  it('routes each mode', () => {
+    expect(parse(['How', 'do', 'I', 'configure', 'TLS?'])).toMatchObject({ kind: 'mode', mode: { name: 'ask' }, input: ['How', 'do', 'I', 'configure', 'TLS?'] });
+    expect(parse(['ask', 'hello there'])).toMatchObject({ kind: 'mode', mode: { name: 'ask' } });
+    expect(parse(['+fix the build'])).toMatchObject({ kind: 'mode', mode: { name: 'auto' }, input: ['fix the build'] });
+    expect(parse(['auto', 'fix'])).toMatchObject({ kind: 'mode', mode: { name: 'auto' } });
+    expect(parse(['/git-status'])).toMatchObject({ kind: 'mode', mode: { name: 'run' }, input: ['git-status'] });
+    expect(parse(['run', 'git-status'])).toMatchObject({ kind: 'mode', mode: { name: 'run' } });
+    expect(parse(['!claude'])).toMatchObject({ kind: 'mode', mode: { name: 'system' }, input: ['claude'] });
+    expect(parse(['system', 'bash'])).toMatchObject({ kind: 'mode', mode: { name: 'system' } });
+    expect(parse(['~learn', 'x'])).toMatchObject({ kind: 'route', route: { mode: 'private', name: 'learn' } });
+    expect(parse(['private', 'note'])).toMatchObject({ kind: 'route', route: { mode: 'private', name: 'note' } });
+  });
+
+  it('takes two-word commands', () => {
+    expect(parse(['^master', 'init', 'dir'])).toMatchObject({ kind: 'route', route: { name: 'master init' }, args: ['dir'] });
+    expect(parseError(['^master']).line).toContain('^master init');
+  });
+
+  it('parses @agent and @agent.model', () => {
+    expect(parse(['@sonya', 'review this'])).toMatchObject({ agent: { agent: 'sonya', model: null } });
+    expect(parse(['@ralph.gpt-4o', '^status'])).toMatchObject({ kind: 'route', agent: { agent: 'ralph', model: 'gpt-4o' } });
+    expect(parseError(['@../x', 'hi']).code).toBe('usage');
+  });
+
+  it('handles global flags anywhere', () => {
+    expect(parse(['--version'])).toMatchObject({ kind: 'version' });
+    expect(parse(['^status', '--json'])).toMatchObject({ kind: 'route', globals: { json: true } });
+    expect(parse(['^init', '--help'])).toMatchObject({ kind: 'help', topic: { name: 'init' } });
+    expect(parse(['help', '^init'])).toMatchObject({ kind: 'help', topic: { name: 'init' } });
+    expect(parse(['help', 'shared', 'init'])).toMatchObject({ kind: 'help', topic: { name: 'init' } });
+    expect(parse(['help', 'init'])).toMatchObject({ kind: 'help', topic: { name: 'init' } });
+    expect(parse([])).toMatchObject({ kind: 'help', topic: null });
+  });
+
+  it('suggests the nearest command for unknown ones', () => {
+    const error = parseError(['^int']);
+    expect(error.code).toBe('usage');
+    expect(error.exitCode).toBe(1);
+    expect(error.line).toContain('did you mean ^init?');
+    expect(parseError(['shared', 'stauts']).line).toContain('^status');
+    expect(parseError(['sharde']).line).toContain('shared');
+  });
+
+  it('rejects unknown options and wrong argument counts', () => {
+    expect(parseError(['^init', '--nme', 'x']).line).toContain("Unknown option '--nme'");
+    expect(parseError(['^status', 'extra']).line).toContain('takes 0 arguments');
+  });
+});
+
+describe('nearest', () => {
+  it('finds close names and gives up on far ones', () => {
+    expect(nearest('stauts', ['status', 'init'])).toBe('status');
+    expect(nearest('doc', ['doctor', 'codex'])).toBe('doctor');
+    expect(nearest('zzzzzz', ['status', 'init'])).toBeNull();
+  });
+});

@@ -16,7 +16,8 @@ export default defineConfig({
   sourcemap: false,
   minify: false,
   define: { __AGENCE_VERSION__: JSON.stringify(pkg.version) },
-  banner: { js: '#!/usr/bin/env node' },
+  // yaml's Node build is CommonJS and requires node built-ins; give the ESM bundle a `require`.
+  banner: { js: "#!/usr/bin/env node\nimport { createRequire as __agenceRequire } from 'node:module';\nconst require = __agenceRequire(import.meta.url);" },
   // Bundle zod and yaml: loading them file by file from node_modules costs more start-up time.
   noExternal: ['zod', 'yaml'],
 });

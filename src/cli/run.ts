@@ -15,12 +15,12 @@ function write(stream: NodeJS.WriteStream, text: string): void {
  * Bring base/ in line with agence.lock before a command reads the effective view. Commands that
  * report on the shard (`^status`, `^doctor`, `^pull`) get the failure as data instead of dying.
  */
-async function prepareShard(route: Route, cwd: string, style: Style): Promise<BaseState | Error | null> {
+async function prepareShard(route: Route, cwd: string, style: Style, progress: Invocation['progress']): Promise<BaseState | Error | null> {
   if (!route.shard) return null;
   const paths = requireShard(cwd);
   const { ensureBase } = await import('../shard/master.js');
   try {
-    const state = await ensureBase(paths);
+    const state = await ensureBase(paths).finally(progress('bringing .agence/base/ in line with agence.lock'));
     if (state.state === 'materialised') {
       process.stderr.write(
         `${style.dim('agence:')} materialised .agence/base/ from master commit ${state.commit.slice(0, 12)} pinned in agence.lock${state.fetched ? ' (fetched from the master)' : ''}\n`,
@@ -51,7 +51,8 @@ async function dispatch(parsed: Parsed, version: string, style: Style): Promise<
         });
       }
       const cwd = process.cwd();
-      const base = await prepareShard(route, cwd, style);
+      const progress = makeProgress(process.stderr, !parsed.globals.json);
+      const base = await prepareShard(route, cwd, style, progress);
       const handler = await route.load();
       const invocation: Invocation = {
         args: parsed.args,
@@ -62,7 +63,7 @@ async function dispatch(parsed: Parsed, version: string, style: Style): Promise<
         env: process.env,
         now: () => new Date(),
         style,
-        progress: makeProgress(process.stderr, !parsed.globals.json),
+        progress,
         base,
       };
       return handler(invocation);
@@ -80,6 +81,7 @@ export async function main(argv: readonly string[], version: string): Promise<nu
     const outcome = await dispatch(parsed, version, style);
     if (parsed.globals.json) write(process.stdout, JSON.stringify(outcome.data));
     else write(process.stdout, outcome.text);
+    if (outcome.problem) process.stderr.write(`${errStyle.red('agence:')} ${outcome.problem}\n`);
     return outcome.exit ?? 0;
   } catch (error) {
     const report = reportError(error, errStyle, process.env);

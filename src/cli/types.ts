@@ -38,6 +38,8 @@ export interface Outcome {
   data: unknown;
   text: string;
   exit?: number;
+  /** A problem to report on stderr although the command produced its output. */
+  problem?: string;
 }
 
 export type Handler = (inv: Invocation) => Promise<Outcome>;

@@ -58,7 +58,7 @@ async function checkIgnores(paths: ShardPaths): Promise<Finding> {
       };
 }
 
-function checkLock(paths: ShardPaths, ensured: BaseState | Error): Finding[] {
+function checkLock(paths: ShardPaths, ensured: BaseState | Error | null): Finding[] {
   const manifest = readManifest(paths);
   const lock = readLock(paths);
   if (!manifest.master) return [{ check: 'master', severity: 'ok', message: 'no master: this shard stands alone' }];
@@ -118,7 +118,7 @@ function checkRegistry(paths: ShardPaths, env: NodeJS.ProcessEnv): Finding[] {
     for (const entry of registry.shards.filter(isMissing)) {
       findings.push({ check: 'registry', severity: 'warn', message: `registered shard ${entry.name} no longer exists at ${entry.path}`, fix: 'run `agence ^shards --prune`' });
     }
-    if (findings.length === 0) findings.push({ check: 'registry', severity: 'ok', message: `${registry.shards.length} registered shards, all present` });
+    if (findings.length === 0) findings.push({ check: 'registry', severity: 'ok', message: `${registry.shards.length} registered shard${registry.shards.length === 1 ? '' : 's'}, all present` });
     return findings;
   } catch (error) {
     return [fromError('registry', error)];
@@ -126,7 +126,7 @@ function checkRegistry(paths: ShardPaths, env: NodeJS.ProcessEnv): Finding[] {
 }
 
 /** `^doctor`: every check, passing ones included, each problem with its fix. */
-export async function diagnose(paths: ShardPaths, env: NodeJS.ProcessEnv, ensured: BaseState | Error): Promise<Finding[]> {
+export async function diagnose(paths: ShardPaths, env: NodeJS.ProcessEnv, ensured: BaseState | Error | null): Promise<Finding[]> {
   const findings: Finding[] = [await checkGit(paths.root)];
   try {
     readManifest(paths);

@@ -188,12 +188,12 @@ export type BaseState =
  * clone gets base/ this way: from local objects when present, else by fetching the master once.
  */
 export async function ensureBase(paths: ShardPaths): Promise<BaseState> {
+  const manifest = readManifest(paths); // a corrupt manifest is reported by every shard command
   const lock = readLock(paths);
-  if (!lock) return { state: readManifest(paths).master ? 'no-lock' : 'no-master' };
+  if (!lock) return { state: manifest.master ? 'no-lock' : 'no-master' };
   const marker = readBaseMarker(paths);
   if (marker?.commit === lock.master.commit) return { state: 'current', commit: lock.master.commit };
 
-  const manifest = readManifest(paths);
   const master = manifest.master ?? { url: lock.master.url, ref: lock.master.ref, layers: [...MASTER_LAYERS] };
   let fetched = false;
   if (!(await resolveCommit(paths.root, lock.master.commit))) {

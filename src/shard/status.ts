@@ -17,7 +17,7 @@ export interface ShardStatus {
  * `^status`, from files only (no git process), so it stays near Node's start-up time. `ensured`
  * is what the CLI's base check found before; its failure is shown here rather than thrown.
  */
-export function shardStatus(paths: ShardPaths, ensured: BaseState | Error): ShardStatus {
+export function shardStatus(paths: ShardPaths, ensured: BaseState | Error | null): ShardStatus {
   const manifest = readManifest(paths);
   const lock = readLock(paths);
   const marker = readBaseMarker(paths);

@@ -1,4 +1,5 @@
-import { closeSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { AgenceError } from '../core/errors.js';
 
 const STALE_MS = 30_000;
@@ -34,6 +35,7 @@ function sleep(ms: number): void {
  */
 export function withFileLock<T>(path: string, fn: () => T): T {
   const lockPath = `${path}.lock`;
+  mkdirSync(dirname(lockPath), { recursive: true });
   const deadline = Date.now() + WAIT_MS;
   let fd: number | null = null;
   let delay = 2;

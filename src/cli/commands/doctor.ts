@@ -4,7 +4,7 @@ import { requireShard } from '../../shard/layout.js';
 import type { Handler } from '../types.js';
 
 export const run: Handler = async (inv) => {
-  const findings = await diagnose(requireShard(inv.cwd), inv.env, inv.base ?? new Error('base not checked'));
+  const findings = await diagnose(requireShard(inv.cwd), inv.env, inv.base);
   const s = inv.style;
   const mark = { ok: s.green('ok  '), warn: s.yellow('warn'), fail: s.red('FAIL') };
   const lines = findings.map((f) => `${mark[f.severity]}  ${f.check.padEnd(9)} ${f.message}${f.fix ? `\n                fix: ${f.fix}` : ''}`);

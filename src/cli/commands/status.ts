@@ -1,9 +1,10 @@
+import { AgenceError } from '../../core/errors.js';
 import { requireShard } from '../../shard/layout.js';
 import { shardStatus } from '../../shard/status.js';
 import type { Handler } from '../types.js';
 
 export const run: Handler = async (inv) => {
-  const status = shardStatus(requireShard(inv.cwd), inv.base ?? new Error('base not checked'));
+  const status = shardStatus(requireShard(inv.cwd), inv.base);
   const s = inv.style;
   const baseText = {
     none: status.master ? s.yellow('not pulled yet (run agence ^pull)') : 'none',
@@ -17,9 +18,11 @@ export const run: Handler = async (inv) => {
     `${s.bold('path')}    ${status.root}`,
     `${s.bold('master')}  ${status.master ? `${status.master.url} (${status.master.ref})` : 'none'}`,
     `${s.bold('locked')}  ${status.lock ? status.lock.commit.slice(0, 12) : 'none'}`,
-    `${s.bold('base')}    ${baseText}${status.base.problem ? `\n        ${s.red(status.base.problem)}` : ''}`,
+    `${s.bold('base')}    ${baseText}`,
     `${s.bold('layers')}`,
     ...rows,
   ].join('\n');
-  return { data: status, text };
+  // The status is still shown when base/ cannot be brought in line; the exit code tells.
+  const failure = inv.base instanceof AgenceError ? inv.base : null;
+  return { data: status, text, ...(failure ? { exit: failure.exitCode, problem: failure.line } : {}) };
 };

@@ -1,0 +1,103 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { agence, CLI, json, sandbox } from './helpers.js';
+
+const sb = sandbox();
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+describe('front door', () => {
+  it('prints the version, also as JSON', () => {
+    expect(agence(sb, sb.dir, ['--version'])).toMatchObject({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
+    expect(json(agence(sb, sb.dir, ['--version', '--json']))).toEqual({ version: pkg.version });
+  });
+
+  it('prints help for agence and for one command, in words and as data', () => {
+    const help = agence(sb, sb.dir, ['--help']);
+    expect(help.code).toBe(0);
+    for (const word of ['^init', '^status', '^doctor', '^pull', '^codex', '^shards', '^master init', 'shared', 'private', 'auto', 'run', 'system', 'ask']) {
+      expect(help.stdout).toContain(word);
+    }
+    const one = agence(sb, sb.dir, ['help', '^init']);
+    expect(one.code).toBe(0);
+    expect(one.stdout).toContain('Usage: agence ^init [--name N] [--org O] [--master URL]');
+    expect(one.stdout).toContain('or: agence shared init');
+    expect(agence(sb, sb.dir, ['^init', '--help']).stdout).toBe(one.stdout);
+    const data = json<{ commands: { command: string; available: boolean }[] }>(agence(sb, sb.dir, ['--help', '--json']));
+    expect(data.commands.find((c) => c.command === '^init')?.available).toBe(true);
+    expect(data.commands.find((c) => c.command === '^save')?.available).toBe(false);
+  });
+
+  it('suggests the nearest command for an unknown one (exit 1)', () => {
+    const run = agence(sb, sb.dir, ['^stauts']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe('agence: unknown command ^stauts: did you mean ^status? (`agence help` lists all)\n');
+    expect(agence(sb, sb.dir, ['shared', 'doctr']).stderr).toContain('did you mean ^doctor?');
+  });
+
+  it('answers "not available yet" with exit 1 for modes and commands still to come', () => {
+    const cases: [string[], string][] = [
+      [['How do I configure TLS?'], 'ask mode'],
+      [['ask', 'hello'], 'ask mode'],
+      [['+fix the build'], 'auto mode'],
+      [['/git-status'], 'run mode'],
+      [['!claude'], 'system mode'],
+      [['system', 'bash'], 'system mode'],
+      [['^save', 'a note'], 'agence ^save is not available yet'],
+      [['~learn', 'x'], 'agence ~learn is not available yet'],
+      [['@sonya', 'review this'], 'ask mode'],
+    ];
+    for (const [args, expected] of cases) {
+      const run = agence(sb, sb.dir, args);
+      expect(run.code, args.join(' ')).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toContain(expected);
+      expect(run.stderr).toContain('not available yet');
+    }
+  });
+
+  it('puts one JSON document on stdout with --json, errors included', () => {
+    const run = agence(sb, sb.dir, ['^frobnicate', '--json']);
+    expect(run.code).toBe(1);
+    expect(json(run)).toMatchObject({ ok: false, error: { code: 'usage' } });
+  });
+
+  it('uses colour only on a TTY and never with NO_COLOR', () => {
+    const plain = agence(sb, sb.dir, ['--help']);
+    expect(plain.stdout).not.toContain('\u001b[');
+    const tty = (extra: string) =>
+      spawnSync('script', ['-qec', `${extra} ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} --help`, '/dev/null'], {
+        env: { ...sb.env, TERM: 'xterm' },
+        encoding: 'utf8',
+      }).stdout;
+    expect(tty('')).toContain('\u001b[1m');
+    expect(tty('NO_COLOR=1')).not.toContain('\u001b[');
+  });
+});
+
+describe('completion', () => {
+  it('completes commands in a real bash from the generated script', () => {
+    const script = agence(sb, sb.dir, ['completion', 'bash']).stdout;
+    const complete = (words: string[]) => {
+      const program = `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _agence; printf '%s\\n' "\${COMPREPLY[@]}"`;
+      return spawnSync('bash', ['--norc', '-c', program], { encoding: 'utf8' }).stdout.trim().split('\n');
+    };
+    expect(complete(['agence', '^st'])).toEqual(['^status']);
+    expect(complete(['agence', 'sha'])).toEqual(['shared']);
+    expect(complete(['agence', 'shared', 'doc'])).toEqual(['doctor', 'doc']);
+    expect(complete(['agence', '^master', ''])).toEqual(['init']);
+    expect(complete(['agence', '^pull', '--c'])).toEqual(['--check']);
+    expect(complete(['agence', 'completion', ''])).toEqual(expect.arrayContaining(['bash', 'zsh', 'fish']));
+    expect(complete(['agence', 'completion', 'f'])).toEqual(['fish']);
+  });
+
+  it('generates zsh and fish scripts from the same table, and refuses other shells', () => {
+    expect(agence(sb, sb.dir, ['completion', 'zsh']).stdout).toContain('bashcompinit');
+    const fish = agence(sb, sb.dir, ['completion', 'fish']).stdout;
+    expect(fish).toContain("complete -c agence -n __fish_use_subcommand -a '^init'");
+    const bad = agence(sb, sb.dir, ['completion', 'tcsh']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('use one of: bash, zsh, fish');
+  });
+});

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-export const CLI = resolve(import.meta.dirname, '../dist/agence.js');
+export const CLI = resolve(import.meta.dirname, '../dist/agence.cjs');
 
 /** A private HOME and git identity, so benchmarks never touch the user's registry. */
 export function sandbox() {

@@ -6,7 +6,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFile
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 
-const CLI = resolve(import.meta.dirname, '../dist/agence.js');
+const CLI = resolve(import.meta.dirname, '../dist/agence.cjs');
 const keep = process.argv.includes('--keep');
 const root = realpathSync(mkdtempSync(join(tmpdir(), 'agence-tour-')));
 const home = join(root, 'home');

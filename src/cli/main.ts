@@ -1,18 +1,24 @@
+import { writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { requireWithCompileCache } from './compileCache.js';
+
 declare const __AGENCE_VERSION__: string;
 
 // The front door stays tiny: `agence --version` answers before anything else is loaded, and
-// every other path loads the router (and only then the command it needs).
+// every other path loads the app bundle (see scripts/build.mjs), whose commands load lazily.
 const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-  process.stdout.write(`${__AGENCE_VERSION__}\n`);
+  writeSync(1, `${__AGENCE_VERSION__}\n`);
 } else {
-  import('./run.js')
-    .then((m) => m.main(argv, __AGENCE_VERSION__))
+  const app = requireWithCompileCache<typeof import('./run.js')>(join(__dirname, 'app.cjs'), __AGENCE_VERSION__, process.env);
+  app.exports
+    .main(argv, __AGENCE_VERSION__)
     .then((code) => {
       process.exitCode = code;
+      app.saveCache();
     })
     .catch((error: unknown) => {
-      process.stderr.write(`agence: failed to start: ${(error as Error)?.stack ?? String(error)}\n`);
+      writeSync(2, `agence: failed to start: ${(error as Error)?.stack ?? String(error)}\n`);
       process.exitCode = 1;
     });
 }

@@ -1,4 +1,40 @@
+import { fstatSync, statSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { AgenceError } from '../core/errors.js';
+
+/**
+ * Write to stdout (1) or stderr (2) directly. Creating process.stdout loads Node's stream
+ * machinery, a tenth of `agence ^status`'s start-up; on Linux it writes synchronously anyway.
+ * A descriptor left non-blocking by the parent can answer EAGAIN: wait briefly and go on.
+ */
+export function writeFd(fd: 1 | 2, text: string): void {
+  const buffer = Buffer.from(text, 'utf8');
+  let offset = 0;
+  while (offset < buffer.length) {
+    try {
+      offset += writeSync(fd, buffer, offset, buffer.length - offset);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+    }
+  }
+}
+
+/**
+ * isatty(fd), asked only when it can be true: a file, a pipe or /dev/null is no terminal, and
+ * node:tty (which loads Node's network and stream modules) is then never loaded.
+ */
+export function isTerminal(fd: 1 | 2): boolean {
+  let stat;
+  try {
+    stat = fstatSync(fd);
+  } catch {
+    return false;
+  }
+  if (!stat.isCharacterDevice() || stat.rdev === statSync('/dev/null').rdev) return false;
+  const tty = createRequire(import.meta.url)('node:tty') as typeof import('node:tty');
+  return tty.isatty(fd);
+}
 
 export interface Style {
   enabled: boolean;
@@ -11,8 +47,8 @@ export interface Style {
 }
 
 /** Colours only on a TTY, never with NO_COLOR set (no-color.org) or with --json. */
-export function colourEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv, json: boolean): boolean {
-  if (json || !stream.isTTY) return false;
+export function colourEnabled(fd: 1 | 2, env: NodeJS.ProcessEnv, json: boolean): boolean {
+  if (json || !isTerminal(fd)) return false;
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   return env.TERM !== 'dumb';
 }
@@ -23,19 +59,19 @@ export function makeStyle(enabled: boolean): Style {
 }
 
 /** A spinner on stderr, shown only on a TTY and only once the work has taken a moment. */
-export function makeProgress(stream: NodeJS.WriteStream, enabled: boolean): (label: string) => () => void {
+export function makeProgress(enabled: boolean): (label: string) => () => void {
   return (label) => {
-    if (!enabled || !stream.isTTY) return () => undefined;
+    if (!enabled || !isTerminal(2)) return () => undefined;
     const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
     let frame = 0;
     let shown = false;
     const timer = setInterval(() => {
       shown = true;
-      stream.write(`\r${frames[frame++ % frames.length]} ${label}`);
+      writeFd(2, `\r${frames[frame++ % frames.length]} ${label}`);
     }, 120);
     return () => {
       clearInterval(timer);
-      if (shown) stream.write('\r\u001b[2K');
+      if (shown) writeFd(2, '\r\u001b[2K');
     };
   };
 }

@@ -1,14 +1,13 @@
 import { AgenceError } from '../core/errors.js';
 import { requireShard } from '../shard/layout.js';
-import type { BaseState } from '../shard/master.js';
-import { helpData, overviewText, topicText } from './help.js';
-import { colourEnabled, makeProgress, makeStyle, reportError, type Style } from './output.js';
+import { type BaseState, settledBase } from '../shard/manifest.js';
+import { colourEnabled, makeProgress, makeStyle, reportError, type Style, writeFd } from './output.js';
 import { parse, type Parsed } from './parse.js';
 import { displayName, type Route } from './routes.js';
 import type { Invocation, Outcome } from './types.js';
 
-function write(stream: NodeJS.WriteStream, text: string): void {
-  if (text !== '') stream.write(text.endsWith('\n') ? text : `${text}\n`);
+function writeLine(fd: 1 | 2, text: string): void {
+  if (text !== '') writeFd(fd, text.endsWith('\n') ? text : `${text}\n`);
 }
 
 /**
@@ -18,12 +17,15 @@ function write(stream: NodeJS.WriteStream, text: string): void {
 async function prepareShard(route: Route, cwd: string, style: Style, progress: Invocation['progress']): Promise<BaseState | Error | null> {
   if (!route.shard) return null;
   const paths = requireShard(cwd);
-  const { ensureBase } = await import('../shard/master.js');
   try {
+    const settled = settledBase(paths);
+    if (settled) return settled;
+    const { ensureBase } = await import('../shard/master.js');
     const state = await ensureBase(paths).finally(progress('bringing .agence/base/ in line with agence.lock'));
     if (state.state === 'materialised') {
-      process.stderr.write(
-        `${style.dim('agence:')} materialised .agence/base/ from master commit ${state.commit.slice(0, 12)} pinned in agence.lock${state.fetched ? ' (fetched from the master)' : ''}\n`,
+      writeLine(
+        2,
+        `${style.dim('agence:')} materialised .agence/base/ from master commit ${state.commit.slice(0, 12)} pinned in agence.lock${state.fetched ? ' (fetched from the master)' : ''}`,
       );
     }
     return state;
@@ -33,12 +35,14 @@ async function prepareShard(route: Route, cwd: string, style: Style, progress: I
   }
 }
 
-async function dispatch(parsed: Parsed, version: string, style: Style): Promise<Outcome> {
+async function dispatch(parsed: Parsed, version: string, style: Style, errStyle: Style): Promise<Outcome> {
   switch (parsed.kind) {
     case 'version':
       return { data: { version }, text: version };
-    case 'help':
+    case 'help': {
+      const { helpData, overviewText, topicText } = await import('./help.js');
       return { data: helpData(parsed.topic), text: parsed.topic === null ? overviewText(version, style) : topicText(parsed.topic, style) };
+    }
     case 'mode':
       throw new AgenceError('not_available', `${parsed.mode.alias} mode (${parsed.mode.prefix || 'plain input'}) is not available yet`, {
         fix: `it comes with ${parsed.mode.later}; \`agence help\` lists what works now`,
@@ -51,8 +55,8 @@ async function dispatch(parsed: Parsed, version: string, style: Style): Promise<
         });
       }
       const cwd = process.cwd();
-      const progress = makeProgress(process.stderr, !parsed.globals.json);
-      const base = await prepareShard(route, cwd, style, progress);
+      const progress = makeProgress(!parsed.globals.json);
+      const base = await prepareShard(route, cwd, errStyle, progress);
       const handler = await route.load();
       const invocation: Invocation = {
         args: parsed.args,
@@ -74,19 +78,18 @@ async function dispatch(parsed: Parsed, version: string, style: Style): Promise<
 /** Run one command line; returns the exit code (DESIGN §4). */
 export async function main(argv: readonly string[], version: string): Promise<number> {
   const json = argv.includes('--json');
-  const style = makeStyle(colourEnabled(process.stdout, process.env, json));
-  const errStyle = makeStyle(colourEnabled(process.stderr, process.env, false));
+  const style = makeStyle(colourEnabled(1, process.env, json));
+  const errStyle = makeStyle(colourEnabled(2, process.env, false));
   try {
     const parsed = parse(argv);
-    const outcome = await dispatch(parsed, version, style);
-    if (parsed.globals.json) write(process.stdout, JSON.stringify(outcome.data));
-    else write(process.stdout, outcome.text);
-    if (outcome.problem) process.stderr.write(`${errStyle.red('agence:')} ${outcome.problem}\n`);
+    const outcome = await dispatch(parsed, version, style, errStyle);
+    writeLine(1, parsed.globals.json ? JSON.stringify(outcome.data) : outcome.text);
+    if (outcome.problem) writeLine(2, `${errStyle.red('agence:')} ${outcome.problem}`);
     return outcome.exit ?? 0;
   } catch (error) {
     const report = reportError(error, errStyle, process.env);
-    process.stderr.write(report.stderr);
-    if (json) write(process.stdout, JSON.stringify(report.json));
+    writeLine(2, report.stderr);
+    if (json) writeLine(1, JSON.stringify(report.json));
     return report.exit;
   }
 }

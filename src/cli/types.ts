@@ -30,7 +30,7 @@ export interface Invocation {
   /** Start a spinner on stderr (TTY only); returns the function that stops it. */
   progress: (label: string) => () => void;
   /** What the CLI's base check found, for commands that report rather than fail on it. */
-  base: import('../shard/master.js').BaseState | Error | null;
+  base: import('../shard/manifest.js').BaseState | Error | null;
 }
 
 /** What a handler hands back: data for `--json`, text for people, and the exit code. */

@@ -5,8 +5,7 @@ import { readEffective } from './effectiveView.js';
 import { listLayer } from './layerFiles.js';
 import { unignoredDirs } from './init.js';
 import type { ShardPaths } from './layout.js';
-import { readBaseMarker, readLock, readManifest } from './manifest.js';
-import type { BaseState } from './master.js';
+import { type BaseState, readBaseMarker, readLock, readManifest } from './manifest.js';
 import { isMissing, readRegistry, registryPath } from './registry.js';
 
 export type Severity = 'ok' | 'warn' | 'fail';

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { type MergeKind, mergeKindFor } from '../core/layering.js';
-import type { MasterLayer } from '../core/schemas.js';
+import type { BaseMarker, MasterLayer } from '../core/schemas.js';
 import { TEMP_SUFFIX } from '../store/atomic.js';
 import type { ShardPaths } from './layout.js';
 
@@ -18,7 +18,7 @@ function walk(dir: string): string[] {
   const out: string[] = [];
   const visit = (d: string) => {
     for (const entry of readdirSync(d, { withFileTypes: true })) {
-      if (entry.name === '.gitkeep' || entry.name.endsWith(TEMP_SUFFIX)) continue;
+      if (!isContentFile(entry.name)) continue;
       const full = join(d, entry.name);
       if (entry.isDirectory()) visit(full);
       else if (entry.isFile()) out.push(relative(dir, full));
@@ -44,9 +44,16 @@ export function listLayer(paths: ShardPaths, layer: MasterLayer): LayerFile[] {
   }));
 }
 
-/** File counts per side, for `^status`. */
-export function countLayer(paths: ShardPaths, layer: MasterLayer): { base: number; local: number } {
-  const dirs = layerDirs(paths, layer);
-  return { base: walk(dirs.base).length, local: walk(dirs.local).length };
+/**
+ * File counts per side, for `^status`. The base side comes from the marker written when base/
+ * was materialised, so status walks only the shard's own folders.
+ */
+export function countLayer(paths: ShardPaths, layer: MasterLayer, marker: BaseMarker | null): { base: number; local: number } {
+  return { base: marker?.counts[layer] ?? 0, local: walk(layerDirs(paths, layer).local).length };
+}
+
+/** Whether a layer file counts as content (`.gitkeep` only keeps an empty folder in git). */
+export function isContentFile(name: string): boolean {
+  return name !== '.gitkeep' && !name.endsWith(TEMP_SUFFIX);
 }
 

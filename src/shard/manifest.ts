@@ -45,3 +45,20 @@ export function readBaseMarker(paths: ShardPaths): BaseMarker | null {
     throw error;
   }
 }
+
+export type BaseState =
+  | { state: 'no-master' | 'no-lock' }
+  | { state: 'current'; commit: string }
+  | { state: 'materialised'; commit: string; fetched: boolean; files: number };
+
+/**
+ * The state of base/ when nothing needs doing (no lock, or base/ already at the locked commit),
+ * else null. File reads only, so the common case costs no git process. Every shard command
+ * comes through here, so a corrupt manifest or lock is reported by all of them.
+ */
+export function settledBase(paths: ShardPaths): BaseState | null {
+  const manifest = readManifest(paths);
+  const lock = readLock(paths);
+  if (!lock) return { state: manifest.master ? 'no-lock' : 'no-master' };
+  return readBaseMarker(paths)?.commit === lock.master.commit ? { state: 'current', commit: lock.master.commit } : null;
+}

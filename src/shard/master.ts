@@ -1,13 +1,13 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { dirname, join, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { AgenceError } from '../core/errors.js';
 import { type Lock, MASTER_LAYERS, type Manifest, type MasterLayer } from '../core/schemas.js';
 import { configGet, execGit, fetchRef, git, gitMessage, listTree, readBlobs, resolveCommit } from '../git/git.js';
-import { formatJson, TEMP_SUFFIX } from '../store/atomic.js';
+import { formatJson, tempName } from '../store/atomic.js';
 import { fetchableMasterUrl } from './init.js';
+import { isContentFile } from './layerFiles.js';
 import { rel, type ShardPaths } from './layout.js';
-import { BASE_MARKER, readBaseMarker, readLock, readManifest, writeLock } from './manifest.js';
+import { BASE_MARKER, type BaseState, readLock, readManifest, settledBase, writeLock } from './manifest.js';
 import { copyTemplate } from './templates.js';
 
 export interface MasterInitResult {
@@ -103,7 +103,7 @@ export async function materialiseBase(paths: ShardPaths, commit: string, wanted:
   const skipped = entries.filter((e) => !blobs.includes(e)).map((e) => e.path);
   const contents = await readBlobs(paths.root, blobs.map((e) => e.oid));
 
-  const temp = join(paths.agence, `.base.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
+  const temp = join(paths.agence, tempName('base'));
   try {
     blobs.forEach((entry, i) => {
       const target = resolve(temp, entry.path);
@@ -112,8 +112,11 @@ export async function materialiseBase(paths: ShardPaths, commit: string, wanted:
       writeFileSync(target, contents[i] as Buffer);
       if (entry.mode === '100755') chmodSync(target, 0o755);
     });
-    writeFileSync(join(temp, BASE_MARKER), formatJson({ commit, layers, files: blobs.length }));
-    const old = join(paths.agence, `.base-old.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
+    const counts = Object.fromEntries(
+      layers.map((layer) => [layer, blobs.filter((e) => e.path.startsWith(`${layer}/`) && isContentFile(basename(e.path))).length]),
+    );
+    writeFileSync(join(temp, BASE_MARKER), formatJson({ commit, layers, files: blobs.length, counts }));
+    const old = join(paths.agence, tempName('base-old'));
     if (existsSync(paths.base)) renameSync(paths.base, old);
     renameSync(temp, paths.base);
     rmSync(old, { recursive: true, force: true });
@@ -178,22 +181,15 @@ function unknownLockedCommit(paths: ShardPaths, commit: string, url: string): Ag
   });
 }
 
-export type BaseState =
-  | { state: 'no-master' | 'no-lock' }
-  | { state: 'current'; commit: string }
-  | { state: 'materialised'; commit: string; fetched: boolean; files: number };
-
 /**
  * Make `base/` match agence.lock before anything reads the effective view. A teammate's fresh
  * clone gets base/ this way: from local objects when present, else by fetching the master once.
  */
 export async function ensureBase(paths: ShardPaths): Promise<BaseState> {
-  const manifest = readManifest(paths); // a corrupt manifest is reported by every shard command
-  const lock = readLock(paths);
-  if (!lock) return { state: manifest.master ? 'no-lock' : 'no-master' };
-  const marker = readBaseMarker(paths);
-  if (marker?.commit === lock.master.commit) return { state: 'current', commit: lock.master.commit };
-
+  const settled = settledBase(paths);
+  if (settled) return settled;
+  const manifest = readManifest(paths);
+  const lock = readLock(paths) as Lock;
   const master = manifest.master ?? { url: lock.master.url, ref: lock.master.ref, layers: [...MASTER_LAYERS] };
   let fetched = false;
   if (!(await resolveCommit(paths.root, lock.master.commit))) {

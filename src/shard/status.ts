@@ -1,8 +1,7 @@
 import { MASTER_LAYERS, type Manifest, type MasterLayer } from '../core/schemas.js';
 import type { ShardPaths } from './layout.js';
 import { countLayer } from './layerFiles.js';
-import { readBaseMarker, readLock, readManifest } from './manifest.js';
-import type { BaseState } from './master.js';
+import { type BaseState, readBaseMarker, readLock, readManifest } from './manifest.js';
 
 export interface ShardStatus {
   shard: Manifest['shard'];
@@ -26,7 +25,7 @@ export function shardStatus(paths: ShardPaths, ensured: BaseState | Error | null
   else if (marker?.commit === lock.master.commit) base = { state: 'current', commit: marker.commit };
   else base = { state: marker ? 'stale' : 'missing', commit: marker?.commit ?? null };
   if (ensured instanceof Error) base.problem = ensured.message;
-  const layers = Object.fromEntries(MASTER_LAYERS.map((layer) => [layer, countLayer(paths, layer)])) as ShardStatus['layers'];
+  const layers = Object.fromEntries(MASTER_LAYERS.map((layer) => [layer, countLayer(paths, layer, marker)])) as ShardStatus['layers'];
   return {
     shard: manifest.shard,
     root: paths.root,

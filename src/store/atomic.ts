@@ -1,9 +1,18 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 
 /** Temp files end in this suffix; `.agence/.gitignore` ignores it, so a crash leaves nothing to commit. */
 export const TEMP_SUFFIX = '.agence-tmp';
+
+/**
+ * A hidden temp name beside `name`, unique per process and call. Creating it with O_EXCL ('wx')
+ * makes a clash an error rather than a clobber, so no cryptographic randomness is needed (and
+ * node:crypto stays out of start-up).
+ */
+export function tempName(name: string): string {
+  const random = Math.floor(Math.random() * 0x100000000).toString(16);
+  return `.${name}.${process.pid}-${random}${TEMP_SUFFIX}`;
+}
 
 /**
  * Write a file so that readers see either the old or the new content, never a mix, and the new
@@ -13,7 +22,7 @@ export const TEMP_SUFFIX = '.agence-tmp';
 export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
-  const temp = join(dir, `.${basename(path)}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
+  const temp = join(dir, tempName(basename(path)));
   const fd = openSync(temp, 'wx', mode);
   try {
     const buffer = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { AgenceError } from '../core/errors.js';
 import { firstIssue } from '../core/schemas.js';
 
@@ -43,7 +43,7 @@ export interface JsonFileOptions {
  * A JSON record validated by its schema, or null when the file does not exist. Anything else
  * wrong with it (bad UTF-8, bad JSON, wrong shape) is corrupt data: exit 3, file named, fix given.
  */
-export function readJsonFile<S extends z.ZodType>(path: string, schema: S, options: JsonFileOptions): z.infer<S> | null {
+export function readJsonFile<S extends z.ZodMiniType>(path: string, schema: S, options: JsonFileOptions): z.infer<S> | null {
   const shown = options.shown ?? path;
   const text = readTextFile(path, shown);
   if (text === null) return null;

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { agence, CLI, json, sandbox } from './helpers.js';
 
@@ -99,5 +99,25 @@ describe('completion', () => {
     const bad = agence(sb, sb.dir, ['completion', 'tcsh']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('use one of: bash, zsh, fish');
+  });
+});
+
+describe('compile cache', () => {
+  it('is written on first use, read after, and a damaged one is replaced, never fatal', () => {
+    const cacheHome = `${sb.dir}/cache-home`;
+    const env = { XDG_CACHE_HOME: cacheHome };
+    const first = agence(sb, sb.dir, ['--help'], env);
+    expect(first.code).toBe(0);
+    const dir = `${cacheHome}/agence/v8`;
+    const files = readdirSync(dir);
+    expect(files).toHaveLength(1);
+    const second = agence(sb, sb.dir, ['--help'], env);
+    expect(second.stdout).toBe(first.stdout);
+
+    writeFileSync(`${dir}/${files[0]}`, 'not a V8 code cache');
+    const third = agence(sb, sb.dir, ['--help'], env);
+    expect(third).toMatchObject({ code: 0, stdout: first.stdout, stderr: '' });
+    expect(readFileSync(`${dir}/${files[0]}`).length).toBeGreaterThan(1000);
+    expect(readdirSync(dir)).toEqual(files);
   });
 });

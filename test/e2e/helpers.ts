@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { afterAll } from 'vitest';
 
 /** The built CLI: e2e tests run exactly what users run. `npm test` builds it first. */
-export const CLI = resolve(import.meta.dirname, '../../dist/agence.js');
+export const CLI = resolve(import.meta.dirname, '../../dist/agence.cjs');
 
 export interface Sandbox {
   dir: string;

@@ -30,7 +30,7 @@ async function prepareShard(route: Route, cwd: string, style: Style, progress: I
     }
     return state;
   } catch (error) {
-    if (route.shard === 'report' && error instanceof AgenceError && error.code !== 'not_a_shard') return error;
+    if (route.shard === 'report' && error instanceof AgenceError) return error;
     throw error;
   }
 }

@@ -1,3 +1,6 @@
+import { relative, resolve } from 'node:path';
+import { AgenceError } from './errors.js';
+
 /**
  * Master URLs: anything git can fetch (path, file://, git://, ssh, https, scp-like host:path).
  * Relative local paths are stored relative to the shard root, so every clone that keeps the same
@@ -26,4 +29,18 @@ export function masterUrlProblem(url: string): string | null {
   }
   if (scheme && /^[a-z+]+:\/\/[^/@\s]*:[^/@\s]*@/i.test(url)) return 'it contains a password; use a credential helper instead';
   return null;
+}
+
+/** A URL given to `^init --master`, checked, with a relative path made relative to the shard root. */
+export function normaliseMasterUrl(input: string, cwd: string, root: string): string {
+  const problem = masterUrlProblem(input);
+  if (problem) throw new AgenceError('usage', `--master "${input}" cannot be used: ${problem}`, { fix: 'give a git URL or a path to the master repository' });
+  if (masterUrlKind(input) !== 'relative-path') return input;
+  const rel = relative(root, resolve(cwd, input));
+  return rel === '' ? '.' : rel;
+}
+
+/** Where git should fetch a stored master URL from. */
+export function fetchableMasterUrl(url: string, root: string): string {
+  return masterUrlKind(url) === 'relative-path' ? resolve(root, url) : url;
 }

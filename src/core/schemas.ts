@@ -1,5 +1,6 @@
 // zod/mini: the same schemas as zod's classic API at a fraction of the start-up cost.
 import * as z from 'zod/mini';
+import { masterUrlProblem } from './masterUrl.js';
 
 // A CLI parses a handful of records per run: compiling a fast path for each schema costs more
 // than it saves.
@@ -20,10 +21,13 @@ export const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 export const SHARD_ID_RE = /^[0-9a-f]{12}$/;
 export const COMMIT_RE = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
+/** A master URL is checked wherever it is read: a cloned manifest is input like any other. */
+const masterUrl = z.string().check(z.refine((url) => masterUrlProblem(url) === null, 'not a git URL agence will fetch (see docs/ARCHITECTURE.md)'));
+
 const name = z.string().check(z.regex(NAME_RE, 'lowercase letters, digits, ".", "_" or "-", at most 64'));
 
 export const MasterRefSchema = z.object({
-  url: z.string().check(z.minLength(1)),
+  url: masterUrl,
   /** What to follow on the master: HEAD (its default branch), a branch name or a full ref. */
   ref: z._default(z.string().check(z.regex(/^(?!.*\.\.)(?!-)[A-Za-z0-9._/-]+$/)), 'HEAD'),
   layers: z._default(z.array(z.enum(MASTER_LAYERS)).check(z.minLength(1)), [...MASTER_LAYERS]),
@@ -43,7 +47,7 @@ export type Manifest = z.infer<typeof ManifestSchema>;
 /** `.agence/agence.lock`: the master commit every reader of this shard uses. */
 export const LockSchema = z.object({
   schema: z.literal(1),
-  master: z.object({ url: z.string().check(z.minLength(1)), ref: z.string().check(z.minLength(1)), commit: z.string().check(z.regex(COMMIT_RE)) }),
+  master: z.object({ url: masterUrl, ref: z.string().check(z.minLength(1)), commit: z.string().check(z.regex(COMMIT_RE)) }),
 });
 export type Lock = z.infer<typeof LockSchema>;
 

@@ -53,7 +53,9 @@ export function gitMessage(stderr: string): string {
 export async function git(args: readonly string[], options: GitOptions): Promise<string> {
   const result = await execGit(args, options);
   if (result.code !== 0) {
-    throw new AgenceError('git', `git ${args.find((a) => !a.startsWith('-')) ?? ''} failed: ${gitMessage(result.stderr)}`);
+    // Name the subcommand, skipping `-c key=value` pairs before it.
+    const subcommand = args.find((a, i) => !a.startsWith('-') && args[i - 1] !== '-c') ?? '';
+    throw new AgenceError('git', `git ${subcommand} failed: ${gitMessage(result.stderr)}`);
   }
   return result.stdout.toString('utf8').trim();
 }
@@ -88,12 +90,12 @@ export async function checkIgnore(cwd: string, paths: readonly string[]): Promis
 }
 
 /**
- * Fetch one ref of `url` into `localRef`. The URL is passed after `--end-of-options`-safe checks
- * by the caller (it never starts with "-"); `ext::` transports are refused outright.
+ * Fetch one ref of `url` into `localRef`. The URL comes after `--`, so it can never be read as an
+ * option; `ext::` transports (which run commands) are refused outright.
  */
 export async function fetchRef(cwd: string, url: string, remoteRef: string, localRef: string): Promise<void> {
   const result = await execGit(
-    ['-c', 'protocol.ext.allow=never', 'fetch', '--no-tags', '--no-write-fetch-head', '--quiet', url, `+${remoteRef}:${localRef}`],
+    ['-c', 'protocol.ext.allow=never', 'fetch', '--no-tags', '--no-write-fetch-head', '--quiet', '--', url, `+${remoteRef}:${localRef}`],
     { cwd },
   );
   if (result.code !== 0) throw new AgenceError('git', `cannot fetch ${remoteRef} from ${url}: ${gitMessage(result.stderr)}`);

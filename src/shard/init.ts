@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { AgenceError } from '../core/errors.js';
-import { masterUrlKind, masterUrlProblem } from '../core/masterUrl.js';
+import { normaliseMasterUrl } from '../core/masterUrl.js';
 import { MASTER_LAYERS, type Manifest, NAME_RE } from '../core/schemas.js';
 import { checkIgnore, configGet } from '../git/git.js';
 import { writeFileAtomic } from '../store/atomic.js';
@@ -79,19 +79,6 @@ export function orgFromRemote(url: string | null): string | null {
   return slug && NAME_RE.test(slug) ? slug : null;
 }
 
-export function normaliseMasterUrl(input: string, cwd: string, root: string): string {
-  const problem = masterUrlProblem(input);
-  if (problem) throw new AgenceError('usage', `--master "${input}" cannot be used: ${problem}`, { fix: 'give a git URL or a path to the master repository' });
-  if (masterUrlKind(input) !== 'relative-path') return input;
-  const rel = relative(root, resolve(cwd, input));
-  return rel === '' ? '.' : rel;
-}
-
-/** Where git should fetch a stored master URL from. */
-export function fetchableMasterUrl(url: string, root: string): string {
-  return masterUrlKind(url) === 'relative-path' ? resolve(root, url) : url;
-}
-
 function assertNoConflict(manifest: Manifest, input: InitInput, master: string | undefined): void {
   const conflicts: string[] = [];
   if (input.name !== undefined && input.name !== manifest.shard.name) conflicts.push(`--name (it is "${manifest.shard.name}")`);
@@ -153,7 +140,7 @@ export async function initShard(input: InitInput): Promise<InitResult> {
     created.push('.gitignore');
   } else if (missingRules.length > 0) {
     writeFileAtomic(paths.gitignore, `${gitignoreText.replace(/\n?$/, '\n')}${missingRules.join('\n')}\n`);
-    created.push(`.gitignore (added ${missingRules.join(' ')})`);
+    created.push('.gitignore');
   }
   await assertIgnored(paths);
 

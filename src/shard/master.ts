@@ -1,10 +1,10 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { AgenceError } from '../core/errors.js';
+import { fetchableMasterUrl } from '../core/masterUrl.js';
 import { type Lock, MASTER_LAYERS, type Manifest, type MasterLayer } from '../core/schemas.js';
 import { configGet, execGit, fetchRef, git, gitMessage, listTree, readBlobs, resolveCommit } from '../git/git.js';
 import { formatJson, tempName } from '../store/atomic.js';
-import { fetchableMasterUrl } from './init.js';
 import { isContentFile } from './layerFiles.js';
 import { rel, type ShardPaths } from './layout.js';
 import { BASE_MARKER, type BaseState, readLock, readManifest, settledBase, writeLock } from './manifest.js';

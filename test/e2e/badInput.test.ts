@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { agence, git, repo, sandbox } from './helpers.js';
@@ -70,6 +70,19 @@ describe('bad input', () => {
       expect(oneLine(run.stderr)).toContain('cannot be used');
     }
     expect(existsSync(join(dir, '.agence'))).toBe(false);
+  });
+
+  it('a committed manifest whose master URL would inject an option: exit 3, git never runs it', () => {
+    const dir = shardWithMaster('hostile-manifest');
+    const file = join(dir, '.agence/agence.json');
+    const manifest = JSON.parse(readFileSync(file, 'utf8'));
+    manifest.master.url = '--upload-pack=touch pwned';
+    writeFileSync(file, JSON.stringify(manifest));
+    rmSync(join(dir, '.agence/base'), { recursive: true });
+    const run = agence(sb, dir, ['^status']);
+    expect(run.code).toBe(3);
+    expect(oneLine(run.stderr)).toContain('.agence/agence.json is malformed (master.url: not a git URL agence will fetch');
+    expect(existsSync(join(dir, 'pwned'))).toBe(false);
   });
 
   it('a master without the expected layers: exit 1, nothing pinned', () => {

@@ -152,6 +152,19 @@ describe('master repositories and layering', () => {
   });
 });
 
+describe('master URL forms', () => {
+  it('fetches from a file:// URL and an absolute path alike', () => {
+    for (const [name, url] of [['file-url', `file://${master}`], ['abs-path', master]] as const) {
+      const shard = repo(sb, name);
+      expect(agence(sb, shard, ['^init', '--master', url]).code).toBe(0);
+      const pulled = agence(sb, shard, ['^pull', '--json']);
+      expect(pulled.code, pulled.stderr).toBe(0);
+      expect(json<{ url: string }>(pulled).url).toBe(url);
+      expect(existsSync(join(shard, '.agence/base/codex/LAWS.md'))).toBe(true);
+    }
+  });
+});
+
 describe('a master served over git daemon on 127.0.0.1', () => {
   let daemon: ChildProcess | null = null;
   afterAll(() => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { agence, git, json, repo, sandbox } from './helpers.js';
@@ -72,6 +72,17 @@ describe('^init', () => {
     expect(conflict.code).toBe(1);
     expect(conflict.stderr).toContain('--name (it is "api")');
     expect(readFileSync(join(api, '.agence/agence.json'), 'utf8')).toBe(manifest);
+  });
+
+  it('proves with git that local state is ignored: a negation rule stops ^init and fails ^doctor', () => {
+    const leaky = repo(sb, 'leaky');
+    mkdirSync(join(leaky, '.agence'));
+    writeFileSync(join(leaky, '.agence/.gitignore'), '/nexus/\n/hermetic/\n/base/\n*.agence-tmp\n!/nexus/\n');
+    const run = agence(sb, leaky, ['^init']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('git does not ignore .agence/nexus/');
+    expect(existsSync(join(leaky, '.agence/nexus'))).toBe(false);
+    expect(existsSync(join(leaky, '.agence/agence.json'))).toBe(false);
   });
 
   it('rejects a bad --name without writing anything', () => {

@@ -6,7 +6,10 @@ import { join, resolve } from 'node:path';
 
 export const CLI = resolve(import.meta.dirname, '../dist/agence.cjs');
 
-/** A private HOME and git identity, so benchmarks never touch the user's registry. */
+/**
+ * A private HOME and git identity, so benchmarks never touch the user's registry; only PATH is
+ * inherited, so machine-wide Node settings (NODE_OPTIONS, NODE_EXTRA_CA_CERTS) weigh on neither side.
+ */
 export function sandbox() {
   const dir = realpathSync(mkdtempSync(join(tmpdir(), 'agence-bench-')));
   const home = join(dir, 'home');

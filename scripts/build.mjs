@@ -37,6 +37,8 @@ await build({
   define: { 'import.meta.url': '__agenceModuleUrl' },
   banner: { js: "const __agenceModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   plugins: [externalAs('yaml', './vendor/yaml.cjs')],
+  // A native module: required from node_modules by the commands that query sessions.
+  external: ['better-sqlite3'],
 });
 await build({ ...common, entryPoints: ['yaml'], outfile: 'dist/vendor/yaml.cjs' });
 chmodSync('dist/agence.cjs', 0o755);

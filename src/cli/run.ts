@@ -68,6 +68,7 @@ async function dispatch(parsed: Parsed, version: string, style: Style, errStyle:
         now: () => new Date(),
         style,
         progress,
+        notify: (message) => writeLine(2, `${errStyle.dim('agence:')} ${message}`),
         base,
       };
       return handler(invocation);

@@ -27,6 +27,8 @@ export interface Invocation {
   env: NodeJS.ProcessEnv;
   now: () => Date;
   style: Style;
+  /** Tell the user something on stderr without failing (a cache rebuilt, a file repaired). */
+  notify: (message: string) => void;
   /** Start a spinner on stderr (TTY only); returns the function that stops it. */
   progress: (label: string) => () => void;
   /** What the CLI's base check found, for commands that report rather than fail on it. */

@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'not_available' // a mode or command that a later release brings
   | 'conflict' // the request contradicts what is on disk
   | 'git' // git failed (network, unknown URL, ...)
+  | 'dependency' // a module agence needs failed to load
   | 'refused' // refused by policy
   | 'corrupt'; // data on disk is not what it must be
 
@@ -30,6 +31,7 @@ const exitFor: Record<ErrorCode, ExitCode> = {
   not_available: ExitCode.user,
   conflict: ExitCode.user,
   git: ExitCode.user,
+  dependency: ExitCode.user,
   refused: ExitCode.policy,
   corrupt: ExitCode.integrity,
 };

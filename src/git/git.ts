@@ -147,3 +147,53 @@ export async function readBlobs(cwd: string, oids: readonly string[]): Promise<B
   }
   return blobs;
 }
+
+export interface WorkTreeState {
+  branch: string | null;
+  head: string | null;
+  /** Changed in the work tree (untracked included), relative to the repository root. */
+  dirty: string[];
+  /** Changed in the index. */
+  staged: string[];
+}
+
+/** Parse `git status --porcelain=v2 --branch -z`. */
+export function parseStatusV2(out: string): WorkTreeState {
+  const state: WorkTreeState = { branch: null, head: null, dirty: [], staged: [] };
+  const fields = out.split('\0');
+  for (let i = 0; i < fields.length; i++) {
+    const entry = fields[i] as string;
+    if (entry.startsWith('# branch.oid ')) {
+      const oid = entry.slice('# branch.oid '.length);
+      state.head = oid === '(initial)' ? null : oid;
+    } else if (entry.startsWith('# branch.head ')) {
+      const head = entry.slice('# branch.head '.length);
+      state.branch = head === '(detached)' ? null : head;
+    } else if (entry.startsWith('? ')) {
+      state.dirty.push(entry.slice(2));
+    } else if (/^[12u] /.test(entry)) {
+      const parts = entry.split(' ');
+      const xy = parts[1] ?? '..';
+      // ordinary: 8 fields before the path; rename/copy: 9 (and the original path follows); unmerged: 10
+      const before = entry[0] === '1' ? 8 : entry[0] === '2' ? 9 : 10;
+      const path = parts.slice(before).join(' ');
+      if (entry[0] === '2') i++; // skip the original path of a rename
+      if (xy[0] !== '.') state.staged.push(path);
+      if (xy[1] !== '.') state.dirty.push(path);
+    }
+  }
+  return state;
+}
+
+/** Branch, HEAD, and the changed files of the work tree at `cwd`. */
+export async function workTreeState(cwd: string): Promise<WorkTreeState> {
+  const out = await git(['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=normal'], { cwd });
+  return parseStatusV2(out);
+}
+
+/** Files that differ between `from` and HEAD, or null when `from` is not a known commit. */
+export async function changedSince(cwd: string, from: string): Promise<string[] | null> {
+  if (!(await resolveCommit(cwd, from))) return null;
+  const out = await git(['diff', '--name-only', '-z', from, 'HEAD', '--'], { cwd });
+  return out.split('\0').filter((p) => p !== '');
+}

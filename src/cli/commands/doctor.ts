@@ -1,10 +1,22 @@
 import { ExitCode } from '../../core/errors.js';
 import { diagnose } from '../../shard/doctor.js';
 import { requireShard } from '../../shard/layout.js';
+import { repairStore, sessionFindings } from '../../sessions/sessions.js';
 import type { Handler } from '../types.js';
+import { sessionContext } from './sessionContext.js';
 
 export const run: Handler = async (inv) => {
-  const findings = await diagnose(requireShard(inv.cwd), inv.env, inv.base);
+  const paths = requireShard(inv.cwd);
+  const findings = await diagnose(paths, inv.env, inv.base);
+  // Without a readable manifest (already a finding) the session store is not looked at.
+  if (findings.every((f) => f.check !== 'manifest' || f.severity === 'ok')) {
+    const { ctx } = await sessionContext(inv);
+    if (inv.opts.repair) {
+      const repaired = repairStore(ctx);
+      for (const file of repaired.quarantined) inv.notify(`moved damaged session lines aside into nexus/sessions/${file}`);
+    }
+    findings.push(...sessionFindings(ctx));
+  }
   const s = inv.style;
   const mark = { ok: s.green('ok  '), warn: s.yellow('warn'), fail: s.red('FAIL') };
   const lines = findings.map((f) => `${mark[f.severity]}  ${f.check.padEnd(9)} ${f.message}${f.fix ? `\n                fix: ${f.fix}` : ''}`);

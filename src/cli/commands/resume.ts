@@ -1,0 +1,40 @@
+import { resumeSession } from '../../sessions/sessions.js';
+import type { Handler } from '../types.js';
+import { sessionContext } from './sessionContext.js';
+
+/** Single-quote for POSIX shells: the only character to take care of is ' itself. */
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+export const run: Handler = async (inv) => {
+  const { ctx, shardName } = await sessionContext(inv);
+  const brief = await resumeSession(ctx, shardName, inv.args[0]);
+  const { session } = brief;
+  if (inv.opts.shell) {
+    const code = [
+      ...(brief.cd ? [`cd -- ${shellQuote(brief.cd)}`] : []),
+      `export AGENCE_SESSION=${shellQuote(session.session_id)}`,
+      `export AGENCE_AGENT=${shellQuote(session.agent)}`,
+    ].join('\n');
+    return { data: { shell: code, brief }, text: code };
+  }
+  const s = inv.style;
+  const lines = [`${s.bold(`Resumed ${brief.name}`)} (agent ${session.agent}, rev ${session.rev})`];
+  lines.push(`task:  ${brief.task || '(none given)'}`);
+  if (brief.todo.total > 0) {
+    lines.push(`todo:  step ${brief.todo.step}/${brief.todo.total}${brief.todo.next ? `: ${brief.todo.next}` : ' (all done)'}`);
+    for (const t of session.runstate.todo_list) lines.push(`       [${t.status === 'done' ? 'x' : t.status === 'in_progress' ? '~' : ' '}] ${t.title}`);
+  }
+  for (const note of brief.notes) lines.push(`note:  ${note.at.slice(0, 16).replace('T', ' ')} ${note.author}: ${note.text}`);
+  const { drift } = brief;
+  if (drift.branchMoved) lines.push(s.yellow(`drift: branch was ${drift.branchMoved.from ?? '(detached)'}, now ${drift.branchMoved.to ?? '(detached)'}`));
+  if (drift.headMoved) {
+    const files = drift.headMoved.files;
+    lines.push(s.yellow(`drift: HEAD moved ${drift.headMoved.from?.slice(0, 12) ?? '(none)'} -> ${drift.headMoved.to?.slice(0, 12) ?? '(none)'}${files ? `, ${files.length} files changed: ${files.slice(0, 10).join(', ')}${files.length > 10 ? ', ...' : ''}` : ''}`));
+  }
+  if (drift.dirtyNow.length > 0) lines.push(`dirty: ${drift.dirtyNow.slice(0, 10).join(', ')}${drift.dirtyNow.length > 10 ? ', ...' : ''}`);
+  if (!drift.branchMoved && !drift.headMoved) lines.push('git:   no drift since the save');
+  if (brief.cd) lines.push(`cd:    cd ${shellQuote(brief.cd)}   (or: eval "$(agence ^resume ${session.session_id} --shell)")`);
+  return { data: brief, text: lines.join('\n') };
+};

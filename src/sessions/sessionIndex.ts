@@ -1,0 +1,237 @@
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
+import { AgenceError } from '../core/errors.js';
+import { type Session, type SessionStatus, todoProgress } from '../core/session.js';
+import { type SessionPaths, scanTier, type StoredAt, type Tier, TIERS, tierFile } from './sessionStore.js';
+
+/**
+ * `nexus/index.db`: a cache over the session tier files (DESIGN §2). It maps a session id to the
+ * file and byte offset of its latest revision, so a lookup reads one line whatever the size of
+ * the store, and it serves the list queries. It knows how far into each tier file it has read:
+ * new lines are taken in on the next open, and a file that shrank or was replaced (compaction)
+ * makes it rebuild from the files. Deleting it loses nothing.
+ */
+
+type Database = BetterSqlite3.Database;
+
+export interface SessionRow {
+  id: string;
+  rev: number;
+  status: SessionStatus;
+  tier: Tier;
+  offset: number;
+  length: number;
+  agent: string;
+  created_at: string;
+  updated_at: string;
+  task: string;
+  priority: string;
+  todo_done: number;
+  todo_total: number;
+}
+
+export interface ListFilter {
+  status?: SessionStatus;
+  agent?: string;
+  since?: string;
+  until?: string;
+  tag?: string;
+  limit: number;
+}
+
+export interface OpenedIndex {
+  db: Database;
+  /** What opening had to do: nothing, take in new lines, or rebuild. */
+  refreshed: 'none' | 'caught-up' | 'rebuilt';
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS sessions (
+  id TEXT PRIMARY KEY, rev INTEGER NOT NULL, status TEXT NOT NULL, tier TEXT NOT NULL,
+  offset INTEGER NOT NULL, length INTEGER NOT NULL, agent TEXT NOT NULL,
+  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, task TEXT NOT NULL, priority TEXT NOT NULL,
+  todo_done INTEGER NOT NULL, todo_total INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_agent_updated ON sessions (agent, updated_at);
+CREATE INDEX IF NOT EXISTS sessions_status_updated ON sessions (status, updated_at);
+CREATE INDEX IF NOT EXISTS sessions_updated ON sessions (updated_at);
+CREATE TABLE IF NOT EXISTS session_tags (tag TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (tag, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tier_files (tier TEXT PRIMARY KEY, ino INTEGER NOT NULL, size INTEGER NOT NULL);
+`;
+
+function loadSqlite(): typeof BetterSqlite3 {
+  try {
+    // A native module: loaded only by the commands that query sessions.
+    return createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+  } catch (error) {
+    throw new AgenceError('dependency', `the SQLite module (better-sqlite3) failed to load: ${(error as Error).message.split('\n')[0]}`, {
+      fix: 'reinstall agence with `npm ci` (it builds better-sqlite3; it needs python3, make and a C++ compiler)',
+    });
+  }
+}
+
+function fileState(path: string): { ino: number; size: number } {
+  try {
+    const st = statSync(path);
+    return { ino: st.ino, size: st.size };
+  } catch {
+    return { ino: 0, size: 0 };
+  }
+}
+
+function upsert(db: Database) {
+  const row = db.prepare(`
+    INSERT INTO sessions (id, rev, status, tier, offset, length, agent, created_at, updated_at, task, priority, todo_done, todo_total)
+    VALUES (@id, @rev, @status, @tier, @offset, @length, @agent, @created_at, @updated_at, @task, @priority, @todo_done, @todo_total)
+    ON CONFLICT (id) DO UPDATE SET rev = excluded.rev, status = excluded.status, tier = excluded.tier, offset = excluded.offset,
+      length = excluded.length, agent = excluded.agent, created_at = excluded.created_at, updated_at = excluded.updated_at,
+      task = excluded.task, priority = excluded.priority, todo_done = excluded.todo_done, todo_total = excluded.todo_total
+    WHERE excluded.rev > sessions.rev`);
+  const clearTags = db.prepare('DELETE FROM session_tags WHERE id = ?');
+  const addTag = db.prepare('INSERT OR IGNORE INTO session_tags (tag, id) VALUES (?, ?)');
+  return (session: Session, at: StoredAt) => {
+    const progress = todoProgress(session.runstate.todo_list);
+    const result = row.run({
+      id: session.session_id,
+      rev: session.rev,
+      status: session.status,
+      tier: at.tier,
+      offset: at.offset,
+      length: at.length,
+      agent: session.agent,
+      created_at: session.created_at,
+      updated_at: session.updated_at,
+      task: session.metadata.task_description,
+      priority: session.metadata.priority,
+      todo_done: progress.done,
+      todo_total: progress.total,
+    });
+    if (result.changes === 0) return;
+    clearTags.run(session.session_id);
+    for (const tag of session.metadata.tags) addTag.run(tag, session.session_id);
+  };
+}
+
+/** Read the tier files from where the index stopped (or from the start) into the index. */
+function takeIn(db: Database, paths: SessionPaths, from: Record<Tier, number>): number {
+  const put = upsert(db);
+  const setFile = db.prepare('INSERT INTO tier_files (tier, ino, size) VALUES (?, ?, ?) ON CONFLICT (tier) DO UPDATE SET ino = excluded.ino, size = excluded.size');
+  let taken = 0;
+  for (const tier of TIERS) {
+    const scan = scanTier(paths, tier, from[tier]);
+    for (const line of scan.lines) put(line.value, { tier, offset: line.offset, length: line.length });
+    taken += scan.lines.length;
+    // A torn last line is not read past: once it is quarantined the file is cut back to here.
+    const end = scan.partialTail ? scan.partialTail.offset : scan.size;
+    setFile.run(tier, fileState(tierFile(paths, tier)).ino, end);
+  }
+  return taken;
+}
+
+function rebuild(db: Database, paths: SessionPaths): void {
+  db.transaction(() => {
+    db.exec('DELETE FROM sessions; DELETE FROM session_tags; DELETE FROM tier_files;');
+    takeIn(db, paths, { active: 0, saved: 0, completed: 0 });
+  })();
+}
+
+/** Why the index cannot simply take in new lines, or null when it can. */
+function staleness(db: Database, paths: SessionPaths): string | null {
+  const known = new Map((db.prepare('SELECT tier, ino, size FROM tier_files').all() as { tier: Tier; ino: number; size: number }[]).map((r) => [r.tier, r]));
+  for (const tier of TIERS) {
+    const now = fileState(tierFile(paths, tier));
+    const was = known.get(tier);
+    if (!was) {
+      if (now.size > 0) return `it has not read session-${tier}.jsonl`;
+      continue;
+    }
+    if (now.size < was.size) return `session-${tier}.jsonl shrank`;
+    if (was.size > 0 && now.ino !== was.ino) return `session-${tier}.jsonl was rewritten`;
+  }
+  return null;
+}
+
+function openDb(Sqlite: typeof BetterSqlite3, path: string): Database {
+  const db = new Sqlite(path, { timeout: 10_000 });
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(SCHEMA);
+  return db;
+}
+
+export interface OpenOptions {
+  rebuild?: boolean;
+  /** Told when the index had to be built or rebuilt, and why (it is a cache: it says so). */
+  notify?: (message: string) => void;
+}
+
+/** Open the index and bring it up to date with the tier files. */
+export function openIndex(paths: SessionPaths, options: OpenOptions = {}): OpenedIndex {
+  const Sqlite = loadSqlite();
+  const notify = options.notify ?? (() => undefined);
+  const existed = existsSync(paths.db);
+  let db: Database;
+  try {
+    db = openDb(Sqlite, paths.db);
+  } catch (error) {
+    // A damaged cache is thrown away and rebuilt, and the user is told.
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${paths.db}${suffix}`, { force: true });
+    db = openDb(Sqlite, paths.db);
+    rebuild(db, paths);
+    notify(`nexus/index.db could not be opened (${(error as Error).message}); rebuilt it from the session files`);
+    return { db, refreshed: 'rebuilt' };
+  }
+  if (options.rebuild) {
+    rebuild(db, paths);
+    return { db, refreshed: 'rebuilt' };
+  }
+  const outcome = db.transaction(() => {
+    const why = staleness(db, paths);
+    if (why) return why;
+    const known = Object.fromEntries((db.prepare('SELECT tier, size FROM tier_files').all() as { tier: Tier; size: number }[]).map((r) => [r.tier, r.size]));
+    return takeIn(db, paths, { active: known.active ?? 0, saved: known.saved ?? 0, completed: known.completed ?? 0 });
+  }).immediate();
+  if (typeof outcome === 'string') {
+    rebuild(db, paths);
+    notify(existed ? `the session index was stale (${outcome}); rebuilt it` : 'there was no session index yet; built it');
+    return { db, refreshed: 'rebuilt' };
+  }
+  return { db, refreshed: outcome > 0 ? 'caught-up' : 'none' };
+}
+
+export function lookup(db: Database, id: string): SessionRow | null {
+  return (db.prepare('SELECT * FROM sessions WHERE id = ?').get(id) as SessionRow | undefined) ?? null;
+}
+
+export function list(db: Database, filter: ListFilter): SessionRow[] {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter.status) {
+    where.push('status = ?');
+    params.push(filter.status);
+  }
+  if (filter.agent) {
+    where.push('agent = ?');
+    params.push(filter.agent);
+  }
+  if (filter.since) {
+    where.push('updated_at >= ?');
+    params.push(filter.since);
+  }
+  if (filter.until) {
+    where.push('updated_at < ?');
+    params.push(filter.until);
+  }
+  if (filter.tag) {
+    where.push('id IN (SELECT id FROM session_tags WHERE tag = ?)');
+    params.push(filter.tag);
+  }
+  const sql = `SELECT * FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY updated_at DESC, id DESC LIMIT ?`;
+  return db.prepare(sql).all(...params, filter.limit) as SessionRow[];
+}
+
+export function counts(db: Database): Record<string, number> {
+  const rows = db.prepare('SELECT status, COUNT(*) AS n FROM sessions GROUP BY status').all() as { status: string; n: number }[];
+  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+}

@@ -1,0 +1,380 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { AgenceError } from '../core/errors.js';
+import {
+  assertSessionId,
+  type Priority,
+  type Session,
+  type SessionEvent,
+  SessionSchema,
+  type Todo,
+  todoProgress,
+  transition,
+} from '../core/session.js';
+import { changedSince, workTreeState } from '../git/git.js';
+import type { Finding } from '../shard/doctor.js';
+import type { ShardPaths } from '../shard/layout.js';
+import { writeFileAtomic } from '../store/atomic.js';
+import { type ListFilter, list, lookup, openIndex, type OpenedIndex, type SessionRow } from './sessionIndex.js';
+import {
+  allocateId,
+  appendRevision,
+  compact,
+  quarantined,
+  readAt,
+  scanTier,
+  type SessionPaths,
+  sessionPaths,
+  type StoredAt,
+  TIERS,
+  withStoreLock,
+} from './sessionStore.js';
+
+/**
+ * The sessions service: save, resume, list, show, complete and reopen agent sessions. The tier
+ * files are the record; the index (SQLite) finds things in them; the `current` file remembers the
+ * session this shard is working on, with where its latest revision is, so `^save` needs no index.
+ */
+
+export interface SessionContext {
+  shard: ShardPaths;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  now: () => Date;
+  /** The agent when none is given: AGENCE_AGENT, else the shard's default agent. */
+  defaultAgent: string;
+  /** Who writes notes: AGENCE_AGENT, else the user (asked of git only when needed). */
+  actor: () => Promise<string>;
+  /** Where to say that the index was (re)built. */
+  notify: (message: string) => void;
+}
+
+/** The session this shard is working on, and where its latest revision is stored. */
+interface CurrentPointer extends StoredAt {
+  id: string;
+  rev: number;
+}
+
+const MAX_NOTE_BYTES = 64 * 1024;
+const HISTORY_LINES = 20;
+const SECRETISH = /(pass(word|wd)?|secret|token|api[_-]?key|authorization|bearer|private[_-]?key)/i;
+
+function paths(ctx: SessionContext): SessionPaths {
+  return sessionPaths(ctx.shard.nexus);
+}
+
+function readPointer(p: SessionPaths, env: NodeJS.ProcessEnv): CurrentPointer | { id: string } | null {
+  const fromEnv = env.AGENCE_SESSION;
+  if (fromEnv) return { id: assertSessionId(fromEnv, 'AGENCE_SESSION value') };
+  if (!existsSync(p.current)) return null;
+  try {
+    const value = JSON.parse(readFileSync(p.current, 'utf8')) as CurrentPointer;
+    return typeof value.id === 'string' && /^[0-9a-f]{8}$/.test(value.id) ? value : null;
+  } catch {
+    return null; // the pointer is a hint; the index knows where the session is
+  }
+}
+
+function writePointer(p: SessionPaths, session: Session, at: StoredAt): void {
+  writeFileAtomic(p.current, `${JSON.stringify({ id: session.session_id, rev: session.rev, ...at })}\n`);
+}
+
+function clearPointer(p: SessionPaths, id: string): void {
+  const pointer = readPointer(p, {});
+  if (pointer?.id === id) writeFileAtomic(p.current, '{}\n');
+}
+
+/** The latest revision of `id`, found through the index (rebuilt once if it points at the wrong line). */
+function loadLatest(ctx: SessionContext, id: string): { session: Session; at: StoredAt; index: OpenedIndex } {
+  const p = paths(ctx);
+  let index = openIndex(p, { notify: ctx.notify });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const row = lookup(index.db, id);
+    if (!row) break;
+    const at: StoredAt = { tier: row.tier, offset: row.offset, length: row.length };
+    const session = readAt(p, at);
+    if (session && session.session_id === id && session.rev === row.rev) return { session, at, index };
+    index.db.close();
+    ctx.notify(`the session index pointed ${id} at the wrong line; rebuilt it`);
+    index = openIndex(p, { rebuild: true });
+  }
+  index.db.close();
+  throw new AgenceError('not_found', `no session ${id} in this shard`, { fix: 'list them with `agence ^sessions`' });
+}
+
+/** The latest revision via the `current` pointer when it is still right, else via the index. */
+function loadCurrent(ctx: SessionContext, pointer: CurrentPointer | { id: string }): { session: Session; at: StoredAt } {
+  if ('tier' in pointer) {
+    const session = readAt(paths(ctx), pointer);
+    if (session && session.session_id === pointer.id && session.rev === pointer.rev) return { session, at: pointer };
+  }
+  const { session, at, index } = loadLatest(ctx, pointer.id);
+  index.db.close();
+  return { session, at };
+}
+
+function recentShellHistory(env: NodeJS.ProcessEnv): string[] {
+  const home = env.HOME || homedir();
+  const file = [env.HISTFILE, join(home, '.bash_history'), join(home, '.zsh_history')].find((f) => f && existsSync(f));
+  if (!file) return [];
+  try {
+    const lines = readFileSync(file, 'utf8').split('\n').slice(-200);
+    return lines
+      .map((l) => l.replace(/^: \d+:\d+;/, '').trim()) // zsh extended history
+      .filter((l) => l !== '' && !SECRETISH.test(l))
+      .slice(-HISTORY_LINES);
+  } catch {
+    return [];
+  }
+}
+
+function checkNote(text: string): string {
+  if (Buffer.byteLength(text, 'utf8') > MAX_NOTE_BYTES) {
+    throw new AgenceError('usage', `the note is ${Math.ceil(Buffer.byteLength(text, 'utf8') / 1024)} KB; notes are at most ${MAX_NOTE_BYTES / 1024} KB`, {
+      fix: 'put long material in a file and reference it, or learn it as a doc (`agence ^doc add FILE`)',
+    });
+  }
+  return text;
+}
+
+export interface SaveInput {
+  note?: string;
+  agent?: string;
+  task?: string;
+  todos: string[];
+  priority?: Priority;
+  tags: string[];
+  forceNew: boolean;
+}
+
+export interface SaveResult {
+  session: Session;
+  created: boolean;
+  /** A torn line a crash left, moved aside before this save. */
+  quarantined: string | null;
+}
+
+function mergeTodos(existing: Todo[], titles: string[]): Todo[] {
+  const todos = [...existing];
+  for (const title of titles) {
+    if (todos.some((t) => t.title === title)) continue;
+    todos.push({ id: String(todos.length + 1), title, status: 'pending' });
+  }
+  return todos;
+}
+
+/** `^save`: a new session, or a new revision of the one this shard is working on. */
+export async function saveSession(ctx: SessionContext, input: SaveInput): Promise<SaveResult> {
+  const p = paths(ctx);
+  const note = input.note === undefined ? undefined : checkNote(input.note);
+  const [tree, author] = await Promise.all([workTreeState(ctx.cwd), note ? ctx.actor() : Promise.resolve('')]);
+  const history = recentShellHistory(ctx.env);
+  const now = ctx.now();
+  const at = now.toISOString();
+  const notes = note ? [{ at, author, text: note }] : [];
+  return withStoreLock(p, () => {
+    const pointer = input.forceNew ? null : readPointer(p, ctx.env);
+    const current = pointer ? loadCurrent(ctx, pointer).session : null;
+    let session: Session;
+    let created = false;
+    if (current && (current.status === 'SAVED' || current.status === 'ACTIVE')) {
+      session = {
+        ...current,
+        rev: current.rev + 1,
+        updated_at: at,
+        status: transition(current.status, 'save', current.session_id),
+        agent: input.agent ?? current.agent,
+        runstate: { ...current.runstate, todo_list: mergeTodos(current.runstate.todo_list, input.todos) },
+        metadata: {
+          ...current.metadata,
+          task_description: input.task ?? current.metadata.task_description,
+          priority: input.priority ?? current.metadata.priority,
+          tags: [...new Set([...current.metadata.tags, ...input.tags])],
+        },
+        git: tree,
+        cwd: ctx.cwd,
+        notes: [...current.notes, ...notes],
+        shell_history: history,
+      };
+    } else {
+      created = true;
+      session = SessionSchema.parse({
+        session_id: allocateId(p, now),
+        rev: 1,
+        created_at: at,
+        updated_at: at,
+        status: transition('CREATED', 'save'),
+        agent: input.agent ?? ctx.defaultAgent,
+        runstate: { agent_context: '', execution_stack: [], memory_state: {}, cursor_position: null, todo_list: mergeTodos([], input.todos) },
+        metadata: { task_description: input.task ?? '', repo: ctx.shard.mainRoot, priority: input.priority ?? 'normal', tags: [...new Set(input.tags)] },
+        git: tree,
+        cwd: ctx.cwd,
+        notes,
+        shell_history: history,
+        lineage: { parent: null, from_shard: null, from_agent: null, to_agent: null, handoff_note: null },
+      });
+    }
+    const stored = appendRevision(p, session, now);
+    writePointer(p, session, stored);
+    return { session, created, quarantined: stored.quarantined };
+  });
+}
+
+/** Apply a lifecycle event to a session and store the new revision. */
+function applyEvent(ctx: SessionContext, id: string, event: SessionEvent, change: (s: Session) => Partial<Session> = () => ({})): { session: Session; at: StoredAt } {
+  const p = paths(ctx);
+  return withStoreLock(p, () => {
+    const { session: latest, index } = loadLatest(ctx, id);
+    index.db.close();
+    const now = ctx.now();
+    const session: Session = { ...latest, ...change(latest), rev: latest.rev + 1, updated_at: now.toISOString(), status: transition(latest.status, event, id) };
+    const at = appendRevision(p, session, now);
+    return { session, at };
+  });
+}
+
+export interface GitDrift {
+  branchMoved: { from: string | null; to: string | null } | null;
+  headMoved: { from: string | null; to: string | null; files: string[] | null } | null;
+  dirtyNow: string[];
+}
+
+export interface ResumeBrief {
+  session: Session;
+  name: string;
+  task: string;
+  todo: { done: number; total: number; step: number; next: string | null };
+  notes: Session['notes'];
+  drift: GitDrift;
+  cd: string | null;
+}
+
+async function driftSince(ctx: SessionContext, session: Session): Promise<GitDrift> {
+  const now = await workTreeState(existsSync(session.cwd) ? session.cwd : ctx.cwd);
+  const branchMoved = now.branch !== session.git.branch ? { from: session.git.branch, to: now.branch } : null;
+  const headMoved =
+    now.head !== session.git.head
+      ? { from: session.git.head, to: now.head, files: session.git.head ? await changedSince(existsSync(session.cwd) ? session.cwd : ctx.cwd, session.git.head) : null }
+      : null;
+  return { branchMoved, headMoved, dirtyNow: now.dirty };
+}
+
+/** The id to act on: the one given, else the shard's current session. */
+function targetId(ctx: SessionContext, id: string | undefined, what: string): string {
+  if (id !== undefined) return assertSessionId(id);
+  const pointer = readPointer(paths(ctx), ctx.env);
+  if (!pointer) throw new AgenceError('usage', `no session to ${what}: this shard has no current session`, { fix: `give an id (see \`agence ^sessions\`)` });
+  return pointer.id;
+}
+
+/** `^resume [id]`: mark a session active (default: the most recently saved) and brief on it. */
+export async function resumeSession(ctx: SessionContext, shardName: string, id?: string): Promise<ResumeBrief> {
+  const p = paths(ctx);
+  let target = id === undefined ? undefined : assertSessionId(id);
+  if (target === undefined) {
+    const index = openIndex(p, { notify: ctx.notify });
+    const [row] = list(index.db, { status: 'SAVED', limit: 1 });
+    index.db.close();
+    if (!row) throw new AgenceError('not_found', 'there is no saved session to resume', { fix: 'save one with `agence ^save "note"`, or list them with `agence ^sessions`' });
+    target = row.id;
+  }
+  const { session, at } = applyEvent(ctx, target, 'resume');
+  writePointer(p, session, at);
+  const progress = todoProgress(session.runstate.todo_list);
+  return {
+    session,
+    name: `${shardName}:${session.session_id}`,
+    task: session.metadata.task_description,
+    todo: { ...progress, next: session.runstate.todo_list.find((t) => t.status !== 'done')?.title ?? null },
+    notes: session.notes.slice(-5),
+    drift: await driftSince(ctx, session),
+    cd: session.cwd !== ctx.cwd ? session.cwd : null,
+  };
+}
+
+/** `^done [id]`. */
+export function completeSession(ctx: SessionContext, id?: string): Session {
+  const target = targetId(ctx, id, 'complete');
+  const { session } = applyEvent(ctx, target, 'done');
+  clearPointer(paths(ctx), target);
+  return session;
+}
+
+/** `^session reopen <id>`: a completed session back to SAVED, explicitly. */
+export function reopenSession(ctx: SessionContext, id: string): Session {
+  return applyEvent(ctx, assertSessionId(id), 'reopen').session;
+}
+
+export function showSession(ctx: SessionContext, id: string): { session: Session; at: StoredAt } {
+  const { session, at, index } = loadLatest(ctx, assertSessionId(id));
+  index.db.close();
+  return { session, at };
+}
+
+export function listSessions(ctx: SessionContext, filter: ListFilter): SessionRow[] {
+  const index = openIndex(paths(ctx), { notify: ctx.notify });
+  try {
+    return list(index.db, filter);
+  } finally {
+    index.db.close();
+  }
+}
+
+export function reindexSessions(ctx: SessionContext): { sessions: number } {
+  const index = openIndex(paths(ctx), { rebuild: true });
+  try {
+    return { sessions: (index.db.prepare('SELECT COUNT(*) AS n FROM sessions').get() as { n: number }).n };
+  } finally {
+    index.db.close();
+  }
+}
+
+
+export interface StoreProblem {
+  file: string;
+  kind: 'torn-tail' | 'bad-line';
+  line?: number;
+  reason: string;
+}
+
+/** What a crash or an outside edit left in the tier files, for `^doctor`. */
+export function checkStore(ctx: SessionContext): StoreProblem[] {
+  const p = paths(ctx);
+  const problems: StoreProblem[] = [];
+  for (const tier of TIERS) {
+    const file = `nexus/sessions/session-${tier}.jsonl`;
+    const scan = scanTier(p, tier);
+    for (const bad of scan.bad) problems.push({ file, kind: 'bad-line', line: bad.line, reason: bad.reason });
+    if (scan.partialTail) problems.push({ file, kind: 'torn-tail', reason: `${scan.partialTail.length} bytes after the last complete line (an interrupted save)` });
+  }
+  return problems;
+}
+
+/**
+ * `^doctor --repair` for the session store: compaction moves torn tails and bad lines into
+ * quarantine files beside the tier files (nothing is deleted), keeps every complete record's
+ * latest revision, and the index is rebuilt.
+ */
+export function repairStore(ctx: SessionContext): { quarantined: string[]; live: number } {
+  const p = paths(ctx);
+  return withStoreLock(p, () => {
+    const before = new Set(quarantined(p));
+    const { live } = compact(p, ctx.now());
+    openIndex(p, { rebuild: true }).db.close();
+    return { quarantined: quarantined(p).filter((f) => !before.has(f)), live };
+  });
+}
+
+/** The session store's part of `^doctor`. */
+export function sessionFindings(ctx: SessionContext): Finding[] {
+  const problems = checkStore(ctx);
+  if (problems.length === 0) return [{ check: 'sessions', severity: 'ok', message: 'session files read cleanly' }];
+  return problems.map((problem) => ({
+    check: 'sessions',
+    severity: 'fail',
+    integrity: true,
+    message: `${problem.file}${problem.line ? ` line ${problem.line}` : ''}: ${problem.kind === 'torn-tail' ? problem.reason : `not a session record (${problem.reason})`}`,
+    fix: 'run `agence ^doctor --repair` (it moves the damaged bytes aside into a quarantine file and keeps every complete record)',
+  }));
+}

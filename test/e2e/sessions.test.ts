@@ -1,0 +1,148 @@
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { agence, CLI, git, json, repo, type Sandbox, sandbox } from './helpers.js';
+
+const sb = sandbox();
+type S = { session_id: string; rev: number; status: string; agent: string; notes: { text: string }[]; runstate: { todo_list: { title: string }[] }; metadata: { tags: string[]; task_description: string } };
+
+function shard(name: string, box: Sandbox = sb): string {
+  const dir = repo(box, name);
+  expect(agence(box, dir, ['^init']).code).toBe(0);
+  return dir;
+}
+
+function saved(run: { code: number; stdout: string; stderr: string }): S {
+  expect(run.code, run.stderr).toBe(0);
+  return json<{ session: S }>(run).session;
+}
+
+describe('^save, ^resume, ^sessions, ^session show, ^done', () => {
+  const dir = shard('work');
+
+  it('saves a session, then a second save updates it (new rev) unless --new', () => {
+    const first = agence(sb, dir, ['^save', 'started on the build', '--task', 'fix CI', '--todo', 'read logs', '--todo', 'patch', '--tag', 'ci']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/^Session [0-9a-f]{8} saved\n$/);
+    const id = first.stdout.slice(8, 16);
+    const second = saved(agence(sb, dir, ['^save', 'found it', '--todo', 'add a test', '--json']));
+    expect(second).toMatchObject({ session_id: id, rev: 2, status: 'SAVED' });
+    expect(second.notes.map((n) => n.text)).toEqual(['started on the build', 'found it']);
+    expect(second.runstate.todo_list.map((t) => t.title)).toEqual(['read logs', 'patch', 'add a test']);
+    const other = saved(agence(sb, dir, ['^save', 'side quest', '--new', '--agent', 'ralph', '--json']));
+    expect(other.session_id).not.toBe(id);
+    expect(other.agent).toBe('ralph');
+    expect(Number.parseInt(other.session_id, 16)).toBeGreaterThan(Number.parseInt(id, 16));
+
+    const listed = json<{ sessions: { id: string }[] }>(agence(sb, dir, ['^sessions', '--json']));
+    expect(listed.sessions.map((s) => s.id)).toEqual([other.session_id, id]);
+    const shown = json<S>(agence(sb, dir, ['^session', 'show', id, '--json']));
+    expect(shown).toMatchObject({ session_id: id, rev: 2, metadata: { tags: ['ci'], task_description: 'fix CI' } });
+    expect(agence(sb, dir, ['^session', 'show', id]).stdout).toContain('todo      [ ] add a test');
+  });
+
+  it('resumes the most recent saved session with a brief, git drift and shell code', () => {
+    const [older] = json<{ sessions: { id: string }[] }>(agence(sb, dir, ['^sessions', '--agent', 'sonya', '--json'])).sessions;
+    writeFileSync(join(dir, 'fix.txt'), 'the fix\n');
+    git(sb, dir, ['add', 'fix.txt']);
+    git(sb, dir, ['commit', '-qm', 'the fix']);
+    const brief = json<{ name: string; todo: { step: number; total: number }; drift: { headMoved: { files: string[] } } }>(agence(sb, dir, ['^resume', older?.id as string, '--json']));
+    expect(brief.name).toBe(`work:${older?.id}`);
+    expect(brief.todo).toMatchObject({ step: 1, total: 3 });
+    expect(brief.drift.headMoved.files).toEqual(['fix.txt']);
+    const text = agence(sb, dir, ['^resume', older?.id as string]).stdout;
+    expect(text).toContain('todo:  step 1/3: read logs');
+    expect(text).toContain('drift: HEAD moved');
+
+    const shell = agence(sb, join(sb.dir), ['^resume', older?.id as string, '--shell']);
+    expect(shell.code).toBe(1); // outside the shard
+    const sub = join(dir, 'sub dir');
+    spawnSync('mkdir', ['-p', sub]);
+    const code = agence(sb, sub, ['^resume', older?.id as string, '--shell']).stdout;
+    const evaluated = spawnSync('bash', ['-c', `eval "$1"; pwd; echo "$AGENCE_SESSION $AGENCE_AGENT"`, 'x', code], { cwd: sub, encoding: 'utf8' }).stdout;
+    expect(evaluated).toBe(`${dir}\n${older?.id} sonya\n`);
+  });
+
+  it('follows the lifecycle, and refuses illegal transitions with the allowed ones', () => {
+    const { sessions } = json<{ sessions: { id: string; status: string }[] }>(agence(sb, dir, ['^sessions', '--status', 'active', '--json']));
+    const id = sessions[0]?.id as string;
+    expect(agence(sb, dir, ['^done', id]).stdout).toBe(`Session ${id} completed\n`);
+    const again = agence(sb, dir, ['^resume', id]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`session ${id} is COMPLETED and cannot be resumed: from COMPLETED it can be: reopened (^session reopen), archived (^session archive)`);
+    expect(agence(sb, dir, ['^session', 'reopen', id]).code).toBe(0);
+    expect(json<S>(agence(sb, dir, ['^session', 'show', id, '--json'])).status).toBe('SAVED');
+    expect(json<{ sessions: unknown[] }>(agence(sb, dir, ['^sessions', '--status', 'completed', '--json'])).sessions).toEqual([]);
+  });
+
+  it('filters by agent, tag, status and dates', () => {
+    const count = (args: string[]) => json<{ sessions: unknown[] }>(agence(sb, dir, ['^sessions', ...args, '--json'])).sessions.length;
+    expect(count(['--agent', 'ralph'])).toBe(1);
+    expect(count(['--tag', 'ci'])).toBe(1);
+    expect(count(['--since', '1d'])).toBe(2);
+    expect(count(['--until', '2000-01-01'])).toBe(0);
+    expect(count(['--limit', '1'])).toBe(1);
+    expect(agence(sb, dir, ['^sessions', '--since', 'yesterday']).stderr).toContain('--since "yesterday" is not a date');
+    expect(agence(sb, dir, ['^sessions', '--status', 'sleeping']).code).toBe(1);
+  });
+
+  it('rebuilds a missing index and says so', () => {
+    rmSync(join(dir, '.agence/nexus/index.db'));
+    const run = agence(sb, dir, ['^sessions']);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('there was no session index yet; built it');
+    expect(run.stdout.trim().split('\n')).toHaveLength(2);
+    expect(json(agence(sb, dir, ['^reindex', '--json']))).toMatchObject({ sessions: 2 });
+  });
+});
+
+describe('session bad input', () => {
+  const dir = shard('bad');
+
+  it('unknown and malformed ids: exit 1, nothing touched', () => {
+    const unknown = agence(sb, dir, ['^session', 'show', 'deadbeef']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no session deadbeef in this shard');
+    for (const bad of ['../x', '../../etc/passwd', 'DEADBEEF', '1234']) {
+      const run = agence(sb, dir, ['^session', 'show', bad]);
+      expect(run.code, bad).toBe(1);
+      expect(run.stderr).toContain('is not a session id');
+    }
+    expect(agence(sb, dir, ['^save', 'x'], { AGENCE_SESSION: '../x' }).stderr).toContain('is not a AGENCE_SESSION value');
+  });
+
+  it('a 10 MB note is refused; a todo with newlines, quotes and backslashes round-trips', () => {
+    const big = spawnSync(process.execPath, [CLI, '^save', '-'], { cwd: dir, env: sb.env, input: 'x'.repeat(10 * 1024 * 1024), encoding: 'utf8' });
+    expect(big.status).toBe(1);
+    expect(big.stderr).toContain('the note is 10240 KB; notes are at most 64 KB');
+    expect(agence(sb, dir, ['^save', 'y'.repeat(100 * 1024)]).stderr).toContain('notes are at most 64 KB');
+    expect(existsSync(join(dir, '.agence/nexus/sessions/session-saved.jsonl'))).toBe(false);
+    const title = 'line one\nline "two"\\three\ttab \u00e9 \u{1F600}';
+    const session = saved(agence(sb, dir, ['^save', 'odd', '--todo', title, '--json']));
+    expect(json<S>(agence(sb, dir, ['^session', 'show', session.session_id, '--json'])).runstate.todo_list[0]?.title).toBe(title);
+  });
+
+  it('a corrupt line in the middle: the others stay readable, ^doctor reports it, --repair quarantines it', () => {
+    const a = saved(agence(sb, dir, ['^save', 'a', '--new', '--json']));
+    const file = join(dir, '.agence/nexus/sessions/session-saved.jsonl');
+    appendFileSync(file, '{"session_id": "00000001", "broken\n');
+    appendFileSync(file, Buffer.from([0xc3, 0x28, 0x0a]));
+    const b = saved(agence(sb, dir, ['^save', 'b', '--new', '--json']));
+    const before = readFileSync(file);
+    expect(agence(sb, dir, ['^reindex']).code).toBe(0);
+    expect(json<S>(agence(sb, dir, ['^session', 'show', a.session_id, '--json'])).notes[0]?.text).toBe('a');
+    expect(json<S>(agence(sb, dir, ['^session', 'show', b.session_id, '--json'])).notes[0]?.text).toBe('b');
+    const doctor = agence(sb, dir, ['^doctor']);
+    expect(doctor.code).toBe(3);
+    expect(doctor.stdout).toMatch(/session-saved\.jsonl line \d+: not a session record/);
+    expect(readFileSync(file).equals(before)).toBe(true);
+
+    const repaired = agence(sb, dir, ['^doctor', '--repair']);
+    expect(repaired.code, repaired.stdout).toBe(0);
+    expect(repaired.stderr).toContain('moved damaged session lines aside into nexus/sessions/session-saved.jsonl.quarantine-');
+    const quarantine = readdirSync(join(dir, '.agence/nexus/sessions')).find((f) => f.includes('quarantine')) as string;
+    expect(readFileSync(join(dir, '.agence/nexus/sessions', quarantine), 'latin1')).toContain('"broken');
+    for (const s of [a, b]) expect(agence(sb, dir, ['^session', 'show', s.session_id]).code).toBe(0);
+  });
+});

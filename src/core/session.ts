@@ -99,7 +99,7 @@ export type SessionEvent = 'save' | 'resume' | 'handoff' | 'done' | 'reopen' | '
  */
 const TRANSITIONS: Record<SessionStatus, Partial<Record<SessionEvent, SessionStatus>>> = {
   CREATED: { save: 'SAVED' },
-  SAVED: { save: 'SAVED', resume: 'ACTIVE', handoff: 'TRANSFERRED', done: 'COMPLETED', archive: 'ARCHIVED' },
+  SAVED: { save: 'SAVED', resume: 'ACTIVE', handoff: 'TRANSFERRED', done: 'COMPLETED' },
   ACTIVE: { save: 'SAVED', resume: 'ACTIVE', handoff: 'TRANSFERRED', done: 'COMPLETED' },
   TRANSFERRED: { archive: 'ARCHIVED' },
   COMPLETED: { reopen: 'SAVED', archive: 'ARCHIVED' },

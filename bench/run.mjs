@@ -11,7 +11,7 @@ mkdirSync(join(dir, 'results'), { recursive: true });
 
 const pad = (s, n) => String(s).padEnd(n);
 const lpad = (s, n) => String(s).padStart(n);
-console.log(`${pad('bench', 10)} ${pad('case', 28)} ${lpad('median ms', 10)} ${lpad('p90 ms', 8)} ${lpad('ratio', 7)} ${lpad('target', 7)}  verdict`);
+console.log(`${pad('bench', 10)} ${pad('case', 32)} ${lpad('median ms', 10)} ${lpad('p90 ms', 8)} ${lpad('ratio', 7)} ${lpad('target', 7)}  ${pad('against', 12)} verdict`);
 let missed = 0;
 for (const file of files) {
   const bench = await import(join(dir, file));
@@ -20,7 +20,7 @@ for (const file of files) {
     const verdict = r.target == null ? 'baseline' : r.ratio <= r.target ? 'ok' : 'MISSED';
     if (verdict === 'MISSED') missed++;
     console.log(
-      `${pad(bench.name, 10)} ${pad(r.name, 28)} ${lpad(r.median_ms.toFixed(1), 10)} ${lpad(r.p90_ms.toFixed(1), 8)} ${lpad(r.ratio == null ? '' : `${r.ratio.toFixed(2)}x`, 7)} ${lpad(r.target == null ? '' : `${r.target}x`, 7)}  ${verdict}`,
+      `${pad(bench.name, 10)} ${pad(r.name, 32)} ${lpad(r.median_ms.toFixed(1), 10)} ${lpad(r.p90_ms.toFixed(1), 8)} ${lpad(r.ratio == null ? '' : `${r.ratio.toFixed(2)}x`, 7)} ${lpad(r.target == null ? '' : `${r.target}x`, 7)}  ${pad(r.target == null ? '' : r.baseline, 12)} ${verdict}`,
     );
   }
   const record = { bench: bench.name, date: new Date().toISOString(), node: process.version, cpus: cpus().length, rounds, rows };

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
 import { AgenceError } from '../core/errors.js';
 import { type Session, type SessionStatus, todoProgress } from '../core/session.js';
+import { writeFileAtomic } from '../store/atomic.js';
 import { type SessionPaths, scanTier, type StoredAt, type Tier, TIERS, tierFile } from './sessionStore.js';
 
 /**
@@ -32,11 +33,11 @@ export interface SessionRow {
 }
 
 export interface ListFilter {
-  status?: SessionStatus;
-  agent?: string;
-  since?: string;
-  until?: string;
-  tag?: string;
+  status?: SessionStatus | undefined;
+  agent?: string | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
+  tag?: string | undefined;
   limit: number;
 }
 
@@ -60,10 +61,17 @@ CREATE TABLE IF NOT EXISTS session_tags (tag TEXT NOT NULL, id TEXT NOT NULL, PR
 CREATE TABLE IF NOT EXISTS tier_files (tier TEXT PRIMARY KEY, ino INTEGER NOT NULL, size INTEGER NOT NULL);
 `;
 
-function loadSqlite(): typeof BetterSqlite3 {
+interface Sqlite {
+  Database: typeof BetterSqlite3;
+  /** The compiled addon, named directly: better-sqlite3's own search for it costs milliseconds. */
+  addon: string;
+}
+
+function loadSqlite(): Sqlite {
   try {
     // A native module: loaded only by the commands that query sessions.
-    return createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+    const require = createRequire(import.meta.url);
+    return { Database: require('better-sqlite3') as typeof BetterSqlite3, addon: require.resolve('better-sqlite3/build/Release/better_sqlite3.node') };
   } catch (error) {
     throw new AgenceError('dependency', `the SQLite module (better-sqlite3) failed to load: ${(error as Error).message.split('\n')[0]}`, {
       fix: 'reinstall agence with `npm ci` (it builds better-sqlite3; it needs python3, make and a C++ compiler)',
@@ -152,11 +160,18 @@ function staleness(db: Database, paths: SessionPaths): string | null {
   return null;
 }
 
-function openDb(Sqlite: typeof BetterSqlite3, path: string): Database {
-  const db = new Sqlite(path, { timeout: 10_000 });
-  db.pragma('journal_mode = WAL');
+/** Bumped when SCHEMA changes; an index of another version is rebuilt. */
+const SCHEMA_VERSION = 1;
+
+function openDb(sqlite: Sqlite, path: string): Database {
+  const db = new sqlite.Database(path, { timeout: 10_000, nativeBinding: sqlite.addon });
   db.pragma('synchronous = NORMAL');
-  db.exec(SCHEMA);
+  if (db.pragma('user_version', { simple: true }) !== SCHEMA_VERSION) {
+    db.pragma('journal_mode = WAL'); // persistent: set once, when the file is made
+    db.exec('DROP TABLE IF EXISTS sessions; DROP TABLE IF EXISTS session_tags; DROP TABLE IF EXISTS tier_files;');
+    db.exec(SCHEMA);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }
   return db;
 }
 
@@ -168,16 +183,16 @@ export interface OpenOptions {
 
 /** Open the index and bring it up to date with the tier files. */
 export function openIndex(paths: SessionPaths, options: OpenOptions = {}): OpenedIndex {
-  const Sqlite = loadSqlite();
+  const sqlite = loadSqlite();
   const notify = options.notify ?? (() => undefined);
   const existed = existsSync(paths.db);
   let db: Database;
   try {
-    db = openDb(Sqlite, paths.db);
+    db = openDb(sqlite, paths.db);
   } catch (error) {
     // A damaged cache is thrown away and rebuilt, and the user is told.
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${paths.db}${suffix}`, { force: true });
-    db = openDb(Sqlite, paths.db);
+    db = openDb(sqlite, paths.db);
     rebuild(db, paths);
     notify(`nexus/index.db could not be opened (${(error as Error).message}); rebuilt it from the session files`);
     return { db, refreshed: 'rebuilt' };
@@ -195,9 +210,45 @@ export function openIndex(paths: SessionPaths, options: OpenOptions = {}): Opene
   if (typeof outcome === 'string') {
     rebuild(db, paths);
     notify(existed ? `the session index was stale (${outcome}); rebuilt it` : 'there was no session index yet; built it');
+    writeIndexMd(db, paths);
     return { db, refreshed: 'rebuilt' };
   }
+  if (outcome > 0) writeIndexMd(db, paths);
   return { db, refreshed: outcome > 0 ? 'caught-up' : 'none' };
+}
+
+/** Record one revision just appended, so the index and INDEX.md are current without a rescan. */
+export function recordRevision(db: Database, paths: SessionPaths, session: Session, at: StoredAt): void {
+  upsert(db)(session, at);
+  writeIndexMd(db, paths);
+}
+
+const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\s+/g, ' ').slice(0, 80);
+
+/**
+ * `nexus/sessions/INDEX.md`, for people: counts and the most recent sessions, rewritten whenever
+ * the index takes in a change.
+ */
+export function writeIndexMd(db: Database, paths: SessionPaths): void {
+  const byStatus = counts(db);
+  const recent = list(db, { limit: 50 });
+  const lines = [
+    '# Sessions',
+    '',
+    'Written by agence from the session files whenever they change; edits here are overwritten.',
+    '',
+    `| status | sessions |`,
+    `|---|---|`,
+    ...Object.entries(byStatus).map(([status, n]) => `| ${status} | ${n} |`),
+    '',
+    `## Most recent`,
+    '',
+    '| id | status | agent | updated | todo | task |',
+    '|---|---|---|---|---|---|',
+    ...recent.map((r) => `| ${r.id} | ${r.status} | ${cell(r.agent)} | ${r.updated_at.slice(0, 16).replace('T', ' ')} | ${r.todo_total ? `${r.todo_done}/${r.todo_total}` : ''} | ${cell(r.task)} |`),
+    '',
+  ];
+  writeFileAtomic(paths.indexMd, lines.join('\n'));
 }
 
 export function lookup(db: Database, id: string): SessionRow | null {

@@ -12,11 +12,10 @@ import {
   todoProgress,
   transition,
 } from '../core/session.js';
-import { changedSince, workTreeState } from '../git/git.js';
 import type { Finding } from '../shard/doctor.js';
 import type { ShardPaths } from '../shard/layout.js';
 import { writeFileAtomic } from '../store/atomic.js';
-import { type ListFilter, list, lookup, openIndex, type OpenedIndex, type SessionRow } from './sessionIndex.js';
+import { type ListFilter, list, lookup, openIndex, type OpenedIndex, recordRevision, type SessionRow } from './sessionIndex.js';
 import {
   allocateId,
   appendRevision,
@@ -55,6 +54,9 @@ interface CurrentPointer extends StoredAt {
   id: string;
   rev: number;
 }
+
+/** Only saving and resuming look at git: listing and showing do not pay for loading child_process. */
+const loadGit = () => import('../git/git.js');
 
 const MAX_NOTE_BYTES = 64 * 1024;
 const HISTORY_LINES = 20;
@@ -168,6 +170,7 @@ function mergeTodos(existing: Todo[], titles: string[]): Todo[] {
 export async function saveSession(ctx: SessionContext, input: SaveInput): Promise<SaveResult> {
   const p = paths(ctx);
   const note = input.note === undefined ? undefined : checkNote(input.note);
+  const { workTreeState } = await loadGit();
   const [tree, author] = await Promise.all([workTreeState(ctx.cwd), note ? ctx.actor() : Promise.resolve('')]);
   const history = recentShellHistory(ctx.env);
   const now = ctx.now();
@@ -222,15 +225,19 @@ export async function saveSession(ctx: SessionContext, input: SaveInput): Promis
 }
 
 /** Apply a lifecycle event to a session and store the new revision. */
-function applyEvent(ctx: SessionContext, id: string, event: SessionEvent, change: (s: Session) => Partial<Session> = () => ({})): { session: Session; at: StoredAt } {
+function applyEvent(ctx: SessionContext, id: string, event: SessionEvent): { session: Session; at: StoredAt } {
   const p = paths(ctx);
   return withStoreLock(p, () => {
     const { session: latest, index } = loadLatest(ctx, id);
-    index.db.close();
-    const now = ctx.now();
-    const session: Session = { ...latest, ...change(latest), rev: latest.rev + 1, updated_at: now.toISOString(), status: transition(latest.status, event, id) };
-    const at = appendRevision(p, session, now);
-    return { session, at };
+    try {
+      const now = ctx.now();
+      const session: Session = { ...latest, rev: latest.rev + 1, updated_at: now.toISOString(), status: transition(latest.status, event, id) };
+      const at = appendRevision(p, session, now);
+      recordRevision(index.db, p, session, at);
+      return { session, at };
+    } finally {
+      index.db.close();
+    }
   });
 }
 
@@ -251,6 +258,7 @@ export interface ResumeBrief {
 }
 
 async function driftSince(ctx: SessionContext, session: Session): Promise<GitDrift> {
+  const { changedSince, workTreeState } = await loadGit();
   const now = await workTreeState(existsSync(session.cwd) ? session.cwd : ctx.cwd);
   const branchMoved = now.branch !== session.git.branch ? { from: session.git.branch, to: now.branch } : null;
   const headMoved =

@@ -72,6 +72,8 @@ describe('^save, ^resume, ^sessions, ^session show, ^done', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toContain(`session ${id} is COMPLETED and cannot be resumed: from COMPLETED it can be: reopened (^session reopen), archived (^session archive)`);
     expect(agence(sb, dir, ['^session', 'reopen', id]).code).toBe(0);
+    const indexMd = readFileSync(join(dir, '.agence/nexus/sessions/INDEX.md'), 'utf8');
+    expect(indexMd).toMatch(new RegExp(`\\| ${id} \\| SAVED \\| sonya \\|`));
     expect(json<S>(agence(sb, dir, ['^session', 'show', id, '--json'])).status).toBe('SAVED');
     expect(json<{ sessions: unknown[] }>(agence(sb, dir, ['^sessions', '--status', 'completed', '--json'])).sessions).toEqual([]);
   });

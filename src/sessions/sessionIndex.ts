@@ -4,6 +4,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { AgenceError } from '../core/errors.js';
 import { type Session, type SessionStatus, todoProgress } from '../core/session.js';
 import { writeFileAtomic } from '../store/atomic.js';
+import { archiveMonths, readArchive } from './sessionArchive.js';
 import { type SessionPaths, scanTier, type StoredAt, type Tier, TIERS, tierFile } from './sessionStore.js';
 
 /**
@@ -20,7 +21,7 @@ export interface SessionRow {
   id: string;
   rev: number;
   status: SessionStatus;
-  tier: Tier;
+  tier: StoredAt['tier'];
   offset: number;
   length: number;
   agent: string;
@@ -34,6 +35,8 @@ export interface SessionRow {
 
 export interface ListFilter {
   status?: SessionStatus | undefined;
+  /** Include archived sessions (listed only when asked for). */
+  archived?: boolean | undefined;
   agent?: string | undefined;
   since?: string | undefined;
   until?: string | undefined;
@@ -137,10 +140,19 @@ function takeIn(db: Database, paths: SessionPaths, from: Record<Tier, number>): 
   return taken;
 }
 
-function rebuild(db: Database, paths: SessionPaths): void {
+function rebuild(db: Database, paths: SessionPaths, notify: (message: string) => void): void {
   db.transaction(() => {
     db.exec('DELETE FROM sessions; DELETE FROM session_tags; DELETE FROM tier_files;');
     takeIn(db, paths, { active: 0, saved: 0, completed: 0 });
+    const put = upsert(db);
+    for (const month of archiveMonths(paths)) {
+      try {
+        for (const line of readArchive(paths, month)) put(line.value, { tier: `archive/${month}`, offset: line.offset, length: line.length });
+      } catch (error) {
+        if (!(error instanceof AgenceError)) throw error;
+        notify(`${error.line}; its sessions are left out of the index`);
+      }
+    }
   })();
 }
 
@@ -193,12 +205,12 @@ export function openIndex(paths: SessionPaths, options: OpenOptions = {}): Opene
     // A damaged cache is thrown away and rebuilt, and the user is told.
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${paths.db}${suffix}`, { force: true });
     db = openDb(sqlite, paths.db);
-    rebuild(db, paths);
+    rebuild(db, paths, notify);
     notify(`nexus/index.db could not be opened (${(error as Error).message}); rebuilt it from the session files`);
     return { db, refreshed: 'rebuilt' };
   }
   if (options.rebuild) {
-    rebuild(db, paths);
+    rebuild(db, paths, notify);
     return { db, refreshed: 'rebuilt' };
   }
   const outcome = db.transaction(() => {
@@ -208,7 +220,7 @@ export function openIndex(paths: SessionPaths, options: OpenOptions = {}): Opene
     return takeIn(db, paths, { active: known.active ?? 0, saved: known.saved ?? 0, completed: known.completed ?? 0 });
   }).immediate();
   if (typeof outcome === 'string') {
-    rebuild(db, paths);
+    rebuild(db, paths, notify);
     notify(existed ? `the session index was stale (${outcome}); rebuilt it` : 'there was no session index yet; built it');
     writeIndexMd(db, paths);
     return { db, refreshed: 'rebuilt' };
@@ -261,6 +273,8 @@ export function list(db: Database, filter: ListFilter): SessionRow[] {
   if (filter.status) {
     where.push('status = ?');
     params.push(filter.status);
+  } else if (!filter.archived) {
+    where.push("status != 'ARCHIVED'");
   }
   if (filter.agent) {
     where.push('agent = ?');

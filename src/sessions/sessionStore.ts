@@ -66,7 +66,8 @@ export function decodeSession(value: unknown): Session {
 }
 
 export interface StoredAt extends LineLocation {
-  tier: Tier;
+  /** A tier file, or `archive/YYYY-MM` for a line of that month's archive. */
+  tier: Tier | `archive/${string}`;
 }
 
 /** Serialise writers of the store across processes. */
@@ -93,7 +94,7 @@ function highestStoredId(paths: SessionPaths): string | null {
 }
 
 /** Append one revision of a session to its tier (caller holds the store lock). */
-export function appendRevision(paths: SessionPaths, session: Session, now: Date): StoredAt & { quarantined: string | null } {
+export function appendRevision(paths: SessionPaths, session: Session, now: Date): StoredAt & { tier: Tier; quarantined: string | null } {
   const tier = tierFor(session.status);
   if (tier === 'archive') throw new AgenceError('usage', 'archived sessions are written by archiving, not appended');
   const checked = SessionSchema.parse(session);
@@ -105,8 +106,8 @@ export function scanTier(paths: SessionPaths, tier: Tier, from = 0): ScanResult<
   return scanJsonl(tierFile(paths, tier), decodeSession, from);
 }
 
-/** One record by its location; null when the location no longer holds a whole valid line. */
-export function readAt(paths: SessionPaths, at: StoredAt): Session | null {
+/** One record of a tier file by its location; null when it no longer holds a whole valid line. */
+export function readAt(paths: SessionPaths, at: LineLocation & { tier: Tier }): Session | null {
   const text = readLineAt(tierFile(paths, at.tier), at);
   if (text === null) return null;
   try {

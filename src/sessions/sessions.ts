@@ -26,9 +26,11 @@ import {
   type SessionPaths,
   sessionPaths,
   type StoredAt,
+  type Tier,
   TIERS,
   withStoreLock,
 } from './sessionStore.js';
+import { addToArchive, archiveMonth, archiveMonths, readArchive, readArchived } from './sessionArchive.js';
 
 /**
  * The sessions service: save, resume, list, show, complete and reopen agent sessions. The tier
@@ -87,6 +89,12 @@ function clearPointer(p: SessionPaths, id: string): void {
   if (pointer?.id === id) writeFileAtomic(p.current, '{}\n');
 }
 
+/** A stored revision wherever it is: a tier file, or a month's archive. */
+function readStored(p: SessionPaths, at: StoredAt): Session | null {
+  if (at.tier.startsWith('archive/')) return readArchived(p, at.tier.slice('archive/'.length), at.offset, at.length);
+  return readAt(p, at as StoredAt & { tier: Tier });
+}
+
 /** The latest revision of `id`, found through the index (rebuilt once if it points at the wrong line). */
 function loadLatest(ctx: SessionContext, id: string): { session: Session; at: StoredAt; index: OpenedIndex } {
   const p = paths(ctx);
@@ -95,7 +103,7 @@ function loadLatest(ctx: SessionContext, id: string): { session: Session; at: St
     const row = lookup(index.db, id);
     if (!row) break;
     const at: StoredAt = { tier: row.tier, offset: row.offset, length: row.length };
-    const session = readAt(p, at);
+    const session = readStored(p, at);
     if (session && session.session_id === id && session.rev === row.rev) return { session, at, index };
     index.db.close();
     ctx.notify(`the session index pointed ${id} at the wrong line; rebuilt it`);
@@ -108,7 +116,7 @@ function loadLatest(ctx: SessionContext, id: string): { session: Session; at: St
 /** The latest revision via the `current` pointer when it is still right, else via the index. */
 function loadCurrent(ctx: SessionContext, pointer: CurrentPointer | { id: string }): { session: Session; at: StoredAt } {
   if ('tier' in pointer) {
-    const session = readAt(paths(ctx), pointer);
+    const session = readStored(paths(ctx), pointer);
     if (session && session.session_id === pointer.id && session.rev === pointer.rev) return { session, at: pointer };
   }
   const { session, at, index } = loadLatest(ctx, pointer.id);
@@ -377,12 +385,73 @@ export function repairStore(ctx: SessionContext): { quarantined: string[]; live:
 /** The session store's part of `^doctor`. */
 export function sessionFindings(ctx: SessionContext): Finding[] {
   const problems = checkStore(ctx);
-  if (problems.length === 0) return [{ check: 'sessions', severity: 'ok', message: 'session files read cleanly' }];
-  return problems.map((problem) => ({
+  const archives: Finding[] = damagedArchives(ctx).map((message) => ({
+    check: 'sessions',
+    severity: 'fail',
+    integrity: true,
+    message,
+    fix: 'move it aside and restore it from a backup; `gzip -dc FILE | tar -t` shows what is left',
+  }));
+  if (problems.length === 0 && archives.length === 0) return [{ check: 'sessions', severity: 'ok', message: 'session files and archives read cleanly' }];
+  return [...archives, ...problems.map((problem): Finding => ({
     check: 'sessions',
     severity: 'fail',
     integrity: true,
     message: `${problem.file}${problem.line ? ` line ${problem.line}` : ''}: ${problem.kind === 'torn-tail' ? problem.reason : `not a session record (${problem.reason})`}`,
     fix: 'run `agence ^doctor --repair` (it moves the damaged bytes aside into a quarantine file and keeps every complete record)',
-  }));
+  }))];
+}
+
+export interface ArchiveResult {
+  archived: string[];
+  months: string[];
+}
+
+/**
+ * `^session archive [--older-than 30d]`: completed and transferred sessions untouched for longer
+ * than that move to the cold tier. The archives are written and read back first; only then are
+ * the sessions dropped from the tier files (by compaction) and the index rebuilt.
+ */
+export function archiveSessions(ctx: SessionContext, olderThanMs: number): ArchiveResult {
+  const p = paths(ctx);
+  return withStoreLock(p, () => {
+    const now = ctx.now();
+    const cutoff = new Date(now.getTime() - olderThanMs).toISOString();
+    const index = openIndex(p, { notify: ctx.notify });
+    const due: Session[] = [];
+    try {
+      const rows = index.db
+        .prepare("SELECT * FROM sessions WHERE status IN ('COMPLETED', 'TRANSFERRED') AND updated_at < ? ORDER BY id")
+        .all(cutoff) as SessionRow[];
+      for (const row of rows) {
+        const session = readStored(p, row);
+        if (!session || session.rev !== row.rev) throw new AgenceError('corrupt', `session ${row.id} is not where the index says`, { fix: 'run `agence ^reindex`, then archive again' });
+        due.push({ ...session, rev: session.rev + 1, updated_at: now.toISOString(), status: transition(session.status, 'archive', session.session_id) });
+      }
+    } finally {
+      index.db.close();
+    }
+    if (due.length === 0) return { archived: [], months: [] };
+    const byMonth = new Map<string, Session[]>();
+    for (const session of due) byMonth.set(archiveMonth(session), [...(byMonth.get(archiveMonth(session)) ?? []), session]);
+    for (const [month, sessions] of byMonth) addToArchive(p, month, sessions);
+    compact(p, now, new Set(due.map((s) => s.session_id)));
+    openIndex(p, { rebuild: true, notify: ctx.notify }).db.close();
+    return { archived: due.map((s) => s.session_id), months: [...byMonth.keys()].sort() };
+  });
+}
+
+/** Archives that cannot be read, for `^doctor`. */
+export function damagedArchives(ctx: SessionContext): string[] {
+  const p = paths(ctx);
+  const damaged: string[] = [];
+  for (const month of archiveMonths(p)) {
+    try {
+      readArchive(p, month);
+    } catch (error) {
+      if (!(error instanceof AgenceError)) throw error;
+      damaged.push(error.message);
+    }
+  }
+  return damaged;
 }

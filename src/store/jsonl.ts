@@ -65,30 +65,34 @@ export function scanJsonl<T>(path: string, decode: (value: unknown) => T, from =
   if (fd === null) return { lines: [], bad: [], partialTail: null, size: 0 };
   try {
     const size = fstatSync(fd).size;
-    const bytes = readRange(fd, from, Math.max(0, size - from));
-    const result: ScanResult<T> = { lines: [], bad: [], partialTail: null, size: from + bytes.length };
-    let start = 0;
-    let line = 0;
-    while (start < bytes.length) {
-      const end = bytes.indexOf(NEWLINE, start);
-      line++;
-      if (end === -1) {
-        result.partialTail = { offset: from + start, length: bytes.length - start };
-        break;
-      }
-      const location = { line, offset: from + start, length: end - start };
-      try {
-        const value = decode(JSON.parse(utf8.decode(bytes.subarray(start, end))));
-        result.lines.push({ ...location, value });
-      } catch (error) {
-        result.bad.push({ ...location, reason: (error as Error).message.split('\n')[0] ?? 'undecodable' });
-      }
-      start = end + 1;
-    }
-    return result;
+    return scanBuffer(readRange(fd, from, Math.max(0, size - from)), decode, from);
   } finally {
     closeSync(fd);
   }
+}
+
+/** The same over bytes already in memory (an archive member); `from` is their offset in the file. */
+export function scanBuffer<T>(bytes: Buffer, decode: (value: unknown) => T, from = 0): ScanResult<T> {
+  const result: ScanResult<T> = { lines: [], bad: [], partialTail: null, size: from + bytes.length };
+  let start = 0;
+  let line = 0;
+  while (start < bytes.length) {
+    const end = bytes.indexOf(NEWLINE, start);
+    line++;
+    if (end === -1) {
+      result.partialTail = { offset: from + start, length: bytes.length - start };
+      break;
+    }
+    const location = { line, offset: from + start, length: end - start };
+    try {
+      const value = decode(JSON.parse(utf8.decode(bytes.subarray(start, end))));
+      result.lines.push({ ...location, value });
+    } catch (error) {
+      result.bad.push({ ...location, reason: (error as Error).message.split('\n')[0] ?? 'undecodable' });
+    }
+    start = end + 1;
+  }
+  return result;
 }
 
 /** The text of one line, by the location an index kept. */

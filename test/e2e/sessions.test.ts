@@ -148,3 +148,51 @@ describe('session bad input', () => {
     for (const s of [a, b]) expect(agence(sb, dir, ['^session', 'show', s.session_id]).code).toBe(0);
   });
 });
+
+describe('^session archive', () => {
+  const dir = shard('cold');
+  const archiveDir = join(dir, '.agence/nexus/sessions/archive');
+
+  it('moves completed sessions into a monthly tar.gz; they stay readable and searchable', () => {
+    const a = saved(agence(sb, dir, ['^save', 'a', '--new', '--json']));
+    const b = saved(agence(sb, dir, ['^save', 'b', '--new', '--json']));
+    const c = saved(agence(sb, dir, ['^save', 'c', '--new', '--json']));
+    for (const s of [a, b]) expect(agence(sb, dir, ['^done', s.session_id]).code).toBe(0);
+    expect(agence(sb, dir, ['^session', 'archive']).stdout).toContain('No completed or transferred session is old enough');
+    const run = agence(sb, dir, ['^session', 'archive', '--older-than', '0m', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const month = new Date().toISOString().slice(0, 7);
+    expect(json(run)).toMatchObject({ archived: [a.session_id, b.session_id], months: [month] });
+    expect(readdirSync(archiveDir)).toEqual([`${month}.tar.gz`]);
+    expect(readFileSync(join(dir, '.agence/nexus/sessions/session-completed.jsonl'), 'utf8')).toBe('');
+
+    const ids = (args: string[]) => json<{ sessions: { id: string }[] }>(agence(sb, dir, ['^sessions', ...args, '--json'])).sessions.map((s) => s.id);
+    expect(ids([])).toEqual([c.session_id]);
+    expect(ids(['--archived'])).toEqual(expect.arrayContaining([a.session_id, b.session_id, c.session_id]));
+    expect(ids(['--status', 'archived'])).toHaveLength(2);
+    expect(json<S>(agence(sb, dir, ['^session', 'show', a.session_id, '--json']))).toMatchObject({ status: 'ARCHIVED', notes: [{ text: 'a' }] });
+    expect(agence(sb, dir, ['^resume', a.session_id]).stderr).toContain('is ARCHIVED and cannot be resumed: ARCHIVED is final');
+    // the index can be rebuilt from the files, archives included
+    rmSync(join(dir, '.agence/nexus/index.db'));
+    expect(json(agence(sb, dir, ['^reindex', '--json']))).toMatchObject({ sessions: 3 });
+  });
+
+  it('a truncated archive: exit 3 naming it, never overwritten, the other sessions unaffected', () => {
+    const month = new Date().toISOString().slice(0, 7);
+    const file = join(archiveDir, `${month}.tar.gz`);
+    const whole = readFileSync(file);
+    writeFileSync(file, whole.subarray(0, whole.length - 30));
+    const damaged = readFileSync(file);
+    const [archived] = json<{ sessions: { id: string }[] }>(agence(sb, dir, ['^sessions', '--status', 'archived', '--json'])).sessions;
+    const show = agence(sb, dir, ['^session', 'show', archived?.id as string]);
+    expect(show.code).toBe(3);
+    expect(show.stderr).toContain(`${month}.tar.gz is damaged`);
+    expect(agence(sb, dir, ['^doctor']).code).toBe(3);
+    const d = saved(agence(sb, dir, ['^save', 'd', '--new', '--json']));
+    expect(agence(sb, dir, ['^done', d.session_id]).code).toBe(0);
+    const again = agence(sb, dir, ['^session', 'archive', '--older-than', '0m']);
+    expect(again.code).toBe(3);
+    expect(readFileSync(file).equals(damaged)).toBe(true);
+    expect(json<S>(agence(sb, dir, ['^session', 'show', d.session_id, '--json'])).status).toBe('COMPLETED');
+  });
+});

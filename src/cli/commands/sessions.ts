@@ -22,6 +22,7 @@ export const run: Handler = async (inv) => {
     ...(typeof inv.opts.since === 'string' ? { since: parseWhen(inv.opts.since, '--since', now) } : {}),
     ...(typeof inv.opts.until === 'string' ? { until: parseWhen(inv.opts.until, '--until', now) } : {}),
     ...(typeof inv.opts.tag === 'string' ? { tag: inv.opts.tag } : {}),
+    archived: inv.opts.archived === true,
   });
   const s = inv.style;
   const lines = rows.map(

@@ -3,6 +3,7 @@
 //   agence.cjs        the front door: answers --version, else loads app.cjs (with a V8 code cache)
 //   app.cjs           router, commands and services; heavy parts initialise lazily
 //   vendor/yaml.cjs   the YAML parser, required only by commands that read YAML
+//   vendor/tar.cjs    tar and gzip, required only to read or write session archives
 // CommonJS, because Node's ESM loader (and its eager builtin facades) costs more at start-up
 // than the whole of `agence ^status`.
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
@@ -36,10 +37,11 @@ await build({
   // The sources are ESM; in the CommonJS bundle import.meta.url is this file's URL.
   define: { 'import.meta.url': '__agenceModuleUrl' },
   banner: { js: "const __agenceModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
-  plugins: [externalAs('yaml', './vendor/yaml.cjs')],
+  plugins: [externalAs('yaml', './vendor/yaml.cjs'), externalAs('tar', './vendor/tar.cjs')],
   // A native module: required from node_modules by the commands that query sessions.
   external: ['better-sqlite3'],
 });
 await build({ ...common, entryPoints: ['yaml'], outfile: 'dist/vendor/yaml.cjs' });
+await build({ ...common, entryPoints: ['tar'], outfile: 'dist/vendor/tar.cjs' });
 chmodSync('dist/agence.cjs', 0o755);
 console.log(`built dist/ (agence ${pkg.version})`);

@@ -261,9 +261,7 @@ export function mergePolicy(base: Policy | null, local: Policy | null): MergedPo
       parts.push({ origin: 'base', key: rule.id, text: describeRule(rule) });
       return rule;
     }
-    const { tier: _baseTier, ...baseRest } = rule;
-    const { tier: _localTier, ...localRest } = mine;
-    if (JSON.stringify(sortKeys(baseRest)) !== JSON.stringify(sortKeys(localRest))) {
+    if (matchOf(rule) !== matchOf(mine)) {
       findings.push({
         kind: 'policy-changed',
         key: rule.id,
@@ -291,10 +289,11 @@ export function mergePolicy(base: Policy | null, local: Policy | null): MergedPo
   const baseIds = new Set(baseRules.map((r) => r.id));
   for (const rule of localRules) {
     if (baseIds.has(rule.id)) continue;
+    // What the base says of this command: its covering rules, or the default tier when none does.
     const floor = baseRules
       .filter((b) => covers(b.command, rule.command))
-      .reduce<Tier | null>((acc, b) => (acc === null ? b.tier : maxTier(acc, b.tier)), null);
-    if (floor !== null && tierRank(rule.tier) < tierRank(floor)) {
+      .reduce<Tier | null>((acc, b) => (acc === null ? b.tier : maxTier(acc, b.tier)), null) ?? baseDefault;
+    if (tierRank(rule.tier) < tierRank(floor)) {
       findings.push({
         kind: 'policy-loosened',
         key: rule.id,
@@ -313,8 +312,9 @@ export function mergePolicy(base: Policy | null, local: Policy | null): MergedPo
   return { policy, parts, findings };
 }
 
-function sortKeys(value: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)));
+/** What a rule matches (its command and argument patterns); its reason is only words. */
+function matchOf(rule: PolicyRule): string {
+  return JSON.stringify([rule.command.trim().split(/\s+/), rule.args_any ?? null]);
 }
 
 export interface MergedRecord {

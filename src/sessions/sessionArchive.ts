@@ -1,6 +1,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tar from 'tar';
+import { createRequire } from 'node:module';
+import type * as Tar from 'tar';
 import { AgenceError } from '../core/errors.js';
 import type { Session } from '../core/session.js';
 import { fsyncDir, tempName } from '../store/atomic.js';
@@ -12,6 +13,15 @@ import { decodeSession, type SessionPaths } from './sessionStore.js';
  * one `sessions.jsonl`. An archive is never edited in place: adding to a month writes a new
  * archive beside it, reads it back, and renames it over the old one.
  */
+
+/**
+ * tar (with zlib and Node's streams) is loaded only when an archive is read or written. In the
+ * bundle the literal require below becomes dist/vendor/tar.cjs; under the test runner, which
+ * runs the ESM sources, createRequire finds the package.
+ */
+function loadTar(): typeof Tar {
+  return typeof require === 'function' ? (require('tar') as typeof Tar) : (createRequire(import.meta.url)('tar') as typeof Tar);
+}
 
 const MEMBER = 'sessions.jsonl';
 const ARCHIVE_RE = /^(\d{4}-\d{2})\.tar\.gz$/;
@@ -38,7 +48,7 @@ export function archiveMonth(session: Session): string {
 function memberBytes(file: string): Buffer {
   const chunks: Buffer[] = [];
   try {
-    tar.t({
+    loadTar().t({
       sync: true,
       file,
       strict: true,
@@ -93,7 +103,7 @@ export function addToArchive(paths: SessionPaths, month: string, sessions: Sessi
   const temp = join(paths.archive, tempName(`${month}.tar.gz`));
   try {
     writeFileSync(join(staging, MEMBER), all.map((s) => `${JSON.stringify(s)}\n`).join(''));
-    tar.c({ sync: true, gzip: true, file: temp, cwd: staging, portable: true }, [MEMBER]);
+    loadTar().c({ sync: true, gzip: true, file: temp, cwd: staging, portable: true }, [MEMBER]);
     const fd = openSync(temp, 'r');
     fsyncSync(fd);
     closeSync(fd);

@@ -62,6 +62,15 @@ CREATE INDEX IF NOT EXISTS sessions_status_updated ON sessions (status, updated_
 CREATE INDEX IF NOT EXISTS sessions_updated ON sessions (updated_at);
 CREATE TABLE IF NOT EXISTS session_tags (tag TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (tag, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS tier_files (tier TEXT PRIMARY KEY, ino INTEGER NOT NULL, size INTEGER NOT NULL);
+-- Counts per status kept by triggers, so INDEX.md costs the same at 10 and at 100,000 sessions.
+CREATE TABLE IF NOT EXISTS status_counts (status TEXT PRIMARY KEY, n INTEGER NOT NULL);
+CREATE TRIGGER IF NOT EXISTS sessions_counted_insert AFTER INSERT ON sessions BEGIN
+  INSERT INTO status_counts (status, n) VALUES (NEW.status, 1) ON CONFLICT (status) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS sessions_counted_update AFTER UPDATE OF status ON sessions WHEN OLD.status != NEW.status BEGIN
+  UPDATE status_counts SET n = n - 1 WHERE status = OLD.status;
+  INSERT INTO status_counts (status, n) VALUES (NEW.status, 1) ON CONFLICT (status) DO UPDATE SET n = n + 1;
+END;
 `;
 
 interface Sqlite {
@@ -142,7 +151,7 @@ function takeIn(db: Database, paths: SessionPaths, from: Record<Tier, number>): 
 
 function rebuild(db: Database, paths: SessionPaths, notify: (message: string) => void): void {
   db.transaction(() => {
-    db.exec('DELETE FROM sessions; DELETE FROM session_tags; DELETE FROM tier_files;');
+    db.exec('DELETE FROM sessions; DELETE FROM session_tags; DELETE FROM tier_files; DELETE FROM status_counts;');
     takeIn(db, paths, { active: 0, saved: 0, completed: 0 });
     const put = upsert(db);
     for (const month of archiveMonths(paths)) {
@@ -173,14 +182,14 @@ function staleness(db: Database, paths: SessionPaths): string | null {
 }
 
 /** Bumped when SCHEMA changes; an index of another version is rebuilt. */
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 function openDb(sqlite: Sqlite, path: string): Database {
   const db = new sqlite.Database(path, { timeout: 10_000, nativeBinding: sqlite.addon });
   db.pragma('synchronous = NORMAL');
   if (db.pragma('user_version', { simple: true }) !== SCHEMA_VERSION) {
     db.pragma('journal_mode = WAL'); // persistent: set once, when the file is made
-    db.exec('DROP TABLE IF EXISTS sessions; DROP TABLE IF EXISTS session_tags; DROP TABLE IF EXISTS tier_files;');
+    db.exec('DROP TABLE IF EXISTS sessions; DROP TABLE IF EXISTS session_tags; DROP TABLE IF EXISTS tier_files; DROP TABLE IF EXISTS status_counts;');
     db.exec(SCHEMA);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }
@@ -297,6 +306,6 @@ export function list(db: Database, filter: ListFilter): SessionRow[] {
 }
 
 export function counts(db: Database): Record<string, number> {
-  const rows = db.prepare('SELECT status, COUNT(*) AS n FROM sessions GROUP BY status').all() as { status: string; n: number }[];
+  const rows = db.prepare('SELECT status, n FROM status_counts WHERE n > 0 ORDER BY status').all() as { status: string; n: number }[];
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }

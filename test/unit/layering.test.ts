@@ -111,9 +111,21 @@ describe('policy may only tighten', () => {
   };
 
   it('keeps base rules and appends local ones', () => {
-    const merged = mergePolicy(base, { rules: [{ id: 'make', command: 'make', tier: 'T1' }] });
+    const merged = mergePolicy(base, { rules: [{ id: 'make', command: 'make', tier: 'T3' }] });
     expect(merged.findings).toEqual([]);
     expect(merged.policy.rules?.map((r) => r.id)).toEqual(['git-push', 'git', 'ls', 'make']);
+  });
+
+  it('never lets a new local rule put an uncovered command below the base default tier', () => {
+    const merged = mergePolicy(base, { rules: [{ id: 'curl-ok', command: 'curl', tier: 'T0' }] });
+    expect(merged.policy.rules?.find((r) => r.id === 'curl-ok')?.tier).toBe('T2');
+    expect(merged.findings).toEqual([expect.objectContaining({ kind: 'policy-loosened', key: 'curl-ok' })]);
+  });
+
+  it('lets a shard word its own reason when it raises a tier', () => {
+    const merged = mergePolicy(base, { rules: [{ id: 'ls', command: 'ls', tier: 'T1', reason: 'we log listings here' }] });
+    expect(merged.findings).toEqual([]);
+    expect(merged.policy.rules?.find((r) => r.id === 'ls')?.tier).toBe('T1');
   });
 
   it('lets a local rule raise a base tier', () => {

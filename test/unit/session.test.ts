@@ -91,7 +91,7 @@ const session: fc.Arbitrary<Session> = fc.record({
   runstate: fc.record({
     agent_context: text,
     execution_stack: fc.array(text, { maxLength: 3 }),
-    memory_state: fc.dictionary(text, fc.jsonValue({ maxDepth: 2 })),
+    memory_state: fc.dictionary(text.filter((k) => k !== '__proto__'), fc.jsonValue({ maxDepth: 2 })),
     cursor_position: fc.option(fc.record({ file: text, line: fc.option(fc.nat()) })),
     todo_list: fc.array(fc.record({ id: fc.string({ minLength: 1, maxLength: 5 }), title: text, status: fc.constantFrom('pending', 'in_progress', 'done') }), { maxLength: 5 }),
   }),
@@ -112,6 +112,21 @@ describe('session record codec', () => {
         expect(SessionSchema.parse(JSON.parse(line))).toEqual(JSON.parse(JSON.stringify(s)));
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('never lets a "__proto__" key of a stored record reach an object prototype', () => {
+    fc.assert(
+      fc.property(session, (s) => {
+        const hostile = JSON.parse(JSON.stringify(s)) as Session;
+        // What JSON.parse makes of a stored `"__proto__": {...}`: an own property of that name.
+        Object.defineProperty(hostile.runstate.memory_state, '__proto__', { value: { polluted: true }, enumerable: true });
+        const parsed = SessionSchema.parse(hostile);
+        expect(Object.hasOwn(parsed.runstate.memory_state, '__proto__')).toBe(false);
+        expect(Object.getPrototypeOf(parsed.runstate.memory_state)).toBe(Object.prototype);
+        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      }),
+      { numRuns: 20 },
     );
   });
 

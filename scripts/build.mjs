@@ -4,6 +4,7 @@
 //   app.cjs           router, commands and services; heavy parts initialise lazily
 //   vendor/yaml.cjs   the YAML parser, required only by commands that read YAML
 //   vendor/tar.cjs    tar and gzip, required only to read or write session archives
+// better-sqlite3's JavaScript is in app.cjs; its compiled addon stays in node_modules.
 // CommonJS, because Node's ESM loader (and its eager builtin facades) costs more at start-up
 // than the whole of `agence ^status`.
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
@@ -34,12 +35,10 @@ await build({
   ...common,
   entryPoints: ['src/cli/run.ts'],
   outfile: 'dist/app.cjs',
-  // The sources are ESM; in the CommonJS bundle import.meta.url is this file's URL.
-  define: { 'import.meta.url': '__agenceModuleUrl' },
-  banner: { js: "const __agenceModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // The sources are ESM and use import.meta.filename/dirname (not .url: building a file URL
+  // costs milliseconds at start-up); in the CommonJS bundle they are the bundle's own.
+  define: { 'import.meta.filename': '__filename', 'import.meta.dirname': '__dirname' },
   plugins: [externalAs('yaml', './vendor/yaml.cjs'), externalAs('tar', './vendor/tar.cjs')],
-  // A native module: required from node_modules by the commands that query sessions.
-  external: ['better-sqlite3'],
 });
 await build({ ...common, entryPoints: ['yaml'], outfile: 'dist/vendor/yaml.cjs' });
 await build({ ...common, entryPoints: ['tar'], outfile: 'dist/vendor/tar.cjs' });

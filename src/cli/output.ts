@@ -32,7 +32,7 @@ export function isTerminal(fd: 1 | 2): boolean {
     return false;
   }
   if (!stat.isCharacterDevice() || stat.rdev === statSync('/dev/null').rdev) return false;
-  const tty = createRequire(import.meta.url)('node:tty') as typeof import('node:tty');
+  const tty = createRequire(import.meta.filename)('node:tty') as typeof import('node:tty');
   return tty.isatty(fd);
 }
 

@@ -20,7 +20,7 @@ import { decodeSession, type SessionPaths } from './sessionStore.js';
  * runs the ESM sources, createRequire finds the package.
  */
 function loadTar(): typeof Tar {
-  return typeof require === 'function' ? (require('tar') as typeof Tar) : (createRequire(import.meta.url)('tar') as typeof Tar);
+  return typeof require === 'function' ? (require('tar') as typeof Tar) : (createRequire(import.meta.filename)('tar') as typeof Tar);
 }
 
 const MEMBER = 'sessions.jsonl';

@@ -1,6 +1,6 @@
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type BetterSqlite3 from 'better-sqlite3';
+import BetterSqlite3 from 'better-sqlite3';
 import { AgenceError } from '../core/errors.js';
 import { type Session, type SessionStatus, todoProgress } from '../core/session.js';
 import { writeFileAtomic } from '../store/atomic.js';
@@ -81,9 +81,9 @@ interface Sqlite {
 
 function loadSqlite(): Sqlite {
   try {
-    // A native module: loaded only by the commands that query sessions.
-    const require = createRequire(import.meta.url);
-    return { Database: require('better-sqlite3') as typeof BetterSqlite3, addon: require.resolve('better-sqlite3/build/Release/better_sqlite3.node') };
+    // better-sqlite3's JavaScript is bundled with the session commands; its compiled addon is
+    // found in node_modules, where `npm ci` built it.
+    return { Database: BetterSqlite3, addon: createRequire(import.meta.filename).resolve('better-sqlite3/build/Release/better_sqlite3.node') };
   } catch (error) {
     throw new AgenceError('dependency', `the SQLite module (better-sqlite3) failed to load: ${(error as Error).message.split('\n')[0]}`, {
       fix: 'reinstall agence with `npm ci` (it builds better-sqlite3; it needs python3, make and a C++ compiler)',
@@ -165,9 +165,14 @@ function rebuild(db: Database, paths: SessionPaths, notify: (message: string) =>
   })();
 }
 
+type KnownFiles = Map<Tier, { ino: number; size: number }>;
+
+function knownFiles(db: Database): KnownFiles {
+  return new Map((db.prepare('SELECT tier, ino, size FROM tier_files').all() as { tier: Tier; ino: number; size: number }[]).map((r) => [r.tier, r]));
+}
+
 /** Why the index cannot simply take in new lines, or null when it can. */
-function staleness(db: Database, paths: SessionPaths): string | null {
-  const known = new Map((db.prepare('SELECT tier, ino, size FROM tier_files').all() as { tier: Tier; ino: number; size: number }[]).map((r) => [r.tier, r]));
+function staleness(known: KnownFiles, paths: SessionPaths): string | null {
   for (const tier of TIERS) {
     const now = fileState(tierFile(paths, tier));
     const was = known.get(tier);
@@ -179,6 +184,11 @@ function staleness(db: Database, paths: SessionPaths): string | null {
     if (was.size > 0 && now.ino !== was.ino) return `session-${tier}.jsonl was rewritten`;
   }
   return null;
+}
+
+/** Whether any tier file has lines the index has not read. */
+function grown(known: KnownFiles, paths: SessionPaths): boolean {
+  return TIERS.some((tier) => fileState(tierFile(paths, tier)).size > (known.get(tier)?.size ?? 0));
 }
 
 /** Bumped when SCHEMA changes; an index of another version is rebuilt. */
@@ -222,12 +232,19 @@ export function openIndex(paths: SessionPaths, options: OpenOptions = {}): Opene
     rebuild(db, paths, notify);
     return { db, refreshed: 'rebuilt' };
   }
-  const outcome = db.transaction(() => {
-    const why = staleness(db, paths);
-    if (why) return why;
-    const known = Object.fromEntries((db.prepare('SELECT tier, size FROM tier_files').all() as { tier: Tier; size: number }[]).map((r) => [r.tier, r.size]));
-    return takeIn(db, paths, { active: known.active ?? 0, saved: known.saved ?? 0, completed: known.completed ?? 0 });
-  }).immediate();
+  // The common case, nothing new, is answered by reads alone: no write transaction.
+  const known = knownFiles(db);
+  const before = staleness(known, paths);
+  const outcome =
+    before ??
+    (!grown(known, paths)
+      ? 0
+      : db.transaction(() => {
+          const current = knownFiles(db); // another process may have caught up meanwhile
+          const why = staleness(current, paths);
+          if (why) return why;
+          return takeIn(db, paths, { active: current.get('active')?.size ?? 0, saved: current.get('saved')?.size ?? 0, completed: current.get('completed')?.size ?? 0 });
+        }).immediate());
   if (typeof outcome === 'string') {
     rebuild(db, paths, notify);
     notify(existed ? `the session index was stale (${outcome}); rebuilt it` : 'there was no session index yet; built it');

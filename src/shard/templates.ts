@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { AgenceError } from '../core/errors.js';
 import { writeFileAtomic } from '../store/atomic.js';
 
@@ -12,7 +11,7 @@ let cachedRoot: string | null = null;
 
 export function templatesRoot(): string {
   if (cachedRoot) return cachedRoot;
-  let dir = dirname(fileURLToPath(import.meta.url));
+  let dir = import.meta.dirname;
   for (;;) {
     const candidate = join(dir, 'templates');
     if (existsSync(join(candidate, 'codex', 'LAWS.md'))) return (cachedRoot = candidate);

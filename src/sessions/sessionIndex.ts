@@ -296,28 +296,19 @@ export function lookup(db: Database, id: string): SessionRow | null {
 export function list(db: Database, filter: ListFilter): SessionRow[] {
   const where: string[] = [];
   const params: unknown[] = [];
-  if (filter.status) {
-    where.push('status = ?');
-    params.push(filter.status);
-  } else if (!filter.archived) {
-    where.push("status != 'ARCHIVED'");
+  const clauses: [unknown, string][] = [
+    [filter.status, 'status = ?'],
+    [filter.agent, 'agent = ?'],
+    [filter.since, 'updated_at >= ?'],
+    [filter.until, 'updated_at < ?'],
+    [filter.tag, 'id IN (SELECT id FROM session_tags WHERE tag = ?)'],
+  ];
+  for (const [value, clause] of clauses) {
+    if (value === undefined) continue;
+    where.push(clause);
+    params.push(value);
   }
-  if (filter.agent) {
-    where.push('agent = ?');
-    params.push(filter.agent);
-  }
-  if (filter.since) {
-    where.push('updated_at >= ?');
-    params.push(filter.since);
-  }
-  if (filter.until) {
-    where.push('updated_at < ?');
-    params.push(filter.until);
-  }
-  if (filter.tag) {
-    where.push('id IN (SELECT id FROM session_tags WHERE tag = ?)');
-    params.push(filter.tag);
-  }
+  if (!filter.status && !filter.archived) where.push("status != 'ARCHIVED'");
   const sql = `SELECT * FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY updated_at DESC, id DESC LIMIT ?`;
   return db.prepare(sql).all(...params, filter.limit) as SessionRow[];
 }

@@ -66,7 +66,3 @@ export class AgenceError extends Error {
     return this.fix ? `${this.message}: ${this.fix}` : this.message;
   }
 }
-
-export function isAgenceError(e: unknown): e is AgenceError {
-  return e instanceof AgenceError;
-}

@@ -13,9 +13,6 @@ export type MasterLayer = (typeof MASTER_LAYERS)[number];
 export const TIERS = ['T0', 'T1', 'T2', 'T3', 'T4'] as const;
 export type Tier = (typeof TIERS)[number];
 
-export const LABELS = ['public', 'internal', 'secret', 'top-secret'] as const;
-export type Label = (typeof LABELS)[number];
-
 /** Names of shards, orgs and agents: safe in paths, refs and `shard:id` names. */
 export const NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 export const SHARD_ID_RE = /^[0-9a-f]{12}$/;

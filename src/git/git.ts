@@ -65,11 +65,6 @@ export async function gitVersion(cwd: string): Promise<string> {
   return /(\d+\.\d+(?:\.\d+)?)/.exec(out)?.[1] ?? out;
 }
 
-export async function isInsideWorkTree(cwd: string): Promise<boolean> {
-  const result = await execGit(['rev-parse', '--is-inside-work-tree'], { cwd });
-  return result.code === 0 && result.stdout.toString().trim() === 'true';
-}
-
 /** The commit a ref or revision names, or null when it does not resolve to a commit. */
 export async function resolveCommit(cwd: string, rev: string): Promise<string | null> {
   const result = await execGit(['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], { cwd });

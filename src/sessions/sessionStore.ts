@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgenceError } from '../core/errors.js';
 import { firstIssue } from '../core/schemas.js';
@@ -115,23 +115,6 @@ export function readAt(paths: SessionPaths, at: LineLocation & { tier: Tier }): 
   } catch {
     return null;
   }
-}
-
-/** The session this shard is working on: AGENCE_SESSION, else the one `^save`/`^resume` left. */
-export function currentId(paths: SessionPaths, env: NodeJS.ProcessEnv): string | null {
-  const fromEnv = env.AGENCE_SESSION;
-  if (fromEnv && /^[0-9a-f]{8}$/.test(fromEnv)) return fromEnv;
-  if (!existsSync(paths.current)) return null;
-  const id = readFileSync(paths.current, 'utf8').trim();
-  return /^[0-9a-f]{8}$/.test(id) ? id : null;
-}
-
-export function setCurrent(paths: SessionPaths, id: string | null): void {
-  if (id === null) {
-    if (existsSync(paths.current)) renameSync(paths.current, `${paths.current}.done`);
-    return;
-  }
-  writeFileAtomic(paths.current, `${id}\n`);
 }
 
 /**

@@ -5,6 +5,7 @@ import { AgenceError } from '../core/errors.js';
 import {
   assertSessionId,
   type Priority,
+  qualifiedSessionName,
   type Session,
   type SessionEvent,
   SessionSchema,
@@ -300,7 +301,7 @@ export async function resumeSession(ctx: SessionContext, shardName: string, id?:
   const progress = todoProgress(session.runstate.todo_list);
   return {
     session,
-    name: `${shardName}:${session.session_id}`,
+    name: qualifiedSessionName(shardName, session.session_id),
     task: session.metadata.task_description,
     todo: { ...progress, next: session.runstate.todo_list.find((t) => t.status !== 'done')?.title ?? null },
     notes: session.notes.slice(-5),

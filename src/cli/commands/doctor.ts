@@ -3,7 +3,7 @@ import { diagnose } from '../../shard/doctor.js';
 import { requireShard } from '../../shard/layout.js';
 import { repairStore, sessionFindings } from '../../sessions/sessions.js';
 import type { Handler } from '../types.js';
-import { sessionContext } from './sessionContext.js';
+import { sessionContext } from '../sessionContext.js';
 
 export const run: Handler = async (inv) => {
   const paths = requireShard(inv.cwd);

@@ -1,6 +1,6 @@
 import { resumeSession } from '../../sessions/sessions.js';
 import type { Handler } from '../types.js';
-import { sessionContext } from './sessionContext.js';
+import { sessionContext } from '../sessionContext.js';
 
 /** Single-quote for POSIX shells: the only character to take care of is ' itself. */
 function shellQuote(value: string): string {

@@ -3,7 +3,7 @@ import { AgenceError } from '../../core/errors.js';
 import { PRIORITIES, type Priority } from '../../core/session.js';
 import { saveSession } from '../../sessions/sessions.js';
 import type { Handler } from '../types.js';
-import { sessionContext } from './sessionContext.js';
+import { sessionContext } from '../sessionContext.js';
 
 const list = (v: unknown): string[] => (Array.isArray(v) ? (v as string[]) : []);
 

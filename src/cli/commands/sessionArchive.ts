@@ -1,7 +1,7 @@
 import { parseDuration } from '../../core/time.js';
 import { archiveSessions } from '../../sessions/sessions.js';
 import type { Handler } from '../types.js';
-import { sessionContext } from './sessionContext.js';
+import { sessionContext } from '../sessionContext.js';
 
 export const run: Handler = async (inv) => {
   const olderThan = parseDuration(typeof inv.opts['older-than'] === 'string' ? inv.opts['older-than'] : '30d', '--older-than');

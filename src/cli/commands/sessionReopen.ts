@@ -1,6 +1,6 @@
 import { reopenSession } from '../../sessions/sessions.js';
 import type { Handler } from '../types.js';
-import { sessionContext } from './sessionContext.js';
+import { sessionContext } from '../sessionContext.js';
 
 export const run: Handler = async (inv) => {
   const { ctx } = await sessionContext(inv);

@@ -3,7 +3,7 @@ import { SESSION_STATUSES, type SessionStatus } from '../../core/session.js';
 import { parseWhen } from '../../core/time.js';
 import { listSessions } from '../../sessions/sessions.js';
 import type { Handler } from '../types.js';
-import { sessionContext } from './sessionContext.js';
+import { sessionContext } from '../sessionContext.js';
 
 export const run: Handler = async (inv) => {
   const status = typeof inv.opts.status === 'string' ? inv.opts.status.toUpperCase() : undefined;

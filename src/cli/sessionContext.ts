@@ -1,7 +1,7 @@
-import { requireShard } from '../../shard/layout.js';
-import { readManifest } from '../../shard/manifest.js';
-import type { SessionContext } from '../../sessions/sessions.js';
-import type { Invocation } from '../types.js';
+import { requireShard } from '../shard/layout.js';
+import { readManifest } from '../shard/manifest.js';
+import type { SessionContext } from '../sessions/sessions.js';
+import type { Invocation } from './types.js';
 
 /** What every session command needs: the shard, who acts, and the default agent. */
 export async function sessionContext(inv: Invocation): Promise<{ ctx: SessionContext; shardName: string }> {
@@ -9,7 +9,7 @@ export async function sessionContext(inv: Invocation): Promise<{ ctx: SessionCon
   const manifest = readManifest(shard);
   const agent = inv.agent?.agent ?? inv.env.AGENCE_AGENT;
   // DESIGN §5: the actor is AGENCE_AGENT when set, else the user (git user.email).
-  const actor = async () => inv.env.AGENCE_AGENT || (await (await import('../../git/git.js')).configGet(shard.root, 'user.email')) || 'unknown';
+  const actor = async () => inv.env.AGENCE_AGENT || (await (await import('../git/git.js')).configGet(shard.root, 'user.email')) || 'unknown';
   return {
     shardName: manifest.shard.name,
     ctx: { shard, cwd: inv.cwd, env: inv.env, now: inv.now, defaultAgent: agent || manifest.default_agent, actor, notify: inv.notify },

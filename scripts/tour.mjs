@@ -89,6 +89,14 @@ agence(api, '^init', '--master', '../master', '--org', 'acme');
 agence(api, '^pull');
 agence(root, '^shards');
 
+say('An agent saves its work as a session; later (another agent, another day) it resumes with a brief');
+agence(web, '^save', 'started on the login form', '--task', 'accessible login form', '--todo', 'labels on every input', '--todo', 'keyboard-only run');
+writeFileSync(join(web, 'login.html'), '<form><label>Email <input name=email></label></form>\n');
+git(web, 'add', 'login.html');
+git(web, 'commit', '-qm', 'login form: labels');
+agence(web, '^sessions');
+agence(web, '^resume');
+
 say('The org adds a law to the master; shards see they are behind and pull it');
 appendFileSync(join(root, 'master/codex/LAWS.md'), '- [law-sbom] Every release publishes a software bill of materials.\n');
 git(join(root, 'master'), 'commit', '-qam', 'law: SBOM for every release');

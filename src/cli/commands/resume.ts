@@ -31,7 +31,7 @@ export const run: Handler = async (inv) => {
   if (drift.branchMoved) lines.push(s.yellow(`drift: branch was ${drift.branchMoved.from ?? '(detached)'}, now ${drift.branchMoved.to ?? '(detached)'}`));
   if (drift.headMoved) {
     const files = drift.headMoved.files;
-    lines.push(s.yellow(`drift: HEAD moved ${drift.headMoved.from?.slice(0, 12) ?? '(none)'} -> ${drift.headMoved.to?.slice(0, 12) ?? '(none)'}${files ? `, ${files.length} files changed: ${files.slice(0, 10).join(', ')}${files.length > 10 ? ', ...' : ''}` : ''}`));
+    lines.push(s.yellow(`drift: HEAD moved ${drift.headMoved.from?.slice(0, 12) ?? '(none)'} -> ${drift.headMoved.to?.slice(0, 12) ?? '(none)'}${files ? `, ${files.length} file${files.length === 1 ? '' : 's'} changed: ${files.slice(0, 10).join(', ')}${files.length > 10 ? ', ...' : ''}` : ''}`));
   }
   if (drift.dirtyNow.length > 0) lines.push(`dirty: ${drift.dirtyNow.slice(0, 10).join(', ')}${drift.dirtyNow.length > 10 ? ', ...' : ''}`);
   if (!drift.branchMoved && !drift.headMoved) lines.push('git:   no drift since the save');

@@ -1,4 +1,5 @@
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createRequire } from 'node:module';
 import BetterSqlite3 from 'better-sqlite3';
 import { AgenceError } from '../core/errors.js';
@@ -217,6 +218,7 @@ export function openIndex(paths: SessionPaths, options: OpenOptions = {}): Opene
   const sqlite = loadSqlite();
   const notify = options.notify ?? (() => undefined);
   const existed = existsSync(paths.db);
+  mkdirSync(dirname(paths.db), { recursive: true }); // a fresh clone has no nexus/ yet
   let db: Database;
   try {
     db = openDb(sqlite, paths.db);

@@ -99,6 +99,22 @@ describe('^save, ^resume, ^sessions, ^session show, ^done', () => {
   });
 });
 
+describe('a fresh clone of a shard (no nexus/ yet)', () => {
+  it('lists, saves and resumes sessions', () => {
+    const origin = shard('origin');
+    git(sb, origin, ['add', '-A']);
+    git(sb, origin, ['commit', '-qm', 'agence']);
+    const clone = join(sb.dir, 'clone');
+    git(sb, sb.dir, ['clone', '-q', origin, clone]);
+    expect(existsSync(join(clone, '.agence/nexus'))).toBe(false);
+    const listed = agence(sb, clone, ['^sessions']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toBe('No sessions match.\n');
+    expect(agence(sb, clone, ['^save', 'first in the clone']).code).toBe(0);
+    expect(agence(sb, clone, ['^resume']).stdout).toContain('first in the clone');
+  });
+});
+
 describe('session bad input', () => {
   const dir = shard('bad');
 

@@ -23,7 +23,17 @@ function cacheDir(env: NodeJS.ProcessEnv): string {
   return join(xdg && xdg.startsWith('/') ? xdg : join(env.HOME || homedir(), '.cache'), 'agence', 'v8');
 }
 
-export function requireWithCompileCache<T>(file: string, version: string, env: NodeJS.ProcessEnv): LoadedModule<T> {
+/**
+ * V8 caches the functions compiled in the run that made the cache, so each command keeps its own
+ * cache of the same bundle: the command word of `^sessions` or `shared sessions`, else "other".
+ */
+export function cacheVariant(argv: readonly string[]): string {
+  const [first = '', second = ''] = argv.filter((a) => !a.startsWith('-') && !a.startsWith('@'));
+  const word = /^[\^~]/.test(first) ? first.slice(1) || second : first === 'shared' || first === 'private' ? second : first === 'help' ? 'help' : 'other';
+  return /^[a-z][a-z-]{0,23}$/.test(word) ? word : 'other';
+}
+
+export function requireWithCompileCache<T>(file: string, version: string, variant: string, env: NodeJS.ProcessEnv): LoadedModule<T> {
   const Module = require('node:module') as typeof import('node:module') & {
     enableCompileCache?: (dir: string) => unknown;
     wrap: (source: string) => string;
@@ -38,7 +48,8 @@ export function requireWithCompileCache<T>(file: string, version: string, env: N
   const { Script } = require('node:vm') as typeof import('node:vm');
   const stat = statSync(file);
   // The name changes with the file (a reinstall), Node and the CPU architecture.
-  const cacheFile = join(dir, `${version}-${process.version}-${process.arch}-${stat.size}-${Math.floor(stat.mtimeMs)}.cache`);
+  const build = `${version}-${process.version}-${process.arch}-${stat.size}-${Math.floor(stat.mtimeMs)}`;
+  const cacheFile = join(dir, `${build}-${variant}.cache`);
   let cached: Buffer | undefined;
   try {
     cached = readFileSync(cacheFile);
@@ -63,7 +74,7 @@ export function requireWithCompileCache<T>(file: string, version: string, env: N
         writeFileSync(temp, script.createCachedData());
         renameSync(temp, cacheFile);
         // Caches of earlier builds or Node versions will never be read again.
-        for (const name of readdirSync(dir)) if (name.endsWith('.cache') && join(dir, name) !== cacheFile) rmSync(join(dir, name), { force: true });
+        for (const name of readdirSync(dir)) if (name.endsWith('.cache') && !name.startsWith(`${build}-`)) rmSync(join(dir, name), { force: true });
       } catch {
         // Not being able to cache only costs speed; the command has already done its work.
       }

@@ -1,6 +1,6 @@
 import { writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { requireWithCompileCache } from './compileCache.js';
+import { cacheVariant, requireWithCompileCache } from './compileCache.js';
 
 declare const __AGENCE_VERSION__: string;
 
@@ -10,7 +10,7 @@ const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   writeSync(1, `${__AGENCE_VERSION__}\n`);
 } else {
-  const app = requireWithCompileCache<typeof import('./run.js')>(join(__dirname, 'app.cjs'), __AGENCE_VERSION__, process.env);
+  const app = requireWithCompileCache<typeof import('./run.js')>(join(__dirname, 'app.cjs'), __AGENCE_VERSION__, cacheVariant(argv), process.env);
   app.exports
     .main(argv, __AGENCE_VERSION__)
     .then((code) => {

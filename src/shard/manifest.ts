@@ -7,7 +7,12 @@ import type { ShardPaths } from './layout.js';
 
 const RESTORE = 'restore it with `git checkout -- .agence/%s`, or fix it by hand';
 
+/** Manifests read in this process: every command reads its shard's more than once. */
+const manifests = new Map<string, Manifest>();
+
 export function readManifest(paths: ShardPaths): Manifest {
+  const known = manifests.get(paths.manifest);
+  if (known) return known;
   const manifest = readJsonFile(paths.manifest, ManifestSchema, {
     shown: '.agence/agence.json',
     fix: RESTORE.replace('%s', 'agence.json'),
@@ -15,11 +20,13 @@ export function readManifest(paths: ShardPaths): Manifest {
   if (!manifest) {
     throw new AgenceError('not_a_shard', `${paths.root} has no .agence/agence.json`, { fix: 'run `agence ^init`' });
   }
+  manifests.set(paths.manifest, manifest);
   return manifest;
 }
 
 export function writeManifest(paths: ShardPaths, manifest: Manifest): void {
   writeFileAtomic(paths.manifest, formatJson(manifest));
+  manifests.set(paths.manifest, manifest);
 }
 
 export function readLock(paths: ShardPaths): Lock | null {

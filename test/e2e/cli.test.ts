@@ -119,5 +119,8 @@ describe('compile cache', () => {
     expect(third).toMatchObject({ code: 0, stdout: first.stdout, stderr: '' });
     expect(readFileSync(`${dir}/${files[0]}`).length).toBeGreaterThan(1000);
     expect(readdirSync(dir)).toEqual(files);
+    // each command keeps its own cache of the bundle (V8 caches what the run compiled)
+    agence(sb, sb.dir, ['^shards'], env);
+    expect(readdirSync(dir).map((f) => f.replace(/^.*-/, '')).sort()).toEqual(['other.cache', 'shards.cache']);
   });
 });

@@ -76,3 +76,16 @@ describe('nearest', () => {
     expect(nearest('zzzzzz', ['status', 'init'])).toBeNull();
   });
 });
+
+describe('compile cache variants', () => {
+  it('names a cache after the command word, never after free text', async () => {
+    const { cacheVariant } = await import('../../src/cli/compileCache.js');
+    expect(cacheVariant(['^sessions', '--agent', 'x'])).toBe('sessions');
+    expect(cacheVariant(['shared', 'save', 'note'])).toBe('save');
+    expect(cacheVariant(['^', 'status'])).toBe('status');
+    expect(cacheVariant(['@sonya', '~learn', 'x'])).toBe('learn');
+    expect(cacheVariant(['How do I configure TLS?'])).toBe('other');
+    expect(cacheVariant(['^../../etc'])).toBe('other');
+    expect(cacheVariant(['--version'])).toBe('other');
+  });
+});

@@ -75,7 +75,10 @@ function readPointer(p: SessionPaths, env: NodeJS.ProcessEnv): CurrentPointer | 
   if (!existsSync(p.current)) return null;
   try {
     const value = JSON.parse(readFileSync(p.current, 'utf8')) as CurrentPointer;
-    return typeof value.id === 'string' && /^[0-9a-f]{8}$/.test(value.id) ? value : null;
+    if (typeof value.id !== 'string' || !/^[0-9a-f]{8}$/.test(value.id)) return null;
+    // The location is used only if it names a tier file or a month's archive, nothing else.
+    const placed = ((TIERS as readonly string[]).includes(value.tier) || /^archive\/\d{4}-\d{2}$/.test(value.tier)) && Number.isSafeInteger(value.offset) && Number.isSafeInteger(value.length) && Number.isSafeInteger(value.rev);
+    return placed ? value : { id: value.id };
   } catch {
     return null; // the pointer is a hint; the index knows where the session is
   }

@@ -118,6 +118,14 @@ describe('a fresh clone of a shard (no nexus/ yet)', () => {
 describe('session bad input', () => {
   const dir = shard('bad');
 
+  it('captures recent shell history, leaving out lines that look like secrets', () => {
+    const histfile = join(sb.dir, 'history');
+    writeFileSync(histfile, ['npm test', 'export API_KEY=abc123', ': 1700000000:0;git status', 'curl -H "Authorization: Bearer x" host', 'ls -la'].join('\n'));
+    const session = saved(agence(sb, dir, ['^save', 'with history', '--new', '--json'], { HISTFILE: histfile }));
+    expect(json<{ shell_history: string[] }>(agence(sb, dir, ['^session', 'show', session.session_id, '--json'])).shell_history).toEqual(['npm test', 'git status', 'ls -la']);
+    expect(agence(sb, dir, ['^done', session.session_id]).code).toBe(0);
+  });
+
   it('unknown and malformed ids: exit 1, nothing touched', () => {
     const unknown = agence(sb, dir, ['^session', 'show', 'deadbeef']);
     expect(unknown.code).toBe(1);
@@ -131,11 +139,13 @@ describe('session bad input', () => {
   });
 
   it('a 10 MB note is refused; a todo with newlines, quotes and backslashes round-trips', () => {
+    const tier = join(dir, '.agence/nexus/sessions/session-saved.jsonl');
+    const before = existsSync(tier) ? readFileSync(tier) : null;
     const big = spawnSync(process.execPath, [CLI, '^save', '-'], { cwd: dir, env: sb.env, input: 'x'.repeat(10 * 1024 * 1024), encoding: 'utf8' });
     expect(big.status).toBe(1);
     expect(big.stderr).toContain('the note is 10240 KB; notes are at most 64 KB');
     expect(agence(sb, dir, ['^save', 'y'.repeat(100 * 1024)]).stderr).toContain('notes are at most 64 KB');
-    expect(existsSync(join(dir, '.agence/nexus/sessions/session-saved.jsonl'))).toBe(false);
+    expect(existsSync(tier) ? readFileSync(tier) : null).toEqual(before);
     const title = 'line one\nline "two"\\three\ttab \u00e9 \u{1F600}';
     const session = saved(agence(sb, dir, ['^save', 'odd', '--todo', title, '--json']));
     expect(json<S>(agence(sb, dir, ['^session', 'show', session.session_id, '--json'])).runstate.todo_list[0]?.title).toBe(title);

@@ -12,7 +12,7 @@ function writeLine(fd: 1 | 2, text: string): void {
 
 /**
  * Bring base/ in line with agence.lock before a command reads the effective view. Commands that
- * report on the shard (`^status`, `^doctor`, `^pull`) get the failure as data instead of dying.
+ * report on the shard (`^status`, `^doctor`) get the failure as data instead of dying.
  */
 async function prepareShard(route: Route, cwd: string, style: Style, progress: Invocation['progress']): Promise<BaseState | Error | null> {
   if (!route.shard) return null;

@@ -12,6 +12,6 @@ export async function sessionContext(inv: Invocation): Promise<{ ctx: SessionCon
   const actor = async () => inv.env.AGENCE_AGENT || (await (await import('../git/git.js')).configGet(shard.root, 'user.email')) || 'unknown';
   return {
     shardName: manifest.shard.name,
-    ctx: { shard, cwd: inv.cwd, env: inv.env, now: inv.now, defaultAgent: agent || manifest.default_agent, actor, notify: inv.notify },
+    ctx: { shard, shardName: manifest.shard.name, cwd: inv.cwd, env: inv.env, now: inv.now, defaultAgent: agent || manifest.default_agent, actor, notify: inv.notify },
   };
 }

@@ -77,6 +77,20 @@ export function assertSessionId(id: string, what = 'session id'): string {
   return id;
 }
 
+/** A session as a user names it: `69a8f74c`, or `shard:69a8f74c` for one of this shard's. */
+export function parseSessionRef(input: string, shard: string): string {
+  const colon = input.lastIndexOf(':');
+  if (colon === -1) return assertSessionId(input);
+  const owner = input.slice(0, colon);
+  const id = assertSessionId(input.slice(colon + 1));
+  if (owner !== shard) {
+    throw new AgenceError('not_found', `session ${input} belongs to shard ${owner}, not to this one (${shard})`, {
+      fix: 'run the command in that shard, or hand the session over with `agence ^handoff`',
+    });
+  }
+  return id;
+}
+
 /** The id for a session created at `now`: its Unix time in seconds, or the next free value. */
 export function nextSessionId(now: Date, lastAllocated: string | null): string {
   const fromClock = Math.floor(now.getTime() / 1000);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { AgenceError } from '../core/errors.js';
 import {
   assertSessionId,
+  parseSessionRef,
   type Priority,
   qualifiedSessionName,
   type Session,
@@ -41,6 +42,8 @@ import { addToArchive, archiveMonth, archiveMonths, readArchive, readArchived } 
 
 export interface SessionContext {
   shard: ShardPaths;
+  /** This shard's name: sessions are `name:id` across shards. */
+  shardName: string;
   cwd: string;
   env: NodeJS.ProcessEnv;
   now: () => Date;
@@ -282,16 +285,16 @@ async function driftSince(ctx: SessionContext, session: Session): Promise<GitDri
 
 /** The id to act on: the one given, else the shard's current session. */
 function targetId(ctx: SessionContext, id: string | undefined, what: string): string {
-  if (id !== undefined) return assertSessionId(id);
+  if (id !== undefined) return parseSessionRef(id, ctx.shardName);
   const pointer = readPointer(paths(ctx), ctx.env);
   if (!pointer) throw new AgenceError('usage', `no session to ${what}: this shard has no current session`, { fix: `give an id (see \`agence ^sessions\`)` });
   return pointer.id;
 }
 
 /** `^resume [id]`: mark a session active (default: the most recently saved) and brief on it. */
-export async function resumeSession(ctx: SessionContext, shardName: string, id?: string): Promise<ResumeBrief> {
+export async function resumeSession(ctx: SessionContext, id?: string): Promise<ResumeBrief> {
   const p = paths(ctx);
-  let target = id === undefined ? undefined : assertSessionId(id);
+  let target = id === undefined ? undefined : parseSessionRef(id, ctx.shardName);
   if (target === undefined) {
     const index = openIndex(p, { notify: ctx.notify });
     const [row] = list(index.db, { status: 'SAVED', limit: 1 });
@@ -304,7 +307,7 @@ export async function resumeSession(ctx: SessionContext, shardName: string, id?:
   const progress = todoProgress(session.runstate.todo_list);
   return {
     session,
-    name: qualifiedSessionName(shardName, session.session_id),
+    name: qualifiedSessionName(ctx.shardName, session.session_id),
     task: session.metadata.task_description,
     todo: { ...progress, next: session.runstate.todo_list.find((t) => t.status !== 'done')?.title ?? null },
     notes: session.notes.slice(-5),
@@ -323,11 +326,11 @@ export function completeSession(ctx: SessionContext, id?: string): Session {
 
 /** `^session reopen <id>`: a completed session back to SAVED, explicitly. */
 export function reopenSession(ctx: SessionContext, id: string): Session {
-  return applyEvent(ctx, assertSessionId(id), 'reopen').session;
+  return applyEvent(ctx, parseSessionRef(id, ctx.shardName), 'reopen').session;
 }
 
 export function showSession(ctx: SessionContext, id: string): { session: Session; at: StoredAt } {
-  const { session, at, index } = loadLatest(ctx, assertSessionId(id));
+  const { session, at, index } = loadLatest(ctx, parseSessionRef(id, ctx.shardName));
   index.db.close();
   return { session, at };
 }

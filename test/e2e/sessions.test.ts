@@ -37,6 +37,10 @@ describe('^save, ^resume, ^sessions, ^session show, ^done', () => {
 
     const listed = json<{ sessions: { id: string }[] }>(agence(sb, dir, ['^sessions', '--json']));
     expect(listed.sessions.map((s) => s.id)).toEqual([other.session_id, id]);
+    expect(json<S>(agence(sb, dir, ['^session', 'show', `work:${id}`, '--json'])).session_id).toBe(id);
+    const elsewhere = agence(sb, dir, ['^session', 'show', `api:${id}`]);
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.stderr).toContain(`session api:${id} belongs to shard api, not to this one (work)`);
     const shown = json<S>(agence(sb, dir, ['^session', 'show', id, '--json']));
     expect(shown).toMatchObject({ session_id: id, rev: 2, metadata: { tags: ['ci'], task_description: 'fix CI' } });
     expect(agence(sb, dir, ['^session', 'show', id]).stdout).toContain('todo      [ ] add a test');

@@ -5,6 +5,7 @@ import {
   allowedEvents,
   assertSessionId,
   nextSessionId,
+  parseSessionRef,
   type Session,
   SESSION_STATUSES,
   type SessionEvent,
@@ -53,6 +54,13 @@ describe('session ids', () => {
     expect(nextSessionId(now, '69a8f74c')).toBe('69a8f74d');
     expect(nextSessionId(now, '00000001')).toBe('69a8f74c');
     expect(nextSessionId(new Date(5000), null)).toBe('00000005');
+  });
+
+  it('may be named shard:id, for this shard only', () => {
+    expect(parseSessionRef('69a8f74c', 'web')).toBe('69a8f74c');
+    expect(parseSessionRef('web:69a8f74c', 'web')).toBe('69a8f74c');
+    expect(() => parseSessionRef('api:69a8f74c', 'web')).toThrow(/belongs to shard api/);
+    expect(() => parseSessionRef('web:../x', 'web')).toThrow(/is not a session id/);
   });
 
   it('from outside are validated before they touch a path', () => {

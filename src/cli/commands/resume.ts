@@ -8,8 +8,8 @@ function shellQuote(value: string): string {
 }
 
 export const run: Handler = async (inv) => {
-  const { ctx, shardName } = await sessionContext(inv);
-  const brief = await resumeSession(ctx, shardName, inv.args[0]);
+  const { ctx } = await sessionContext(inv);
+  const brief = await resumeSession(ctx, inv.args[0]);
   const { session } = brief;
   if (inv.opts.shell) {
     const code = [

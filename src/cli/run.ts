@@ -14,7 +14,7 @@ function writeLine(fd: 1 | 2, text: string): void {
  * Bring base/ in line with agence.lock before a command reads the effective view. Commands that
  * report on the shard (`^status`, `^doctor`) get the failure as data instead of dying.
  */
-async function prepareShard(route: Route, cwd: string, style: Style, progress: Invocation['progress']): Promise<BaseState | Error | null> {
+async function prepareShard(route: Route, cwd: string, notify: Invocation['notify'], progress: Invocation['progress']): Promise<BaseState | Error | null> {
   if (!route.shard) return null;
   const paths = requireShard(cwd);
   try {
@@ -23,10 +23,7 @@ async function prepareShard(route: Route, cwd: string, style: Style, progress: I
     const { ensureBase } = await import('../shard/master.js');
     const state = await ensureBase(paths).finally(progress('bringing .agence/base/ in line with agence.lock'));
     if (state.state === 'materialised') {
-      writeLine(
-        2,
-        `${style.dim('agence:')} materialised .agence/base/ from master commit ${state.commit.slice(0, 12)} pinned in agence.lock${state.fetched ? ' (fetched from the master)' : ''}`,
-      );
+      notify(`materialised .agence/base/ from master commit ${state.commit.slice(0, 12)} pinned in agence.lock${state.fetched ? ' (fetched from the master)' : ''}`);
     }
     return state;
   } catch (error) {
@@ -56,7 +53,8 @@ async function dispatch(parsed: Parsed, version: string, style: Style, errStyle:
       }
       const cwd = process.cwd();
       const progress = makeProgress(!parsed.globals.json);
-      const base = await prepareShard(route, cwd, errStyle, progress);
+      const notify = (message: string) => writeLine(2, `${errStyle.dim('agence:')} ${message}`);
+      const base = await prepareShard(route, cwd, notify, progress);
       const handler = await route.load();
       const invocation: Invocation = {
         args: parsed.args,
@@ -68,7 +66,7 @@ async function dispatch(parsed: Parsed, version: string, style: Style, errStyle:
         now: () => new Date(),
         style,
         progress,
-        notify: (message) => writeLine(2, `${errStyle.dim('agence:')} ${message}`),
+        notify,
         base,
       };
       return handler(invocation);

@@ -103,6 +103,12 @@ export interface TreeEntry {
   path: string;
 }
 
+/** The names at the root of `commit`'s tree. */
+export async function topLevelNames(cwd: string, commit: string): Promise<string[]> {
+  const out = await git(['ls-tree', '-z', '--name-only', commit], { cwd });
+  return out.split('\0').filter((n) => n !== '');
+}
+
 /** Every entry under `paths` in `commit`, recursively (`git ls-tree -r`). */
 export async function listTree(cwd: string, commit: string, paths: readonly string[]): Promise<TreeEntry[]> {
   const out = await execGit(['ls-tree', '-r', '-z', '--full-tree', commit, '--', ...paths], { cwd });

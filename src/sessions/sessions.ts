@@ -9,7 +9,6 @@ import {
   qualifiedSessionName,
   type Session,
   type SessionEvent,
-  SessionSchema,
   type Todo,
   todoProgress,
   transition,
@@ -217,7 +216,7 @@ export async function saveSession(ctx: SessionContext, input: SaveInput): Promis
       };
     } else {
       created = true;
-      session = SessionSchema.parse({
+      session = {
         session_id: allocateId(p, now),
         rev: 1,
         created_at: at,
@@ -231,9 +230,9 @@ export async function saveSession(ctx: SessionContext, input: SaveInput): Promis
         notes,
         shell_history: history,
         lineage: { parent: null, from_shard: null, from_agent: null, to_agent: null, handoff_note: null },
-      });
+      };
     }
-    const stored = appendRevision(p, session, now);
+    const stored = appendRevision(p, session, now); // validates the record before it is written
     writePointer(p, session, stored);
     return { session, created, quarantined: stored.quarantined };
   });

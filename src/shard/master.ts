@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve, sep } from 'node:path';
 import { AgenceError } from '../core/errors.js';
 import { fetchableMasterUrl } from '../core/masterUrl.js';
 import { type Lock, MASTER_LAYERS, type Manifest, type MasterLayer } from '../core/schemas.js';
-import { configGet, execGit, fetchRef, git, gitMessage, listTree, readBlobs, resolveCommit } from '../git/git.js';
+import { configGet, fetchRef, git, listTree, readBlobs, resolveCommit, topLevelNames } from '../git/git.js';
 import { formatJson, tempName } from '../store/atomic.js';
 import { isContentFile } from './layerFiles.js';
 import { rel, type ShardPaths } from './layout.js';
@@ -68,7 +68,7 @@ async function fetchMaster(paths: ShardPaths, master: NonNullable<Manifest['mast
 
 /** The layers a master commit really has; one without codex/ is not a master. */
 async function masterLayers(paths: ShardPaths, url: string, commit: string): Promise<MasterLayer[]> {
-  const top = await listTreeTop(paths.root, commit);
+  const top = new Set(await topLevelNames(paths.root, commit));
   const layers = MASTER_LAYERS.filter((layer) => top.has(layer));
   if (!layers.includes('codex')) {
     throw new AgenceError('not_found', `master ${url} (commit ${commit.slice(0, 12)}) has no codex/ layer, so it is not an agence master`, {
@@ -76,12 +76,6 @@ async function masterLayers(paths: ShardPaths, url: string, commit: string): Pro
     });
   }
   return layers;
-}
-
-async function listTreeTop(cwd: string, commit: string): Promise<Set<string>> {
-  const result = await execGit(['ls-tree', '-z', '--name-only', commit], { cwd });
-  if (result.code !== 0) throw new AgenceError('git', `git ls-tree failed: ${gitMessage(result.stderr)}`);
-  return new Set(result.stdout.toString('utf8').split('\0').filter((n) => n !== ''));
 }
 
 export interface MaterialiseResult {

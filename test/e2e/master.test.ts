@@ -131,8 +131,13 @@ describe('master repositories and layering', () => {
     } finally {
       renameSync(`${master}.away`, master);
     }
+    // A session saved in the tangent lands in the main worktree's NEXUS, and the main sees it.
+    const saved = agence(sb, tree, ['^save', 'from the tangent', '--new']);
+    expect(saved.code, saved.stderr).toBe(0);
+    const id = saved.stdout.slice(8, 16);
     expect(existsSync(join(tree, '.agence/nexus'))).toBe(false);
-    expect(existsSync(join(web, '.agence/nexus/sessions'))).toBe(true);
+    expect(readFileSync(join(web, '.agence/nexus/sessions/session-saved.jsonl'), 'utf8')).toContain(`"session_id":"${id}"`);
+    expect(agence(sb, web, ['^session', 'show', id]).stdout).toContain('from the tangent');
   });
 
   it('^pull --check exits non-zero once the master moved past the lock; ^pull moves the lock', () => {

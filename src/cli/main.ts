@@ -1,6 +1,8 @@
 import { writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { startEarlyGit, WORK_TREE_STATUS_ARGS } from '../git/early.js';
 import { cacheVariant, requireWithCompileCache } from './compileCache.js';
+import type { EarlyAnswers } from './types.js';
 
 declare const __AGENCE_VERSION__: string;
 
@@ -10,9 +12,15 @@ const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   writeSync(1, `${__AGENCE_VERSION__}\n`);
 } else {
-  const app = requireWithCompileCache<typeof import('./run.js')>(join(__dirname, 'app.cjs'), __AGENCE_VERSION__, cacheVariant(argv), process.env);
+  const variant = cacheVariant(argv);
+  // `^save` records the work tree's state and the author of its note: git answers while the app loads.
+  const early: EarlyAnswers =
+    variant === 'save'
+      ? { workTree: startEarlyGit(WORK_TREE_STATUS_ARGS, process.cwd(), process.env), userEmail: startEarlyGit(['config', 'user.email'], process.cwd(), process.env) }
+      : {};
+  const app = requireWithCompileCache<typeof import('./run.js')>(join(__dirname, 'app.cjs'), __AGENCE_VERSION__, variant, process.env);
   app.exports
-    .main(argv, __AGENCE_VERSION__)
+    .main(argv, __AGENCE_VERSION__, early)
     .then((code) => {
       process.exitCode = code;
       app.saveCache();

@@ -4,7 +4,7 @@ import { type BaseState, settledBase } from '../shard/manifest.js';
 import { colourEnabled, makeProgress, makeStyle, reportError, type Style, writeFd } from './output.js';
 import { parse, type Parsed } from './parse.js';
 import { displayName, type Route } from './routes.js';
-import type { Invocation, Outcome } from './types.js';
+import type { EarlyAnswers, Invocation, Outcome } from './types.js';
 
 function writeLine(fd: 1 | 2, text: string): void {
   if (text !== '') writeFd(fd, text.endsWith('\n') ? text : `${text}\n`);
@@ -32,7 +32,7 @@ async function prepareShard(route: Route, cwd: string, notify: Invocation['notif
   }
 }
 
-async function dispatch(parsed: Parsed, version: string, style: Style, errStyle: Style): Promise<Outcome> {
+async function dispatch(parsed: Parsed, version: string, style: Style, errStyle: Style, early: EarlyAnswers): Promise<Outcome> {
   switch (parsed.kind) {
     case 'version':
       return { data: { version }, text: version };
@@ -67,6 +67,7 @@ async function dispatch(parsed: Parsed, version: string, style: Style, errStyle:
         style,
         progress,
         notify,
+        early,
         base,
       };
       return handler(invocation);
@@ -75,13 +76,13 @@ async function dispatch(parsed: Parsed, version: string, style: Style, errStyle:
 }
 
 /** Run one command line; returns the exit code (DESIGN §4). */
-export async function main(argv: readonly string[], version: string): Promise<number> {
+export async function main(argv: readonly string[], version: string, early: EarlyAnswers = {}): Promise<number> {
   const json = argv.includes('--json');
   const style = makeStyle(colourEnabled(1, process.env, json));
   const errStyle = makeStyle(colourEnabled(2, process.env, false));
   try {
     const parsed = parse(argv);
-    const outcome = await dispatch(parsed, version, style, errStyle);
+    const outcome = await dispatch(parsed, version, style, errStyle, early);
     writeLine(1, parsed.globals.json ? JSON.stringify(outcome.data) : outcome.text);
     if (outcome.problem) writeLine(2, `${errStyle.red('agence:')} ${outcome.problem}`);
     return outcome.exit ?? 0;

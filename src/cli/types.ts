@@ -31,8 +31,18 @@ export interface Invocation {
   notify: (message: string) => void;
   /** Start a spinner on stderr (TTY only); returns the function that stops it. */
   progress: (label: string) => () => void;
+  early: EarlyAnswers;
   /** What the CLI's base check found, for commands that report rather than fail on it. */
   base: import('../shard/manifest.js').BaseState | Error | null;
+}
+
+/**
+ * Answers of git commands the front door started before loading the app (`git/early.ts`): the
+ * raw output, or null when git failed and the command should run git itself.
+ */
+export interface EarlyAnswers {
+  workTree?: Promise<string | null>;
+  userEmail?: Promise<string | null>;
 }
 
 /** What a handler hands back: data for `--json`, text for people, and the exit code. */

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { AgenceError } from '../core/errors.js';
+import { WORK_TREE_STATUS_ARGS } from './early.js';
 
 /**
  * The one place that runs git. Always an argv array, never a shell string; never prompts
@@ -188,7 +189,7 @@ export function parseStatusV2(out: string): WorkTreeState {
 
 /** Branch, HEAD, and the changed files of the work tree at `cwd`. */
 export async function workTreeState(cwd: string): Promise<WorkTreeState> {
-  const out = await git(['status', '--porcelain=v2', '--branch', '-z', '--untracked-files=normal'], { cwd });
+  const out = await git(WORK_TREE_STATUS_ARGS, { cwd });
   return parseStatusV2(out);
 }
 

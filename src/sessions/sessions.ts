@@ -13,6 +13,7 @@ import {
   todoProgress,
   transition,
 } from '../core/session.js';
+import type { WorkTreeState } from '../git/git.js';
 import type { Finding } from '../shard/doctor.js';
 import type { ShardPaths } from '../shard/layout.js';
 import { writeFileAtomic } from '../store/atomic.js';
@@ -50,6 +51,8 @@ export interface SessionContext {
   defaultAgent: string;
   /** Who writes notes: AGENCE_AGENT, else the user (asked of git only when needed). */
   actor: () => Promise<string>;
+  /** Branch, HEAD and changed files of the work tree at a folder (git, or an answer git gave early). */
+  workTree: (cwd: string) => Promise<WorkTreeState>;
   /** Where to say that the index was (re)built. */
   notify: (message: string) => void;
 }
@@ -184,8 +187,7 @@ function mergeTodos(existing: Todo[], titles: string[]): Todo[] {
 export async function saveSession(ctx: SessionContext, input: SaveInput): Promise<SaveResult> {
   const p = paths(ctx);
   const note = input.note === undefined ? undefined : checkNote(input.note);
-  const { workTreeState } = await loadGit();
-  const [tree, author] = await Promise.all([workTreeState(ctx.cwd), note ? ctx.actor() : Promise.resolve('')]);
+  const [tree, author] = await Promise.all([ctx.workTree(ctx.cwd), note ? ctx.actor() : Promise.resolve('')]);
   const history = recentShellHistory(ctx.env);
   const now = ctx.now();
   const at = now.toISOString();
@@ -272,8 +274,8 @@ export interface ResumeBrief {
 }
 
 async function driftSince(ctx: SessionContext, session: Session): Promise<GitDrift> {
-  const { changedSince, workTreeState } = await loadGit();
-  const now = await workTreeState(existsSync(session.cwd) ? session.cwd : ctx.cwd);
+  const { changedSince } = await loadGit();
+  const now = await ctx.workTree(existsSync(session.cwd) ? session.cwd : ctx.cwd);
   const branchMoved = now.branch !== session.git.branch ? { from: session.git.branch, to: now.branch } : null;
   const headMoved =
     now.head !== session.git.head

@@ -13,11 +13,8 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   writeSync(1, `${__AGENCE_VERSION__}\n`);
 } else {
   const variant = cacheVariant(argv);
-  // `^save` records the work tree's state and the author of its note: git answers while the app loads.
-  const early: EarlyAnswers =
-    variant === 'save'
-      ? { workTree: startEarlyGit(WORK_TREE_STATUS_ARGS, process.cwd(), process.env), userEmail: startEarlyGit(['config', 'user.email'], process.cwd(), process.env) }
-      : {};
+  // `^save` records the work tree's state: git answers while the app loads.
+  const early: EarlyAnswers = variant === 'save' ? { workTree: startEarlyGit(WORK_TREE_STATUS_ARGS, process.cwd(), process.env) } : {};
   const app = requireWithCompileCache<typeof import('./run.js')>(join(__dirname, 'app.cjs'), __AGENCE_VERSION__, variant, process.env);
   app.exports
     .main(argv, __AGENCE_VERSION__, early)

@@ -1,3 +1,4 @@
+import { readGitConfigValue } from '../git/configFile.js';
 import type { WorkTreeState } from '../git/git.js';
 import { requireShard } from '../shard/layout.js';
 import { readManifest } from '../shard/manifest.js';
@@ -11,10 +12,15 @@ export async function sessionContext(inv: Invocation): Promise<{ ctx: SessionCon
   const shard = requireShard(inv.cwd);
   const manifest = readManifest(shard);
   const agent = inv.agent?.agent ?? inv.env.AGENCE_AGENT;
-  // DESIGN §5: the actor is AGENCE_AGENT when set, else the user (git user.email). The front
-  // door may have asked git already (`inv.early`); without an answer, ask it now.
-  const actor = async () =>
-    inv.env.AGENCE_AGENT || (await inv.early.userEmail)?.trim() || (await (await loadGit()).configGet(shard.root, 'user.email')) || 'unknown';
+  // DESIGN §5: the actor is AGENCE_AGENT when set, else the user (git user.email), read from
+  // git's config files when they are plain, else asked of git.
+  const actor = async () => {
+    if (inv.env.AGENCE_AGENT) return inv.env.AGENCE_AGENT;
+    const fromFiles = readGitConfigValue(shard.root, 'user.email', inv.env);
+    const email = fromFiles === undefined ? await (await loadGit()).configGet(shard.root, 'user.email') : fromFiles;
+    return email || 'unknown';
+  };
+  // The front door may have started `git status` already (`inv.early`).
   const workTree = async (cwd: string): Promise<WorkTreeState> => {
     const { parseStatusV2, workTreeState } = await loadGit();
     const early = cwd === inv.cwd ? await inv.early.workTree : undefined;

@@ -42,7 +42,6 @@ export interface Invocation {
  */
 export interface EarlyAnswers {
   workTree?: Promise<string | null>;
-  userEmail?: Promise<string | null>;
 }
 
 /** What a handler hands back: data for `--json`, text for people, and the exit code. */

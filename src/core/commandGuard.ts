@@ -455,12 +455,14 @@ function checkGit(args: readonly Word[], part: ScriptPart, state: State): void {
     const next = args[i + 1];
     if (a === '-c' && next) checkGitConfig(next, part, state);
     else if (a.startsWith('--config-env')) add(state, text, 'T3', null, 'git --config-env takes config (which can run programs) from the environment');
-    else if (/^--(upload-pack|receive-pack|exec)(=|$)/.test(a) || (a === '-u' && (sub === 'clone' || sub === 'ls-remote'))) {
+    else if ((/^--(upload-pack|receive-pack|exec)(=|$)/.test(a) && sub !== 'rebase') || (a === '-u' && (sub === 'clone' || sub === 'ls-remote'))) {
       add(state, text, 'T3', null, `git ${a.split('=')[0]} runs a program of its choosing`);
       const program = a.includes('=') ? a.slice(a.indexOf('=') + 1) : (next?.text ?? '');
       if (program !== '' && !(next?.dynamic && !a.includes('='))) classifyNested(program, text, state);
     } else if (sub === 'rebase' && (a === '-x' || a.startsWith('--exec'))) {
       add(state, text, 'T2', null, 'git rebase --exec runs a shell command after every commit');
+      const code = a.startsWith('--exec=') ? { ...w, text: a.slice(7) } : next;
+      if (code) runCode(code, 'git rebase --exec', text, state);
     } else if (/^--exec-path=/.test(a)) add(state, text, 'T3', null, 'git --exec-path runs git commands from another directory');
     else if (a === '--open-files-in-pager' || a.startsWith('--open-files-in-pager=') || (sub === 'grep' && /^-O/.test(a))) {
       add(state, text, 'T2', null, 'git grep --open-files-in-pager runs a program on the matches');

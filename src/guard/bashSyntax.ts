@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { Language, type Node, Parser } from 'web-tree-sitter';
 import type { ParsedScript, ScriptPart, Word } from '../core/commandGuard.js';
 import { AgenceError } from '../core/errors.js';
@@ -28,6 +29,10 @@ function wasmFile(name: string, packagePath: string): string {
 export function bashParser(): Promise<Parser> {
   ready ??= (async () => {
     try {
+      // Baseline (Liftoff) code only: V8 otherwise recompiles the grammar with TurboFan on
+      // background threads, and the process then waits half a second at exit for work a
+      // one-command run never uses. Parsing a command line stays far below a millisecond.
+      setFlagsFromString('--liftoff-only');
       // The bytes, not a path: given a path, the runtime reads it with a dynamic import() that a
       // module compiled through the V8 code cache (compileCache.ts) cannot make.
       await Parser.init({ wasmBinary: readFileSync(wasmFile('tree-sitter.wasm', 'web-tree-sitter/tree-sitter.wasm')) } as object);

@@ -1,13 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { applyGrants, classifyArgv, classifyScript, type GuardContext, type ParseScript, type Verdict } from '../core/commandGuard.js';
 import { AgenceError } from '../core/errors.js';
 import { type CompiledPolicy, compilePolicy, PolicyRuleError } from '../core/guardPolicy.js';
-import type { Policy } from '../core/layering.js';
 import type { Tier } from '../core/schemas.js';
 import { findRepo, type ShardPaths, shardPaths } from '../shard/layout.js';
 import { bashParser, parseScript } from './bashSyntax.js';
+import { loadPolicy } from './policySource.js';
 
 /**
  * The command guard as a service: the effective policy of the shard around `cwd` (the built-in
@@ -54,22 +53,10 @@ function defaultBranches(root: string | null): string[] {
   return [...names];
 }
 
-async function builtInPolicy(): Promise<{ policy: Policy; sources: string[] }> {
-  const { readTemplate } = await import('../shard/templates.js');
-  return { policy: parse(readTemplate('codex/AIPOLICY.yaml')) as Policy, sources: ['built-in codex/AIPOLICY.yaml'] };
-}
-
-async function shardPolicy(paths: ShardPaths): Promise<{ policy: Policy; sources: string[] }> {
-  const { settledBase } = await import('../shard/manifest.js');
-  if (!settledBase(paths)) await (await import('../shard/master.js')).ensureBase(paths);
-  const { readEffectivePolicy } = await import('../shard/effectiveView.js');
-  return readEffectivePolicy(paths);
-}
-
 export async function loadGuard(options: GuardOptions): Promise<Guard> {
   const repo = findRepo(options.cwd);
   const shard = repo && existsSync(join(repo.root, '.agence', 'agence.json')) ? shardPaths(repo) : null;
-  const [{ policy, sources }, parser] = await Promise.all([shard ? shardPolicy(shard) : builtInPolicy(), bashParser()]);
+  const [{ policy, sources }, parser] = await Promise.all([loadPolicy(shard, options.env), bashParser()]);
   let compiled: CompiledPolicy;
   try {
     compiled = compilePolicy(policy, defaultBranches(repo?.root ?? null));

@@ -39,7 +39,7 @@ describe('^guard check', () => {
     expect(d).toMatchObject({ tier: 'T3', policy: ['built-in codex/AIPOLICY.yaml'] });
   });
 
-  it('a shard's local policy raises a tier', () => {
+  it('a local policy in the shard raises a tier', () => {
     const box = sandbox();
     const dir = repo(box, 'tight');
     agence(box, dir, ['^init']);

@@ -82,3 +82,38 @@ export function firstIssue(error: z.core.$ZodError): string {
   const where = issue.path.length > 0 ? issue.path.join('.') : '(root)';
   return `${where}: ${issue.message}`;
 }
+
+const HEX64_RE = /^[0-9a-f]{64}$/;
+const hex64 = z.string().check(z.regex(HEX64_RE, '64 lowercase hex digits'));
+
+/** One line of `nexus/ledger.jsonl` (DESIGN §5, docs/ledger.md). */
+export const LedgerEntrySchema = z.object({
+  seq: z.int().check(z.positive()),
+  ts: z.string().check(z.minLength(1)),
+  actor: z.string().check(z.minLength(1)),
+  action: z.string().check(z.minLength(1)),
+  subject: z.string(),
+  tier: z.nullable(z.enum(TIERS)),
+  decision: z.string().check(z.minLength(1)),
+  data: z.record(z.string(), z.unknown()),
+  prev: hex64,
+  hash: hex64,
+  mac: hex64,
+});
+export type LedgerEntry = z.infer<typeof LedgerEntrySchema>;
+
+/**
+ * `nexus/ledger.head.json`: where the ledger ends, so an append reads one line instead of the
+ * file, and a truncated ledger is told from a short one. MACed with the ledger key.
+ */
+export const LedgerHeadSchema = z.object({
+  seq: z.int().check(z.nonnegative()),
+  hash: hex64,
+  /** Byte size of the ledger after entry `seq`, and where that entry's line starts. */
+  size: z.int().check(z.nonnegative()),
+  offset: z.int().check(z.nonnegative()),
+  /** Set by `^ledger verify` when it finds a bad line; appends refuse until `^ledger repair`. */
+  broken: z.nullable(z.object({ seq: z.int(), line: z.int(), problem: z.string() })),
+  mac: hex64,
+});
+export type LedgerHead = z.infer<typeof LedgerHeadSchema>;

@@ -213,3 +213,43 @@ export function headMac(key: Uint8Array, head: Omit<LedgerHead, 'mac'>): string 
 export function sealHead(key: Uint8Array, head: Omit<LedgerHead, 'mac'>): LedgerHead {
   return { ...head, mac: headMac(key, head) };
 }
+
+/** How far a verification got: the last good entry, lines and bytes consumed. */
+export interface ChainCursor {
+  point: ChainPoint;
+  line: number;
+  offset: number;
+  /** Where the last good entry's line starts. */
+  lastOffset: number;
+}
+
+export interface ChainBreak {
+  /** 1-based line number in the file, and the byte offset where it starts. */
+  line: number;
+  offset: number;
+  problem: LineProblem;
+}
+
+export const START: ChainCursor = { point: GENESIS, line: 0, offset: 0, lastOffset: 0 };
+
+/**
+ * Check the complete lines of `bytes`, which start at `cursor.offset` of the file, each as the
+ * entry after the one before. Stops at the first bad line. `watch` maps seqs whose hashes the
+ * caller wants (the head's, a published root's) and gets them filled in.
+ */
+export function verifyLines(bytes: Buffer, cursor: ChainCursor, key: Uint8Array, watch?: Map<number, string | null>): { cursor: ChainCursor; broken: ChainBreak | null } {
+  let { point, line, lastOffset } = cursor;
+  let start = 0;
+  for (let end = bytes.indexOf(0x0a); end !== -1; end = bytes.indexOf(0x0a, start)) {
+    line++;
+    const result = checkLine(bytes.subarray(start, end), point, key);
+    if ('problem' in result) {
+      return { cursor: { point, line: line - 1, offset: cursor.offset + start, lastOffset }, broken: { line, offset: cursor.offset + start, problem: result.problem } };
+    }
+    point = result.ok;
+    lastOffset = cursor.offset + start;
+    if (watch?.has(point.seq)) watch.set(point.seq, point.hash);
+    start = end + 1;
+  }
+  return { cursor: { point, line, offset: cursor.offset + start, lastOffset }, broken: null };
+}

@@ -117,3 +117,33 @@ export const LedgerHeadSchema = z.object({
   mac: hex64,
 });
 export type LedgerHead = z.infer<typeof LedgerHeadSchema>;
+
+/**
+ * `organic/ledger-root.json`: a signed Merkle root of the ledger (RFC 6962 tree hashing), so
+ * other shards can check the log's integrity without seeing it. `head_hash` is the hash of entry
+ * `tree_size`, which lets `^ledger verify` compare in O(1); `consistency` proves the tree grew
+ * from the root published before it.
+ */
+export const LedgerRootSchema = z.object({
+  schema: z.literal(1),
+  shard: z.string().check(z.regex(SHARD_ID_RE)),
+  tree_size: z.int().check(z.nonnegative()),
+  root_hash: hex64,
+  head_hash: hex64,
+  timestamp: z.string().check(z.minLength(1)),
+  signer: z.string().check(z.regex(/^ssh-ed25519 [A-Za-z0-9+/]+={0,2}$/)),
+  consistency: z.nullable(z.object({ from_size: z.int().check(z.nonnegative()), from_root: hex64, proof: z.array(hex64) })),
+  signature: z.string().check(z.regex(/^[A-Za-z0-9+/]+={0,2}$/)),
+});
+export type LedgerRoot = z.infer<typeof LedgerRootSchema>;
+
+/** `codex/trust.yaml` (effective view): who may change CODEX, and which shard keys are trusted. */
+export const TrustSchema = z.object({
+  version: z._default(z.literal(1), 1),
+  admins: z._default(
+    z.array(z.looseObject({ name: z.optional(z.string()), email: z.string().check(z.minLength(3)), keys: z._default(z.array(z.string()), []) })),
+    [],
+  ),
+  shards: z._default(z.array(z.looseObject({ id: z.string().check(z.regex(SHARD_ID_RE)), name: z.optional(z.string()), key: z.string() })), []),
+});
+export type Trust = z.infer<typeof TrustSchema>;

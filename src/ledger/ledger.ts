@@ -1,11 +1,11 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgenceError } from '../core/errors.js';
 import { GENESIS, checkLine, describeProblem, sealEntry, sealHead, sealedLine, headMac, type ChainPoint, type LedgerRecord } from '../core/ledgerChain.js';
 import { LedgerHeadSchema, type LedgerEntry, type LedgerHead } from '../core/schemas.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { readJsonFile } from '../store/files.js';
-import { appendLine } from '../store/jsonl.js';
+import { appendLine, readRange } from '../store/jsonl.js';
 import { withFileLock } from '../store/lockFile.js';
 import { hmacKey } from '../shard/keys.js';
 import type { ShardPaths } from '../shard/layout.js';
@@ -45,18 +45,7 @@ export function writeHead(paths: ShardPaths, key: Uint8Array, head: Omit<LedgerH
   return sealed;
 }
 
-export function readRange(fd: number, offset: number, length: number): Buffer {
-  const buffer = Buffer.alloc(length);
-  let done = 0;
-  while (done < length) {
-    const n = readSync(fd, buffer, done, length - done, offset + done);
-    if (n === 0) break;
-    done += n;
-  }
-  return buffer.subarray(0, done);
-}
-
-function fileSize(path: string): number {
+export function fileSize(path: string): number {
   try {
     const fd = openSync(path, 'r');
     try {

@@ -68,7 +68,8 @@ export function sealEntry(record: LedgerRecord, after: ChainPoint, ts: string, k
   const line = canonicalJson(entry);
   const parsed = LedgerEntrySchema.safeParse(entry);
   if (!parsed.success) throw new AgenceError('usage', `not a valid ledger entry (${firstIssue(parsed.error)})`);
-  return { entry: parsed.data, line };
+  // The entry as read back from its line: zod's copy would drop a "__proto__" key of data.
+  return { entry: JSON.parse(line) as LedgerEntry, line };
 }
 
 // Byte layout around the hash and mac of a canonical entry line.

@@ -4,6 +4,7 @@
 //   app.cjs           router, commands and services; heavy parts initialise lazily
 //   vendor/yaml.cjs   the YAML parser, required only by commands that read YAML
 //   vendor/tar.cjs    tar and gzip, required only to read or write session archives
+//   ledger-verify-worker.cjs  a worker thread of `^ledger verify` on large ledgers
 // better-sqlite3's JavaScript is in app.cjs; its compiled addon stays in node_modules.
 // CommonJS, because Node's ESM loader (and its eager builtin facades) costs more at start-up
 // than the whole of `agence ^status`.
@@ -40,6 +41,8 @@ await build({
   define: { 'import.meta.filename': '__filename', 'import.meta.dirname': '__dirname' },
   plugins: [externalAs('yaml', './vendor/yaml.cjs'), externalAs('tar', './vendor/tar.cjs')],
 });
+// The worker threads of a parallel `^ledger verify` (started only for large ledgers).
+await build({ ...common, entryPoints: ['src/ledger/verifyWorker.ts'], outfile: 'dist/ledger-verify-worker.cjs' });
 await build({ ...common, entryPoints: ['yaml'], outfile: 'dist/vendor/yaml.cjs' });
 await build({ ...common, entryPoints: ['tar'], outfile: 'dist/vendor/tar.cjs' });
 chmodSync('dist/agence.cjs', 0o755);

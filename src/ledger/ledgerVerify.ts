@@ -1,5 +1,7 @@
 import { closeSync, constants, copyFileSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, writeFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { basename, join } from 'node:path';
+import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { AgenceError } from '../core/errors.js';
 import { START, describeProblem, lineFields, verifyLines, type ChainBreak, type ChainCursor, type ChainPoint, type LineProblem } from '../core/ledgerChain.js';
 import type { LedgerHead, LedgerRoot } from '../core/schemas.js';
@@ -8,8 +10,9 @@ import { readRange } from '../store/jsonl.js';
 import { withFileLock } from '../store/lockFile.js';
 import { hmacKey } from '../shard/keys.js';
 import type { ShardPaths } from '../shard/layout.js';
-import { appendLedger, headFile, ledgerFile, readHead, writeHead } from './ledger.js';
+import { appendLedger, fileSize, headFile, ledgerFile, readHead, writeHead } from './ledger.js';
 import { forEachLine, readLineBlocks } from './ledgerFile.js';
+import type { RangeResult } from './verifyWorker.js';
 
 /**
  * `^ledger verify` and `^ledger repair`: re-compute every hash, mac and link, then compare the
@@ -45,8 +48,10 @@ interface Scan {
   watched: Map<number, string | null>;
 }
 
-function scanLedger(file: string, key: Buffer, watch: number[]): Scan {
+function scanLedger(file: string, key: Buffer, watch: number[], parallelFrom = PARALLEL_FROM): Scan {
   const watched = new Map<number, string | null>(watch.filter((s) => s > 0).map((s) => [s, null]));
+  const parallel = fileSize(file) >= parallelFrom ? scanInParallel(file, key, watched) : null;
+  if (parallel) return parallel;
   let cursor: ChainCursor = START;
   let broken: ChainBreak | null = null;
   const { tail } = readLineBlocks(file, 0, (block) => {
@@ -60,6 +65,78 @@ function scanLedger(file: string, key: Buffer, watch: number[]): Scan {
     return consumed;
   });
   return { cursor, broken, tail: broken ? Buffer.alloc(0) : tail, size: cursor.offset + (broken ? 0 : tail.length), watched };
+}
+
+/** Below this size one thread is faster than starting workers (AGENCE_LEDGER_PARALLEL_FROM sets it). */
+export const PARALLEL_FROM = 32 << 20;
+const WORKER_FILE = join(import.meta.dirname, 'ledger-verify-worker.cjs');
+
+/**
+ * Verify a large ledger on several threads: the file is cut into ranges at line ends, each
+ * checked by a worker from the seq and prev its first line claims, and the ranges must join up.
+ * Only a sound ledger is answered here: any problem (or no worker file, outside the bundle)
+ * returns null and the single-threaded scan finds the first bad line with its exact place.
+ */
+function scanInParallel(file: string, key: Buffer, watched: Map<number, string | null>): Scan | null {
+  const threads = Math.min(availableParallelism(), 4);
+  if (threads < 2 || !existsSync(WORKER_FILE)) return null;
+  const size = fileSize(file);
+  const fd = openSync(file, 'r');
+  const cuts = [0];
+  try {
+    for (let i = 1; i < threads; i++) {
+      const probe = readRange(fd, Math.floor((size * i) / threads), 1 << 16);
+      const nl = probe.indexOf(0x0a);
+      if (nl === -1) return null;
+      const cut = Math.floor((size * i) / threads) + nl + 1;
+      if (cut > (cuts.at(-1) as number) && cut < size) cuts.push(cut);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  const lastNewline = (() => {
+    const end = openSync(file, 'r');
+    try {
+      return readRange(end, size - 1, 1)[0] === 0x0a;
+    } finally {
+      closeSync(end);
+    }
+  })();
+  if (!lastNewline) return null;
+  cuts.push(size);
+  const done = new Int32Array(new SharedArrayBuffer(4 * (cuts.length - 1)));
+  const jobs = cuts.slice(0, -1).map((from, slot) => {
+    const { port1, port2 } = new MessageChannel();
+    const worker = new Worker(WORKER_FILE, {
+      workerData: { file, from, to: cuts[slot + 1], key: key.toString('hex'), watch: [...watched.keys()], port: port2, done, slot },
+      transferList: [port2],
+    });
+    return { worker, port: port1, slot };
+  });
+  const results: RangeResult[] = [];
+  try {
+    for (const job of jobs) {
+      while (Atomics.load(done, job.slot) === 0) Atomics.wait(done, job.slot, 0, 1000);
+      const message = receiveMessageOnPort(job.port);
+      if (!message) return null;
+      results.push(message.message as RangeResult);
+    }
+  } finally {
+    for (const job of jobs) {
+      job.port.close();
+      void job.worker.terminate();
+    }
+  }
+  let point = START.point;
+  let lines = 0;
+  for (const r of results) {
+    if (r.broken || !r.start || !r.end || r.start.seq !== point.seq || r.start.hash !== point.hash) return null;
+    point = r.end.point;
+    lines += r.lines;
+    for (const [seq, hash] of r.watched) if (hash !== null) watched.set(seq, hash);
+  }
+  const last = results.at(-1)?.end as ChainCursor;
+  return { cursor: { point, line: lines, offset: size, lastOffset: last.lastOffset }, broken: null, tail: Buffer.alloc(0), size, watched };
 }
 
 /** A seq that is missing where it belongs but turns up later means the entries were reordered. */
@@ -127,7 +204,7 @@ function rootFinding(root: LedgerRoot | null, scan: Scan): LedgerFinding | null 
  * Verify the whole ledger. `root` is the last published root of this shard (or null). The first
  * bad line is recorded in the head, so appends refuse until `^ledger repair`.
  */
-export function verifyLedger(paths: ShardPaths, root: LedgerRoot | null): LedgerVerdict {
+export function verifyLedger(paths: ShardPaths, root: LedgerRoot | null, options: { parallelFrom?: number } = {}): LedgerVerdict {
   const key = hmacKey(paths);
   const file = ledgerFile(paths);
   let head: LedgerHead | null = null;
@@ -138,7 +215,7 @@ export function verifyLedger(paths: ShardPaths, root: LedgerRoot | null): Ledger
     if (!(error instanceof AgenceError) || error.code !== 'corrupt') throw error;
     headProblem = { line: null, seq: null, offset: null, kind: 'head', message: error.message };
   }
-  const scan = scanLedger(file, key, [head?.seq ?? 0, root?.tree_size ?? 0]);
+  const scan = scanLedger(file, key, [head?.seq ?? 0, root?.tree_size ?? 0], options.parallelFrom);
   const notes: string[] = [];
   let problem: LedgerFinding | null = null;
   if (scan.broken) {

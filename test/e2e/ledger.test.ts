@@ -63,11 +63,13 @@ describe('^ledger', () => {
     expect(outside.code).toBe(1);
   });
 
-  it('verifies a sound ledger', () => {
+  it('verifies a sound ledger, on one thread or several', () => {
     const { dir } = shardWith('sound', 30);
-    const run = agence(sb, dir, ['^ledger', 'verify', '--json']);
-    expect(run.code).toBe(0);
-    expect(json(run)).toMatchObject({ ok: true, entries: 30, problem: null });
+    for (const env of [{}, { AGENCE_LEDGER_PARALLEL_FROM: '0' }]) {
+      const run = agence(sb, dir, ['^ledger', 'verify', '--json'], env);
+      expect(run.code).toBe(0);
+      expect(json(run)).toMatchObject({ ok: true, entries: 30, bytes: readFileSync(join(dir, '.agence/nexus/ledger.jsonl')).length, problem: null });
+    }
   });
 
   // Each way of tampering, and what verify must say about it.
@@ -88,12 +90,15 @@ describe('^ledger', () => {
       const tampered = c.tamper(lines);
       if (c.name === 'a torn last line') writeFileSync(file, `${tampered.slice(0, -1).map((l) => `${l}\n`).join('')}${tampered.at(-1)}`);
       else write(file, tampered);
-      const run = agence(sb, dir, ['^ledger', 'verify', '--json']);
-      expect(run.code).toBe(3);
-      const verdict = json<{ ok: boolean; problem: { line: number | null; message: string } }>(run);
-      expect(verdict.ok).toBe(false);
-      expect(verdict.problem.line).toBe(c.line);
-      expect(verdict.problem.message).toMatch(c.message);
+      // Single-threaded, and with the parallel verify forced on (it hands problems to the single scan).
+      for (const env of [{}, { AGENCE_LEDGER_PARALLEL_FROM: '0' }]) {
+        const run = agence(sb, dir, ['^ledger', 'verify', '--json'], env);
+        expect(run.code).toBe(3);
+        const verdict = json<{ ok: boolean; problem: { line: number | null; message: string } }>(run);
+        expect(verdict.ok).toBe(false);
+        expect(verdict.problem.line).toBe(c.line);
+        expect(verdict.problem.message).toMatch(c.message);
+      }
       expect(agence(sb, dir, ['^ledger', 'verify']).stdout).toMatch(c.message);
     });
   }

@@ -28,7 +28,7 @@ describe('ledger chain', () => {
     expect(GENESIS_HASH).toBe('0'.repeat(64));
     const { hash, mac, ...body } = entry;
     expect(hash).toBe(createHash('sha256').update(canonicalJson(body)).digest('hex'));
-    expect(mac).toBe(createHmac('sha256', key).update(hash).digest('hex'));
+    expect(mac).toBe(createHmac('sha256', key).update(Buffer.from(hash, 'hex')).digest('hex'));
     expect(line).toBe(canonicalJson(entry));
     expect(LedgerEntrySchema.parse(JSON.parse(line))).toEqual(entry);
     expect(entry.tier).toBe('T3');

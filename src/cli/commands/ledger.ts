@@ -34,7 +34,8 @@ export const verify: Handler = async (inv) => {
   const stop = inv.progress('verifying the ledger');
   const verdict = (() => {
     try {
-      return verifyLedger(paths, publishedRoot(paths, shardId));
+      const parallelFrom = inv.env.AGENCE_LEDGER_PARALLEL_FROM;
+      return verifyLedger(paths, publishedRoot(paths, shardId), parallelFrom === undefined ? {} : { parallelFrom: count(parallelFrom, 'AGENCE_LEDGER_PARALLEL_FROM', 0) });
     } finally {
       stop();
     }

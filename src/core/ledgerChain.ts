@@ -277,7 +277,13 @@ export function verifyLines(bytes: Buffer, cursor: ChainCursor, key: Uint8Array,
     const prevKeyAt = macAt + HEX_LEN;
     const prevAt = prevKeyAt + PREV_KEY.length;
     const seqAt = prevAt + HEX_LEN + SEQ_KEY.length;
-    let good = h > 0 && seqAt < text.length && text.compare(PREV_KEY, 0, PREV_KEY.length, prevKeyAt, prevAt) === 0 && hexMatches(text, prevAt, prev);
+    // The separators around hash and mac are not in the hashed body: they are checked here.
+    let good =
+      h > 0 &&
+      seqAt < text.length &&
+      text.compare(MAC_KEY, 0, MAC_KEY.length, hashAt + HEX_LEN, macAt) === 0 &&
+      text.compare(PREV_KEY, 0, PREV_KEY.length, prevKeyAt, prevAt) === 0 &&
+      hexMatches(text, prevAt, prev);
     let digest: Buffer | null = null;
     if (good) {
       // The body (the line without hash and mac), gathered into one buffer for a one-shot hash.

@@ -2,7 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/core/canonicalJson.js';
-import { GENESIS, GENESIS_HASH, checkLine, describeProblem, lineFields, sealEntry, type ChainPoint } from '../../src/core/ledgerChain.js';
+import { GENESIS, GENESIS_HASH, START, checkLine, describeProblem, lineFields, sealEntry, verifyLines, type ChainPoint } from '../../src/core/ledgerChain.js';
 import { LedgerEntrySchema } from '../../src/core/schemas.js';
 
 const key = Buffer.alloc(32, 7);
@@ -87,5 +87,22 @@ describe('ledger chain', () => {
     expect(describeProblem({ kind: 'seq-gap', seq: 5, expected: 3 })).toMatch(/entries 3-4 were deleted/);
     expect(describeProblem({ kind: 'seq-gap', seq: 4, expected: 3 }, true)).toMatch(/reordered/);
     expect(describeProblem({ kind: 'edited', seq: 2 })).toMatch(/entry 2 was edited/);
+  });
+
+  it('verifyLines accepts the chain and catches a change to any byte, at every position', () => {
+    const { lines, points } = chain(4, (i) => ({ i, text: 'quote " backslash \\ é' }));
+    const file = Buffer.from(lines.map((l) => `${l.toString()}\n`).join(''));
+    const sound = verifyLines(file, START, key);
+    expect(sound.broken).toBeNull();
+    expect(sound.cursor).toMatchObject({ point: points[4], line: 4, offset: file.length });
+    for (let position = 0; position < file.length; position++) {
+      for (const delta of [1, 0x20, 0x80, 0xff]) {
+        const tampered = Buffer.from(file);
+        tampered[position] = ((file[position] as number) + delta) % 256;
+        const result = verifyLines(tampered, START, key);
+        const whole = result.broken === null && result.cursor.point.seq === 4 && result.cursor.offset === file.length && result.cursor.point.hash === points[4]!.hash;
+        expect(whole, `byte ${position} + ${delta}`).toBe(false);
+      }
+    }
   });
 });

@@ -201,6 +201,13 @@ export const ROUTES: readonly Route[] = [
   ...later('shared', ['guard', 'approve', 'deny', 'grant', 'revoke', 'setup'], 'command guard, approvals and the ledger', 'governance'),
   {
     mode: 'shared',
+    name: 'verify codex',
+    summary: 'check that every CODEX commit since the anchor is SSH-signed by an admin key of trust.yaml (exit 3 if not)',
+    shard: 'required',
+    load: () => import('./commands/verifyCodex.js').then((m) => m.run),
+  },
+  {
+    mode: 'shared',
     name: 'ledger verify',
     summary: 'recompute every hash, mac and link of nexus/ledger.jsonl; name the first bad entry (exit 3)',
     shard: 'required',

@@ -64,12 +64,15 @@ export function sealEntry(record: LedgerRecord, after: ChainPoint, ts: string, k
   }
   const hash = sha256Hex(body);
   const mac = entryMac(key, hash);
-  const entry = { ...(JSON.parse(body) as Omit<LedgerEntry, 'hash' | 'mac'>), hash, mac };
-  const line = canonicalJson(entry);
+  // hash and mac sort just before the top-level prev (the last `,"prev":"`: data comes before it
+  // and a string value cannot hold an unescaped quote), so the line is the body with them spliced in.
+  const at = body.lastIndexOf(',"prev":"') + 1;
+  const line = `${body.slice(0, at)}"hash":"${hash}","mac":"${mac}",${body.slice(at)}`;
+  // The entry as read back from its line (a zod copy would drop a "__proto__" key of data).
+  const entry = JSON.parse(line) as LedgerEntry;
   const parsed = LedgerEntrySchema.safeParse(entry);
   if (!parsed.success) throw new AgenceError('usage', `not a valid ledger entry (${firstIssue(parsed.error)})`);
-  // The entry as read back from its line: zod's copy would drop a "__proto__" key of data.
-  return { entry: JSON.parse(line) as LedgerEntry, line };
+  return { entry, line };
 }
 
 // Byte layout around the hash and mac of a canonical entry line.

@@ -12,15 +12,16 @@ import { forEachLine } from './ledgerFile.js';
  * `^ledger verify`), but a line that is not an entry is reported, never skipped silently.
  */
 
-function decode(line: Buffer, number: number): LedgerEntry {
+/** `where` names the line in messages: `line 12`, or `a line near the end`. */
+function decode(line: Buffer, where: string): LedgerEntry {
   let value: unknown;
   try {
     value = JSON.parse(line.toString('utf8'));
   } catch {
-    throw new AgenceError('corrupt', `nexus/ledger.jsonl line ${number} is not valid JSON`, { fix: 'run `agence ^ledger verify`, then `agence ^ledger repair`' });
+    throw new AgenceError('corrupt', `nexus/ledger.jsonl ${where} is not valid JSON`, { fix: 'run `agence ^ledger verify`, then `agence ^ledger repair`' });
   }
   const parsed = LedgerEntrySchema.safeParse(value);
-  if (!parsed.success) throw new AgenceError('corrupt', `nexus/ledger.jsonl line ${number} is not a ledger entry (${firstIssue(parsed.error)})`, { fix: 'run `agence ^ledger verify`, then `agence ^ledger repair`' });
+  if (!parsed.success) throw new AgenceError('corrupt', `nexus/ledger.jsonl ${where} is not a ledger entry (${firstIssue(parsed.error)})`, { fix: 'run `agence ^ledger verify`, then `agence ^ledger repair`' });
   return parsed.data;
 }
 
@@ -49,7 +50,7 @@ export function tailLedger(paths: ShardPaths, n: number): LedgerEntry[] {
     const complete = bytes.subarray(0, bytes.lastIndexOf(0x0a) + 1);
     const lines = complete.toString('utf8').split('\n').slice(0, -1);
     const wanted = start > 0 ? lines.slice(1) : lines;
-    return wanted.slice(-n).map((line) => decode(Buffer.from(line, 'utf8'), 0));
+    return wanted.slice(-n).map((line) => decode(Buffer.from(line, 'utf8'), 'a line near the end'));
   } finally {
     closeSync(fd);
   }
@@ -59,7 +60,7 @@ export function tailLedger(paths: ShardPaths, n: number): LedgerEntry[] {
 export function showLedger(paths: ShardPaths, seq: number): LedgerEntry {
   let found: LedgerEntry | null = null;
   forEachLine(ledgerFile(paths), (line, number) => {
-    if (lineFields(line)?.seq === seq) found = decode(line, number);
+    if (lineFields(line)?.seq === seq) found = decode(line, `line ${number}`);
     return found === null;
   });
   if (!found) throw new AgenceError('not_found', `no ledger entry ${seq}`, { fix: 'see the latest with `agence ^ledger tail`' });
@@ -85,7 +86,7 @@ export function searchLedger(paths: ShardPaths, query: LedgerQuery): { entries: 
   let matched = 0;
   forEachLine(ledgerFile(paths), (line, number) => {
     if (needle !== undefined && !line.toString('utf8').toLowerCase().includes(needle)) return true;
-    const entry = decode(line, number);
+    const entry = decode(line, `line ${number}`);
     if (needle !== undefined && ![entry.actor, entry.action, entry.subject, entry.decision, entry.tier ?? '', JSON.stringify(entry.data)].some((f) => f.toLowerCase().includes(needle))) return true;
     if (query.actor !== undefined && entry.actor !== query.actor) return true;
     if (query.action !== undefined && entry.action !== query.action && !entry.action.startsWith(`${query.action}.`)) return true;

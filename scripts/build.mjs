@@ -6,6 +6,7 @@
 //   vendor/tar.cjs    tar and gzip, required only to read or write session archives
 //   vendor/web-tree-sitter.cjs + tree-sitter.wasm + tree-sitter-bash.wasm
 //                     the bash parser of the command guard, loaded only by guard commands
+//   ledger-verify-worker.cjs  a worker thread of `^ledger verify` on large ledgers
 // better-sqlite3's JavaScript is in app.cjs; its compiled addon stays in node_modules.
 // CommonJS, because Node's ESM loader (and its eager builtin facades) costs more at start-up
 // than the whole of `agence ^status`.
@@ -43,6 +44,8 @@ await build({
   define: { 'import.meta.filename': '__filename', 'import.meta.dirname': '__dirname' },
   plugins: [externalAs('yaml', './vendor/yaml.cjs'), externalAs('tar', './vendor/tar.cjs'), externalAs('web-tree-sitter', './vendor/web-tree-sitter.cjs')],
 });
+// The worker threads of a parallel `^ledger verify` (started only for large ledgers).
+await build({ ...common, entryPoints: ['src/ledger/verifyWorker.ts'], outfile: 'dist/ledger-verify-worker.cjs' });
 await build({ ...common, entryPoints: ['yaml'], outfile: 'dist/vendor/yaml.cjs' });
 await build({ ...common, entryPoints: ['tar'], outfile: 'dist/vendor/tar.cjs' });
 // web-tree-sitter is one CommonJS file already; it and the two wasm files are copied as they are.

@@ -19,12 +19,22 @@ export interface Mode {
   /** For a mode that is not built yet: what brings it. */
   later?: string;
   placeholder: string;
+  /** The handler of a mode without commands of its own; it gets the input as its arguments. */
+  load?: () => Promise<Handler>;
 }
 
 export const MODES: readonly Mode[] = [
   { name: 'ask', prefix: '', alias: 'ask', placeholder: '<text>', summary: 'chat in natural language with an agent', hasCommands: false, later: 'agents and LLM providers' },
   { name: 'auto', prefix: '+', alias: 'auto', placeholder: '+<task>', summary: 'autonomous: plan, then execute guarded steps', hasCommands: false, later: 'agents and LLM providers' },
-  { name: 'run', prefix: '/', alias: 'run', placeholder: '/<name>', summary: 'validated external command from codex/commands.json', hasCommands: false, later: 'governance (the command guard)' },
+  {
+    name: 'run',
+    prefix: '/',
+    alias: 'run',
+    placeholder: '/<name>',
+    summary: 'validated external command from codex/commands.json, guarded and logged (`agence /` lists them)',
+    hasCommands: false,
+    load: () => import('./commands/validated.js').then((m) => m.run),
+  },
   { name: 'system', prefix: '!', alias: 'system', placeholder: '!<agent>', summary: 'shells and agent launchers (!bash, !claude, !aider, !codex)', hasCommands: false, later: 'the swarm (agent launchers)' },
   { name: 'private', prefix: '~', alias: 'private', placeholder: '~<command>', summary: 'hermetic (private) knowledge commands', hasCommands: true },
   { name: 'shared', prefix: '^', alias: 'shared', placeholder: '^<command>', summary: 'shard commands', hasCommands: true },
@@ -214,7 +224,52 @@ export const ROUTES: readonly Route[] = [
     args: { min: 1, max: 1 },
     load: () => import('./commands/guardHook.js').then((m) => m.run),
   },
-  ...later('shared', ['approve', 'deny', 'grant', 'revoke'], 'command guard, approvals and the ledger', 'governance'),
+  {
+    mode: 'shared',
+    name: 'approve',
+    summary: 'approve a pending request (a T2 command runs once after it); --list shows what is pending',
+    usage: '[ID]',
+    args: { min: 0, max: 1 },
+    options: [
+      { name: 'list', type: 'boolean', description: 'list pending requests' },
+      { name: 'yes', type: 'boolean', description: 'decide without a terminal (you are the person deciding)' },
+    ],
+    shard: 'required',
+    load: () => import('./commands/approve.js').then((m) => m.approve),
+  },
+  {
+    mode: 'shared',
+    name: 'deny',
+    summary: 'deny a pending request',
+    usage: 'ID',
+    args: { min: 1, max: 1 },
+    options: [{ name: 'yes', type: 'boolean', description: 'decide without a terminal (you are the person deciding)' }],
+    shard: 'required',
+    load: () => import('./commands/approve.js').then((m) => m.deny),
+  },
+  {
+    mode: 'shared',
+    name: 'grant',
+    summary: 'admin: let an agent run commands matching a pattern at T1 instead of T2 (signed capability token); --list shows tokens',
+    usage: '[AGENT "PATTERN"]',
+    args: { min: 0, max: 2 },
+    options: [
+      { name: 'ttl', type: 'string', value: 'AGE', description: 'valid for this long (90m, 2h, 7d)' },
+      { name: 'uses', type: 'string', value: 'N', description: 'valid for N uses' },
+      { name: 'list', type: 'boolean', description: 'list capability tokens and whether each is still valid' },
+    ],
+    shard: 'required',
+    load: () => import('./commands/grant.js').then((m) => m.grant),
+  },
+  {
+    mode: 'shared',
+    name: 'revoke',
+    summary: 'admin: revoke a capability token',
+    usage: 'TOKEN-ID',
+    args: { min: 1, max: 1 },
+    shard: 'required',
+    load: () => import('./commands/grant.js').then((m) => m.revoke),
+  },
   {
     mode: 'shared',
     name: 'setup claude',

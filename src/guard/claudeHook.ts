@@ -4,8 +4,8 @@ import { AgenceError } from '../core/errors.js';
 import { firstIssue } from '../core/schemas.js';
 import type { ShardPaths } from '../shard/layout.js';
 import { grantCovering, useGrants } from './grants.js';
-import { decide, type GuardDecision, loadGuard } from './guard.js';
-import { appendGuardLog } from './guardLog.js';
+import { decide, type GuardDecision, loadGuard, topReasons } from './guard.js';
+import { appendLedger } from '../ledger/ledger.js';
 
 /**
  * Claude Code's PreToolUse hook: the payload on stdin names the tool and its input; for Bash the
@@ -85,13 +85,19 @@ export async function claudeHook(stdin: string, hook: HookEnv): Promise<HookAnsw
   }
 }
 
-/** Log the decision (and count the capability tokens an allow used) before Claude Code acts on it. */
+/** Ledger the decision (and count the capability tokens an allow used) before Claude Code acts on it. */
 function record(shard: ShardPaths, d: GuardDecision, permission: Permission, base: { tool: string; sessionId: string | null }, now: Date): void {
   if (permission === 'allow' && d.grants.length > 0) useGrants(shard, d.grants, now);
-  appendGuardLog(
+  appendLedger(
     shard,
-    'guard',
-    { source: 'claude-hook', actor: d.actor, tool: base.tool, session: base.sessionId, command: d.command, tier: d.tier, decision: permission, grants: d.grants, reasons: d.reasons.filter((r) => r.tier === d.tier).map((r) => r.rule ?? r.reason) },
+    {
+      actor: d.actor,
+      action: 'guard.hook',
+      subject: d.command,
+      tier: d.tier,
+      decision: permission,
+      data: { source: 'claude-code', tool: base.tool, session: base.sessionId, grants: d.grants, reasons: topReasons(d) },
+    },
     now,
   );
 }

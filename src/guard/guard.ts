@@ -37,7 +37,6 @@ export interface GuardOptions {
   env: NodeJS.ProcessEnv;
   /** The text to be classified, so that admin status (git config, trust.yaml) is looked up only when it matters. */
   mentionsCodex: boolean;
-  actorEmail?: () => Promise<string | null>;
 }
 
 /** The repository's default branch names: origin's HEAD when known, and main/master. */
@@ -75,10 +74,8 @@ export async function loadGuard(options: GuardOptions): Promise<Guard> {
 }
 
 async function actorIsAdmin(shard: ShardPaths, options: GuardOptions): Promise<boolean> {
-  const email = options.actorEmail ? await options.actorEmail() : await (await import('../git/git.js')).configGet(shard.root, 'user.email');
-  if (!email) return false;
-  const { admins } = await import('./admins.js');
-  return admins(shard).includes(email.toLowerCase());
+  const { resolveActor } = await import('../shard/actor.js');
+  return (await resolveActor(shard, options.env)).role === 'admin';
 }
 
 /** Classify a shell command line; `grantsFor` lowers T2 parts that a capability token covers. */
@@ -96,4 +93,9 @@ export function decideArgv(guard: Guard, argv: readonly string[], actor: string,
 function finishDecision(verdict: Verdict, command: string, actor: string, covers: ((argv: string[]) => string | null) | null, sources: string[]): GuardDecision {
   const granted = covers ? applyGrants(verdict, covers) : { ...verdict, grants: [] };
   return { ...granted, command, actor, policy: sources };
+}
+
+/** The rules (or findings) that set the decision's tier, for logs and the ledger. */
+export function topReasons(d: GuardDecision): string[] {
+  return d.reasons.filter((r) => r.tier === d.tier).map((r) => r.rule ?? r.reason);
 }

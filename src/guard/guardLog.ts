@@ -4,11 +4,11 @@ import { withFileLock } from '../store/lockFile.js';
 import type { ShardPaths } from '../shard/layout.js';
 
 /**
- * The guard's own logs in `nexus/logs/`: `guard.jsonl` (every hook decision) and `commands.jsonl`
- * (every validated command run). One JSON line per event, appended under the file's lock and
- * read back before the caller goes on.
+ * `nexus/logs/commands.jsonl`: one JSON line per validated command (`/name`), whatever became of
+ * it, appended under the file's lock and read back before the caller goes on. The ledger holds
+ * the same decisions, tamper-evident; this log is the one people grep.
  */
-export function appendGuardLog(paths: ShardPaths, log: 'guard' | 'commands', record: Record<string, unknown>, now: Date): void {
-  const file = join(paths.nexus, 'logs', `${log}.jsonl`);
+export function appendCommandLog(paths: ShardPaths, record: Record<string, unknown>, now: Date): void {
+  const file = join(paths.nexus, 'logs', 'commands.jsonl');
   withFileLock(file, () => appendLine(file, JSON.stringify({ ts: now.toISOString(), ...record }), now));
 }

@@ -45,12 +45,17 @@ function readCache(file: string, key: string): PolicySource | null {
   }
 }
 
+/** Bring base/ in line with agence.lock before reading the effective view (a no-op when it is). */
+export async function settleBase(shard: ShardPaths): Promise<void> {
+  const { settledBase } = await import('../shard/manifest.js');
+  if (!settledBase(shard)) await (await import('../shard/master.js')).ensureBase(shard);
+}
+
 export async function loadPolicy(shard: ShardPaths | null, env: NodeJS.ProcessEnv): Promise<PolicySource> {
   let files: string[];
   let cacheFile: string;
   if (shard) {
-    const { settledBase } = await import('../shard/manifest.js');
-    if (!settledBase(shard)) await (await import('../shard/master.js')).ensureBase(shard);
+    await settleBase(shard);
     files = [join(shard.base, 'codex', 'AIPOLICY.yaml'), join(shard.agence, 'codex', 'AIPOLICY.yaml')];
     cacheFile = join(shard.nexus, 'cache', 'guard-policy.json');
   } else {

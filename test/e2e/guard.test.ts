@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { agence, CLI, json, repo, type Run, type Sandbox, sandbox } from './helpers.js';
@@ -93,12 +93,13 @@ describe('^guard hook claude (recorded PreToolUse payloads)', () => {
     expect(push.permissionDecision).toBe('deny');
     expect(push.permissionDecisionReason).toContain('T4');
 
-    const log = readFileSync(join(shard, '.agence/nexus/logs/guard.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(log.map((e) => [e.decision, e.tier, e.actor, e.session])).toEqual([
-      ['allow', 'T0', 'claude', '0b6f3c52-8d5e-4a3b-9d0e-5a1c7e2f9b10'],
-      ['ask', 'T2', 'claude', '0b6f3c52-8d5e-4a3b-9d0e-5a1c7e2f9b10'],
-      ['deny', 'T4', 'claude', '0b6f3c52-8d5e-4a3b-9d0e-5a1c7e2f9b10'],
+    const ledger = readFileSync(join(shard, '.agence/nexus/ledger.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(ledger.map((e) => [e.action, e.decision, e.tier, e.actor, e.data.session])).toEqual([
+      ['guard.hook', 'allow', 'T0', 'claude', '0b6f3c52-8d5e-4a3b-9d0e-5a1c7e2f9b10'],
+      ['guard.hook', 'ask', 'T2', 'claude', '0b6f3c52-8d5e-4a3b-9d0e-5a1c7e2f9b10'],
+      ['guard.hook', 'deny', 'T4', 'claude', '0b6f3c52-8d5e-4a3b-9d0e-5a1c7e2f9b10'],
     ]);
+    expect(agence(sb, shard, ['^ledger', 'verify']).code).toBe(0);
   });
 
   it('leaves other tools to Claude Code (no decision), and denies what it cannot read', () => {
@@ -113,9 +114,10 @@ describe('^guard hook claude (recorded PreToolUse payloads)', () => {
   });
 
   it('uses the payload cwd to find the shard', () => {
+    const before = readFileSync(join(shard, '.agence/nexus/ledger.jsonl'), 'utf8').trim().split('\n').length;
     const run = withStdin(sb, plain, ['^guard', 'hook', 'claude'], payload('bash-git-status', shard));
     expect((JSON.parse(run.stdout) as HookOut).hookSpecificOutput.permissionDecision).toBe('allow');
-    expect(readdirSync(join(shard, '.agence/nexus/logs'))).toContain('guard.jsonl');
+    expect(readFileSync(join(shard, '.agence/nexus/ledger.jsonl'), 'utf8').trim().split('\n')).toHaveLength(before + 1);
   });
 });
 

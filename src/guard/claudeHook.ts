@@ -75,7 +75,7 @@ export async function claudeHook(stdin: string, hook: HookEnv): Promise<HookAnsw
   try {
     const guard = await loadGuard({ cwd, env: hook.env, mentionsCodex: command.includes('codex') });
     const actor = hook.env.AGENCE_AGENT || 'claude';
-    const decision = decide(guard, command, actor, guard.shard ? grantCovering(guard.shard, actor, hook.now) : null);
+    const decision = await decide(guard, command, actor, guard.shard ? grantCovering(guard.shard, actor, hook.now) : null);
     const permission = permissionFor(decision.tier);
     if (guard.shard) record(guard.shard, decision, permission, base, hook.now);
     return { ...base, shard: guard.shard, decision, permission, output: answer(permission, reasonText(decision)) };

@@ -5,7 +5,7 @@ import { AgenceError } from '../core/errors.js';
 import { type CompiledPolicy, compilePolicy, PolicyRuleError } from '../core/guardPolicy.js';
 import type { Tier } from '../core/schemas.js';
 import { findRepo, type ShardPaths, shardPaths } from '../shard/layout.js';
-import { bashParser, parseScript } from './bashSyntax.js';
+import { plainWords } from '../core/plainWords.js';
 import { loadPolicy } from './policySource.js';
 
 /**
@@ -18,7 +18,8 @@ export interface Guard {
   policy: CompiledPolicy;
   /** Where the policy came from, for reasons. */
   sources: string[];
-  parse: ParseScript;
+  /** The bash grammar, loaded the first time a line is more than plain words. */
+  grammar: ParseScript | null;
   ctx: GuardContext;
   /** The shard, when the guard runs in one (grants and logs live in its NEXUS). */
   shard: ShardPaths | null;
@@ -55,7 +56,7 @@ function defaultBranches(root: string | null): string[] {
 export async function loadGuard(options: GuardOptions): Promise<Guard> {
   const repo = findRepo(options.cwd);
   const shard = repo && existsSync(join(repo.root, '.agence', 'agence.json')) ? shardPaths(repo) : null;
-  const [{ policy, sources }, parser] = await Promise.all([loadPolicy(shard, options.env), bashParser()]);
+  const { policy, sources } = await loadPolicy(shard, options.env);
   let compiled: CompiledPolicy;
   try {
     compiled = compilePolicy(policy, defaultBranches(repo?.root ?? null));
@@ -67,7 +68,7 @@ export async function loadGuard(options: GuardOptions): Promise<Guard> {
   return {
     policy: compiled,
     sources,
-    parse: (script) => parseScript(parser, script),
+    grammar: null,
     ctx: { cwd: options.cwd, repoRoot: repo?.root ?? null, home: options.env.HOME ?? '/', isAdmin },
     shard,
   };
@@ -78,15 +79,42 @@ async function actorIsAdmin(shard: ShardPaths, options: GuardOptions): Promise<b
   return (await resolveActor(shard, options.env)).role === 'admin';
 }
 
-/** Classify a shell command line; `grantsFor` lowers T2 parts that a capability token covers. */
-export function decide(guard: Guard, command: string, actor: string, covers: ((argv: string[]) => string | null) | null = null): GuardDecision {
-  const verdict = classifyScript(command, guard.policy, guard.parse, guard.ctx);
+class ParserNeeded extends Error {}
+
+/**
+ * Run a classification, reading plain-word lines directly and loading the bash grammar only when a
+ * line (or one handed to `bash -c`, `eval`, ...) needs it; then the classification starts over.
+ */
+async function withParser(guard: Guard, classify: (parse: ParseScript) => Verdict): Promise<Verdict> {
+  for (;;) {
+    const { grammar } = guard;
+    const parse: ParseScript = (script) => {
+      const plain = plainWords(script);
+      if (plain) return plain;
+      if (!grammar) throw new ParserNeeded();
+      return grammar(script);
+    };
+    try {
+      return classify(parse);
+    } catch (error) {
+      if (!(error instanceof ParserNeeded)) throw error;
+      const { bashParser, parseScript } = await import('./bashSyntax.js');
+      const parser = await bashParser();
+      guard.grammar = (script) => parseScript(parser, script);
+    }
+  }
+}
+
+/** Classify a shell command line; `covers` lowers T2 parts that a capability token covers. */
+export async function decide(guard: Guard, command: string, actor: string, covers: ((argv: string[]) => string | null) | null = null): Promise<GuardDecision> {
+  const verdict = await withParser(guard, (parse) => classifyScript(command, guard.policy, parse, guard.ctx));
   return finishDecision(verdict, command, actor, covers, guard.sources);
 }
 
 /** Classify an argv run without a shell (validated commands), with a tier floor. */
-export function decideArgv(guard: Guard, argv: readonly string[], actor: string, floor: Tier, covers: ((argv: string[]) => string | null) | null = null): GuardDecision {
-  const verdict = classifyArgv(argv, guard.policy, guard.parse, guard.ctx, { tier: floor, rule: 'commands.json', reason: `the command's own tier floor is ${floor}` });
+export async function decideArgv(guard: Guard, argv: readonly string[], actor: string, floor: Tier, covers: ((argv: string[]) => string | null) | null = null): Promise<GuardDecision> {
+  const floorReason = { tier: floor, rule: 'commands.json', reason: `the command's own tier floor is ${floor}` };
+  const verdict = await withParser(guard, (parse) => classifyArgv(argv, guard.policy, parse, guard.ctx, floorReason));
   return finishDecision(verdict, argv.join(' '), actor, covers, guard.sources);
 }
 

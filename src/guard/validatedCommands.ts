@@ -81,7 +81,7 @@ export async function runValidated(paths: ShardPaths, req: RunRequest): Promise<
   }
   const argv = fillTemplate(req.name, entry, req.args);
   const guard = await loadGuard({ cwd: req.cwd, env: req.env, mentionsCodex: argv.some((w) => w.includes('codex')) });
-  const decision = decideArgv(guard, argv, req.actor, entry.tier, req.env.AGENCE_AGENT ? grantCovering(paths, req.actor, req.now()) : null);
+  const decision = await decideArgv(guard, argv, req.actor, entry.tier, req.env.AGENCE_AGENT ? grantCovering(paths, req.actor, req.now()) : null);
   const base = { decision, name: req.name, argv };
   let approval: string | null = null;
   if (decision.tier === 'T3' || decision.tier === 'T4') {

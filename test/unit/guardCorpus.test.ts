@@ -6,6 +6,7 @@ import { classifyScript, type GuardContext, type ParseScript } from '../../src/c
 import { compilePolicy, type CompiledPolicy } from '../../src/core/guardPolicy.js';
 import { tierRank } from '../../src/core/layering.js';
 import type { Tier } from '../../src/core/schemas.js';
+import { plainWords } from '../../src/core/plainWords.js';
 import { bashParser, parseScript } from '../../src/guard/bashSyntax.js';
 
 /**
@@ -21,11 +22,14 @@ const corpus = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/gu
 const ctx: GuardContext = { cwd: '/work/repo', repoRoot: '/work/repo', home: '/home/dev', isAdmin: false };
 let policy: CompiledPolicy;
 let parseBash: ParseScript;
+let grammar: ParseScript;
 
 beforeAll(async () => {
   policy = compilePolicy(parse(readFileSync(join(import.meta.dirname, '../../templates/codex/AIPOLICY.yaml'), 'utf8')), ['main', 'master']);
   const parser = await bashParser();
-  parseBash = (script) => parseScript(parser, script);
+  grammar = (script) => parseScript(parser, script);
+  // As the guard runs: plain words read directly, the rest by the grammar.
+  parseBash = (script) => plainWords(script) ?? grammar(script);
 });
 
 const classify = (command: string) => classifyScript(command, policy, parseBash, ctx);
@@ -47,5 +51,18 @@ describe('guard corpus', () => {
   it.each(corpus.risky.map((e) => [e.command, e.min] as const))('held back: %s (at least %s)', (command, min) => {
     const verdict = classify(command);
     expect(tierRank(verdict.tier), explain(command)).toBeGreaterThanOrEqual(tierRank(min));
+  });
+});
+
+describe('plain words without the grammar', () => {
+  const extra = ['git status', '  npm   test  ', 'ls -la src/', 'kubectl -n kube-system get pods', 'git push --force origin main', 'x=1', 'FOO=1 ls', 'if', 'time ls', 'export FOO=bar', 'declare -x A=1', 'local x=2', 'readonly A=3', 'unset PATH', 'ls ~', 'ls *.ts', 'echo a#b', 'echo $HOME', "echo 'a'", 'a\tb', 'ls\nrm -rf /'];
+  it.each([...corpus.safe, ...corpus.risky.map((e) => e.command), ...extra])('reads %j as the grammar does, or leaves it to the grammar', (command) => {
+    const plain = plainWords(command);
+    if (plain) expect(plain).toEqual(grammar(command));
+  });
+
+  it('leaves assignments, reserved words, expansions and newlines to the grammar', () => {
+    for (const command of ['FOO=1 ls', 'time ls', 'ls ~', 'ls *.ts', 'echo $HOME', 'ls\nrm -rf /', "echo 'a'"]) expect(plainWords(command)).toBeNull();
+    expect(plainWords('git status')?.parts[0]?.words.map((w) => w.text)).toEqual(['git', 'status']);
   });
 });

@@ -18,6 +18,6 @@ export const run: Handler = async (inv) => {
   const { loadGuard, decide } = await import('../../guard/guard.js');
   const guard = await loadGuard({ cwd: inv.cwd, env: inv.env, mentionsCodex: command.includes('codex') });
   const actor = inv.env.AGENCE_AGENT || 'user';
-  const decision = decide(guard, command, actor);
+  const decision = await decide(guard, command, actor);
   return { data: decision, text: decisionText(decision, inv.style) };
 };

@@ -35,7 +35,15 @@ export const MODES: readonly Mode[] = [
     hasCommands: false,
     load: () => import('./commands/validated.js').then((m) => m.run),
   },
-  { name: 'system', prefix: '!', alias: 'system', placeholder: '!<agent>', summary: 'shells and agent launchers (!bash, !claude, !aider, !codex)', hasCommands: false, later: 'the swarm (agent launchers)' },
+  {
+    name: 'system',
+    prefix: '!',
+    alias: 'system',
+    placeholder: '!<agent>',
+    summary: 'shells and agent launchers: !bash is the guarded shell (every line classified first); !claude, !aider, !codex come with the swarm',
+    hasCommands: false,
+    load: () => import('./commands/guardedShell.js').then((m) => m.run),
+  },
   { name: 'private', prefix: '~', alias: 'private', placeholder: '~<command>', summary: 'hermetic (private) knowledge commands', hasCommands: true },
   { name: 'shared', prefix: '^', alias: 'shared', placeholder: '^<command>', summary: 'shard commands', hasCommands: true },
 ];

@@ -131,6 +131,8 @@ const PROGRAM_VARS = new Set([
 ]);
 const LOADER_VAR = /^(LD_PRELOAD|LD_LIBRARY_PATH|LD_AUDIT|DYLD_[A-Z_]+|NODE_OPTIONS|PYTHONSTARTUP|PERL5OPT|RUBYOPT)$/;
 const GIT_CONFIG_VAR = /^(GIT_CONFIG_PARAMETERS|GIT_CONFIG_COUNT|GIT_CONFIG_KEY_\d+|GIT_CONFIG_VALUE_\d+|GIT_CONFIG|GIT_CONFIG_GLOBAL|GIT_CONFIG_SYSTEM|GIT_EXEC_PATH|GIT_TEMPLATE_DIR|GIT_DIR|GIT_WORK_TREE)$/;
+/** Where programs read their configuration or load modules from. */
+const CONFIG_HOME_VAR = /^(HOME|XDG_CONFIG_HOME|PYTHONPATH|NODE_PATH|PERL5LIB|RUBYLIB|CLASSPATH)$/;
 
 function checkAssignment(name: string, value: Word, part: string, state: State): void {
   if (LOADER_VAR.test(name)) add(state, part, 'T3', null, `${name} loads code into every program that runs`);
@@ -140,6 +142,7 @@ function checkAssignment(name: string, value: Word, part: string, state: State):
     else if (value.text.trim() !== '') classifyNested(value.text, part, state);
   } else if (GIT_CONFIG_VAR.test(name)) add(state, part, 'T2', null, `${name} changes git's configuration or what it runs`);
   else if (name === 'PATH') add(state, part, 'T2', null, 'PATH changes which program every command name runs');
+  else if (CONFIG_HOME_VAR.test(name)) add(state, part, 'T2', null, `${name} changes where programs read their configuration or load code from`);
 }
 
 // --- Writes to paths
@@ -175,8 +178,9 @@ function checkWrite(target: Word, part: string, state: State, what = 'writes to'
 
 /** Commands that write to their path arguments: which arguments are destinations. */
 const PATH_WRITERS: Record<string, 'last' | 'all' | 'after-first'> = {
-  cp: 'last', mv: 'last', ln: 'last', install: 'last', rsync: 'last',
-  tee: 'all', touch: 'all', mkdir: 'all', rm: 'all', rmdir: 'all', unlink: 'all', truncate: 'all', shred: 'all', mkfifo: 'all',
+  cp: 'last', ln: 'last', install: 'last', rsync: 'last',
+  // mv removes its sources as well as writing its destination.
+  mv: 'all', tee: 'all', touch: 'all', mkdir: 'all', rm: 'all', rmdir: 'all', unlink: 'all', truncate: 'all', shred: 'all', mkfifo: 'all',
   chmod: 'after-first', chown: 'after-first', chgrp: 'after-first',
 };
 
@@ -199,8 +203,31 @@ function checkPathWriters(name: string, args: readonly Word[], part: string, sta
     for (const target of targets) checkWrite(target, part, state);
   }
   if (name === 'dd') for (const arg of args) if (arg.text.startsWith('of=')) checkWrite({ ...arg, text: arg.text.slice(3) }, part, state);
+  checkScriptLanguage(name, args, part, state);
   if (name === 'sed' && args.some((a) => /^(-i|--in-place)/.test(a.text) || /^-[a-zA-Z]*i/.test(a.text))) {
     for (const target of positionals(args).slice(1)) checkWrite(target, part, state);
+  }
+}
+
+/**
+ * sed and awk programs can run commands and write files themselves: GNU sed's `e` command and
+ * `s///e` flag, `w`/`W` commands and `s///w` flag; awk's system(), pipes and `print > file`.
+ * Read conservatively: a program that looks like it might is T2.
+ */
+const SED_RUNS = /(^|[;{}\n]\s*|\d\s*|\$\s*|\/\s*)[eEwW](\s|$)|^s(.).*\3.*\3[gpIiMm0-9]*[ew]/;
+const AWK_RUNS = /system\s*\(|\|\s*getline|getline\s*<|print[f]?[^;}]*[>|]|close\s*\(|fflush/;
+
+function checkScriptLanguage(name: string, args: readonly Word[], part: string, state: State): void {
+  if (name === 'sed') {
+    for (const arg of args) {
+      if (!arg.text.startsWith('-') && SED_RUNS.test(arg.text)) {
+        add(state, part, 'T2', null, `the sed program ${arg.text} can run commands or write files`);
+        return;
+      }
+    }
+  }
+  if (['awk', 'gawk', 'mawk', 'nawk'].includes(name) && args.some((a) => !a.text.startsWith('-') && AWK_RUNS.test(a.text))) {
+    add(state, part, 'T2', null, 'the awk program can run commands or write files');
   }
 }
 
@@ -449,6 +476,7 @@ function checkGitConfig(pair: Word, part: ScriptPart, state: State): void {
 function checkGit(args: readonly Word[], part: ScriptPart, state: State): void {
   const text = part.text;
   const sub = positionalSubcommand(args);
+  checkGitRepository(args, text, state);
   for (let i = 0; i < args.length; i += 1) {
     const w = args[i] as Word;
     const a = w.text;
@@ -482,6 +510,31 @@ function checkGit(args: readonly Word[], part: ScriptPart, state: State): void {
     const at = args.findIndex((a) => a.text === 'run');
     if (args.length > at + 1) classifyWords(args.slice(at + 1), part, state);
   }
+}
+
+/**
+ * git reads the configuration of the repository it runs in, and a repository's config can run
+ * programs (core.fsmonitor, core.pager, ...). Pointed at another repository (`-C`, `--git-dir`,
+ * `--work-tree`, or after a `cd` out of this one), any git command can run code of its choosing.
+ */
+function checkGitRepository(args: readonly Word[], part: string, state: State): void {
+  let dir = state.cwd;
+  for (let i = 0; i < args.length; i += 1) {
+    const a = (args[i] as Word).text;
+    if (/^--(git-dir|work-tree)(=|$)/.test(a)) {
+      add(state, part, 'T2', null, `git ${a.split('=')[0]} points git at another repository, whose config can run programs`);
+      return;
+    }
+    if (a === '-C') {
+      const target = args[i + 1];
+      if (!target || target.dynamic) dir = null;
+      else if (dir !== null || isAbsolute(target.text)) dir = resolve(dir ?? '/', target.text);
+      i += 1;
+    } else if (!a.startsWith('-')) break;
+  }
+  const root = state.ctx.repoRoot;
+  const inside = dir !== null && (root === null ? dir === state.ctx.cwd : dir === root || dir.startsWith(`${root}/`));
+  if (!inside) add(state, part, 'T2', null, `git runs in ${dir ?? 'a directory the guard cannot resolve'}, another repository, whose config can run programs`);
 }
 
 /** git's subcommand: the first word that is neither an option nor the value of -C/-c. */

@@ -48,9 +48,36 @@ export function bashParser(): Promise<Parser> {
   return ready;
 }
 
+/**
+ * Bash removes backslash-newline before it splits words (outside single quotes), so `r\<newline>m`
+ * is `rm`; the grammar treats it as a blank between two words. Remove it first, as bash does.
+ */
+export function joinContinuations(script: string): string {
+  if (!script.includes('\\\n')) return script;
+  let out = '';
+  let quoted = false;
+  let doubleQuoted = false;
+  for (let i = 0; i < script.length; i += 1) {
+    const c = script[i] as string;
+    if (c === "'" && !doubleQuoted) quoted = !quoted;
+    else if (c === '"' && !quoted) doubleQuoted = !doubleQuoted;
+    else if (c === '\\' && !quoted) {
+      if (script[i + 1] === '\n') {
+        i += 1;
+        continue;
+      }
+      out += c + (script[i + 1] ?? '');
+      i += 1;
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 /** Parse a command line into the parts the guard classifies. */
 export function parseScript(parser: Parser, script: string): ParsedScript {
-  const tree = parser.parse(script);
+  const tree = parser.parse(joinContinuations(script));
   if (!tree) return { parts: [], error: 'the parser gave up' };
   try {
     const walker = new Walker();

@@ -53,6 +53,8 @@ export interface GuardContext {
   home: string;
   /** Admins may write into .agence/codex/. */
   isAdmin: boolean;
+  /** The branch checked out, for `git push` without a refspec (it pushes this branch). */
+  branch?: string | null;
 }
 
 export interface Reason {
@@ -400,9 +402,23 @@ function runCode(code: Word, via: string, part: string, state: State): void {
   else classifyNested(code.text, part, state);
 }
 
+/**
+ * `git push` without a refspec, or with `HEAD`, pushes the checked-out branch: match it as the
+ * refspec it stands for, so a force push from the default branch is seen as one.
+ */
+function implicitRefspec(name: string, args: readonly Word[], branch: string | null | undefined): string[] {
+  const argv = args.map((a) => a.text);
+  if (name !== 'git' || !branch || positionalSubcommand(args) !== 'push') return argv;
+  const after = argv.slice(argv.indexOf('push') + 1);
+  const valued = new Set(['-o', '--push-option', '--repo', '--receive-pack', '--exec']);
+  const positional = after.filter((a, i) => !a.startsWith('-') && !valued.has(after[i - 1] ?? ''));
+  if (positional.length <= 1) return [...argv, `HEAD:${branch}`];
+  return argv.map((a) => (a === 'HEAD' || a === '+HEAD' ? `${a}:${branch}` : a));
+}
+
 function matchRules(name: string, args: readonly Word[], part: string, state: State): void {
   const argv = args.map((a) => a.text);
-  const rules = matchPolicy(state.policy, name, argv);
+  const rules = matchPolicy(state.policy, name, implicitRefspec(name, args, state.ctx.branch));
   if (rules.length === 0) {
     add(state, part, state.policy.defaultTier, 'default_tier', `no policy rule for "${name}"; unknown commands get the default tier`);
     state.commands.push({ argv: [name, ...argv], tier: state.policy.defaultTier, part });

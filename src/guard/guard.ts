@@ -1,10 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { applyGrants, classifyArgv, classifyScript, type GuardContext, type ParseScript, type Verdict } from '../core/commandGuard.js';
 import { AgenceError } from '../core/errors.js';
 import { type CompiledPolicy, compilePolicy, PolicyRuleError } from '../core/guardPolicy.js';
 import type { Tier } from '../core/schemas.js';
-import { findRepo, type ShardPaths, shardPaths } from '../shard/layout.js';
+import { findRepo, type RepoPaths, type ShardPaths, shardPaths } from '../shard/layout.js';
 import { plainWords } from '../core/plainWords.js';
 import { loadPolicy } from './policySource.js';
 
@@ -41,16 +41,30 @@ export interface GuardOptions {
 }
 
 /** The repository's default branch names: origin's HEAD when known, and main/master. */
-function defaultBranches(root: string | null): string[] {
+function defaultBranches(repo: RepoPaths | null): string[] {
   const names = new Set(['main', 'master']);
-  if (root) {
-    const head = join(root, '.git', 'refs', 'remotes', 'origin', 'HEAD');
-    if (existsSync(head)) {
-      const match = /^ref: refs\/remotes\/origin\/(.+)$/m.exec(readFileSync(head, 'utf8'));
-      if (match) names.add((match[1] as string).trim());
-    }
-  }
+  const head = repo ? readIfExists(join(repo.mainRoot, '.git', 'refs', 'remotes', 'origin', 'HEAD')) : null;
+  const match = head === null ? null : /^ref: refs\/remotes\/origin\/(.+)$/m.exec(head);
+  if (match) names.add((match[1] as string).trim());
   return [...names];
+}
+
+/** The branch checked out in this worktree (from its HEAD file), null when detached or unknown. */
+function currentBranch(repo: RepoPaths | null): string | null {
+  if (!repo) return null;
+  const dotGit = join(repo.root, '.git');
+  let gitDir = dotGit;
+  if (statSync(dotGit).isFile()) {
+    const line = /^gitdir:\s*(.+)$/m.exec(readFileSync(dotGit, 'utf8'));
+    if (!line) return null;
+    gitDir = resolve(repo.root, (line[1] as string).trim());
+  }
+  const head = readIfExists(join(gitDir, 'HEAD'));
+  return head === null ? null : (/^ref: refs\/heads\/(.+)$/m.exec(head)?.[1]?.trim() ?? null);
+}
+
+function readIfExists(file: string): string | null {
+  return existsSync(file) ? readFileSync(file, 'utf8') : null;
 }
 
 export async function loadGuard(options: GuardOptions): Promise<Guard> {
@@ -59,7 +73,7 @@ export async function loadGuard(options: GuardOptions): Promise<Guard> {
   const { policy, sources } = await loadPolicy(shard, options.env);
   let compiled: CompiledPolicy;
   try {
-    compiled = compilePolicy(policy, defaultBranches(repo?.root ?? null));
+    compiled = compilePolicy(policy, defaultBranches(repo));
   } catch (error) {
     if (!(error instanceof PolicyRuleError)) throw error;
     throw new AgenceError('corrupt', `${sources.join(' + ')}: ${error.message}`, { fix: 'fix the policy; until then the guard refuses every command' });
@@ -69,7 +83,7 @@ export async function loadGuard(options: GuardOptions): Promise<Guard> {
     policy: compiled,
     sources,
     grammar: null,
-    ctx: { cwd: options.cwd, repoRoot: repo?.root ?? null, home: options.env.HOME ?? '/', isAdmin },
+    ctx: { cwd: options.cwd, repoRoot: repo?.root ?? null, home: options.env.HOME ?? '/', isAdmin, branch: currentBranch(repo) },
     shard,
   };
 }

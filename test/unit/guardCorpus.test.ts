@@ -66,3 +66,18 @@ describe('plain words without the grammar', () => {
     expect(plainWords('git status')?.parts[0]?.words.map((w) => w.text)).toEqual(['git', 'status']);
   });
 });
+
+describe('git push without a refspec pushes the checked-out branch', () => {
+  const on = (branch: string) => (command: string) => classifyScript(command, policy, parseBash, { ...ctx, branch }).tier;
+  it('is a force push to the default branch when main is checked out', () => {
+    expect(on('main')('git push --force')).toBe('T4');
+    expect(on('main')('git push -f origin')).toBe('T4');
+    expect(on('main')('git push --force origin HEAD')).toBe('T4');
+    expect(on('main')('git push origin')).toBe('T2');
+  });
+  it('is an ordinary force push elsewhere', () => {
+    expect(on('feature')('git push --force')).toBe('T3');
+    expect(on('feature')('git push --force origin feature')).toBe('T3');
+    expect(on('feature')('git push --force origin main')).toBe('T4');
+  });
+});

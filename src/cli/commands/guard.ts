@@ -18,6 +18,9 @@ export const run: Handler = async (inv) => {
   const { loadGuard, decide } = await import('../../guard/guard.js');
   const guard = await loadGuard({ cwd: inv.cwd, env: inv.env, mentionsCodex: command.includes('codex') });
   const actor = inv.env.AGENCE_AGENT || 'user';
-  const decision = await decide(guard, command, actor);
+  // An agent's capability tokens show in the answer; checking uses none of them.
+  const { grantCovering } = await import('../../guard/grants.js');
+  const covers = guard.shard && inv.env.AGENCE_AGENT ? grantCovering(guard.shard, actor, inv.now()) : null;
+  const decision = await decide(guard, command, actor, covers);
   return { data: decision, text: decisionText(decision, inv.style) };
 };

@@ -97,6 +97,29 @@ describe('T2 approvals', () => {
     expect(json<{ approval: string }>(again).approval).not.toBe(approval);
   });
 
+  it('on a terminal a person is asked instead: no runs nothing, yes runs it', () => {
+    git(sb, dir, ['branch', 'asked']);
+    // `script` gives the command a terminal; what is piped in is typed at it.
+    const onTty = (answer: string) =>
+      spawnSync('script', ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} /push asked`, '/dev/null'], { cwd: dir, env: { ...sb.env, TERM: 'dumb' }, input: answer, encoding: 'utf8' });
+    const no = onTty('n\n');
+    expect(no.stdout).toContain('T2: run `git push origin asked`?');
+    expect(remoteHas('asked')).toBe(false);
+    expect(lines('logs/commands.jsonl').at(-1)).toMatchObject({ command: 'push', outcome: 'declined' });
+    onTty('y\n');
+    expect(remoteHas('asked')).toBe(true);
+    expect(lines('logs/commands.jsonl').at(-1)).toMatchObject({ command: 'push', outcome: 'ran', approval: 'terminal', tier: 'T2' });
+  });
+
+  it('a person on a terminal approves without --yes', () => {
+    git(sb, dir, ['branch', 'tty-approved']);
+    const asked = json<{ approval: string }>(agence(sb, dir, ['/push', 'tty-approved', '--json'], AGENT));
+    const tty = spawnSync('script', ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} ^approve ${asked.approval}`, '/dev/null'], { cwd: dir, env: { ...sb.env, TERM: 'dumb' }, encoding: 'utf8' });
+    expect(tty.stdout).toContain(`Approved ${asked.approval}`);
+    expect(agence(sb, dir, ['/push', 'tty-approved'], AGENT).code).toBe(0);
+    expect(remoteHas('tty-approved')).toBe(true);
+  });
+
   it('^deny keeps the command refused', () => {
     git(sb, dir, ['branch', 'denied-branch']);
     const asked = json<{ approval: string }>(agence(sb, dir, ['/push', 'denied-branch', '--json'], AGENT));

@@ -205,7 +205,6 @@ function checkPathWriters(name: string, args: readonly Word[], part: string, sta
     for (const target of targets) checkWrite(target, part, state);
   }
   if (name === 'dd') for (const arg of args) if (arg.text.startsWith('of=')) checkWrite({ ...arg, text: arg.text.slice(3) }, part, state);
-  checkScriptLanguage(name, args, part, state);
   if (name === 'sed' && args.some((a) => /^(-i|--in-place)/.test(a.text) || /^-[a-zA-Z]*i/.test(a.text))) {
     for (const target of positionals(args).slice(1)) checkWrite(target, part, state);
   }
@@ -276,7 +275,6 @@ const WRAPPERS: Record<string, Wrapper> = {
   ltrace: { valued: ['-o', '-p', '-e', '-s', '-u', '-E', '-a', '-n', '-l'], self: true },
   unshare: { valued: ['-S', '-G', '--setuid', '--setgid', '-R', '-w', '--root', '--wd'], self: true },
   nsenter: { valued: ['-t', '-S', '-G', '--target', '--setuid', '--setgid', '-r', '-w', '--root', '--wd'], self: true },
-  doit: { valued: [] },
 };
 
 const SHELLS = new Set(['bash', 'sh', 'dash', 'zsh', 'ksh', 'mksh', 'ash', 'fish', 'busybox-sh', 'rbash']);
@@ -390,6 +388,7 @@ function classifyWords(words: readonly Word[], part: ScriptPart, state: State): 
   if (name === 'git') checkGit(args, part, state);
   if (name === 'find') checkFindExec(args, part, state);
   checkPathWriters(name, args, text, state);
+  checkScriptLanguage(name, args, text, state);
   matchRules(name, args, text, state);
 }
 

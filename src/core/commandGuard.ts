@@ -256,6 +256,7 @@ const WRAPPERS: Record<string, Wrapper> = {
   ionice: { valued: ['-c', '-n', '--class', '--classdata'] },
   timeout: { valued: ['-s', '-k', '--signal', '--kill-after'], positional: 1 },
   nohup: { valued: [] },
+  coproc: { valued: [] },
   setsid: { valued: [] },
   stdbuf: { valued: ['-i', '-o', '-e', '--input', '--output', '--error'] },
   time: { valued: ['-f', '-o', '--format', '--output'] },

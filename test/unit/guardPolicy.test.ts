@@ -82,3 +82,25 @@ describe('capability tokens in a verdict', () => {
     expect(applyGrants(t3, () => 'tok-1')).toMatchObject({ tier: 'T3', grants: [] });
   });
 });
+
+describe('the built-in AIPOLICY.yaml', () => {
+  it('has unique ids, and is monotonic: no rule is below a more general rule that also matches', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { parse } = await import('yaml');
+    const rules = (parse(readFileSync(join(import.meta.dirname, '../../templates/codex/AIPOLICY.yaml'), 'utf8')) as Policy).rules ?? [];
+    const ids = rules.map((r) => r.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const rank = (t: string) => Number(t.slice(1));
+    const words = (c: string) => c.trim().split(/\s+/);
+    const general = rules.filter((r) => r.args_any === undefined && r.args_all === undefined);
+    for (const rule of rules) {
+      for (const g of general) {
+        const gw = words(g.command);
+        const rw = words(rule.command);
+        const covers = gw.length <= rw.length && gw.every((w, i) => w === rw[i]);
+        if (covers && g !== rule) expect(rank(rule.tier), `${rule.id} (${rule.tier}) under ${g.id} (${g.tier})`).toBeGreaterThanOrEqual(rank(g.tier));
+      }
+    }
+  });
+});

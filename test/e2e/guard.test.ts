@@ -44,6 +44,8 @@ describe('^guard check', () => {
     const dir = repo(box, 'tight');
     agence(box, dir, ['^init']);
     const file = join(dir, '.agence/codex/AIPOLICY.yaml');
+    // The first check caches the merged policy; the edit must still be seen.
+    expect(json<{ tier: string }>(agence(box, dir, ['^guard', 'check', 'git status', '--json'])).tier).toBe('T0');
     writeFileSync(file, readFileSync(file, 'utf8').replace(/(- id: git-status\n {4}command: git status\n {4}tier: )T0/, '$1T2'));
     expect(json<{ tier: string }>(agence(box, dir, ['^guard', 'check', 'git status', '--json'])).tier).toBe('T2');
   });

@@ -383,7 +383,7 @@ function classifyWords(words: readonly Word[], part: ScriptPart, state: State): 
   if (name === 'cd') {
     const target = positionals(args)[0];
     if (target === undefined) state.cwd = state.ctx.home;
-    else if (target.dynamic) state.cwd = null;
+    else if (target.dynamic || target.text === '-') state.cwd = null; // `cd -` goes back to a directory not known here
     else if (state.cwd !== null || isAbsolute(target.text)) state.cwd = resolve(state.cwd ?? '/', target.text.replace(/^~(?=\/|$)/, state.ctx.home));
   }
   if (name === 'git') checkGit(args, part, state);

@@ -62,6 +62,9 @@ describe('^guard check', () => {
     expect(run.code).toBe(3);
     expect(run.stderr).toContain(`.agence/codex/AIPOLICY.yaml line ${line}: rule`);
     expect(run.stderr).toContain('refuses every command');
+    const validated = agence(box, dir, ['/git-status']);
+    expect(validated.code).toBe(3);
+    expect(validated.stderr).toContain(`AIPOLICY.yaml line ${line}`);
 
     writeFileSync(file, `${text}\n  - id: [broken\n`);
     const yamlError = agence(box, dir, ['^guard', 'check', 'ls']);

@@ -68,8 +68,8 @@ export interface Reason {
 export interface Verdict {
   tier: Tier;
   reasons: Reason[];
-  /** The resolved commands (argv) the line would run, for capability tokens. */
-  commands: { argv: string[]; tier: Tier; part: string }[];
+  /** The resolved commands (argv) the line would run and the rules that set their tier, for capability tokens. */
+  commands: { argv: string[]; tier: Tier; part: string; rules: string[] }[];
 }
 
 const MAX_DEPTH = 8;
@@ -421,12 +421,12 @@ function matchRules(name: string, args: readonly Word[], part: string, state: St
   const rules = matchPolicy(state.policy, name, implicitRefspec(name, args, state.ctx.branch));
   if (rules.length === 0) {
     add(state, part, state.policy.defaultTier, 'default_tier', `no policy rule for "${name}"; unknown commands get the default tier`);
-    state.commands.push({ argv: [name, ...argv], tier: state.policy.defaultTier, part });
+    state.commands.push({ argv: [name, ...argv], tier: state.policy.defaultTier, part, rules: ['default_tier'] });
     return;
   }
   const tier = highestTier(rules.map((r) => r.tier));
   for (const rule of rules) if (rule.tier === tier) add(state, part, rule.tier, rule.id, rule.reason);
-  state.commands.push({ argv: [name, ...argv], tier, part });
+  state.commands.push({ argv: [name, ...argv], tier, part, rules: rules.filter((r) => r.tier === tier).map((r) => r.id) });
 }
 
 function classifyEnv(args: readonly Word[], part: ScriptPart, state: State): void {
@@ -566,20 +566,20 @@ function positionalSubcommand(args: readonly Word[]): string | null {
 /** T2 parts that a capability token covers become T1; T3 and T4 never move. */
 export function applyGrants(verdict: Verdict, covers: (argv: string[]) => string | null): Verdict & { grants: string[] } {
   const grants: string[] = [];
+  // The reasons a token lifts: the policy rules that set a covered command's T2, in its part.
   const lifted = new Set<string>();
   for (const command of verdict.commands) {
     if (command.tier !== 'T2') continue;
     const token = covers(command.argv);
-    if (token) {
-      grants.push(token);
-      lifted.add(command.part);
-    }
+    if (!token) continue;
+    grants.push(token);
+    for (const rule of command.rules) lifted.add(`${command.part}\0${rule}`);
   }
   if (grants.length === 0) return { ...verdict, grants };
-  // Only a part whose every T2 reason is a policy rule the token covers is lifted; a T2 from a
-  // path or an escape hatch stays.
+  // A T2 the guard found itself (a path, an escape hatch) has no rule and stays; so does the T2
+  // of another command in the same part (`xargs git push`: xargs is not covered by a push grant).
   const reasons = verdict.reasons.map((r) =>
-    r.tier === 'T2' && r.rule !== null && lifted.has(r.part) ? { ...r, tier: 'T1' as Tier, reason: `${r.reason} (capability token)` } : r,
+    r.tier === 'T2' && r.rule !== null && lifted.has(`${r.part}\0${r.rule}`) ? { ...r, tier: 'T1' as Tier, reason: `${r.reason} (capability token)` } : r,
   );
   return { ...verdict, tier: highestTier(reasons.map((r) => r.tier)), reasons, grants: [...new Set(grants)] };
 }

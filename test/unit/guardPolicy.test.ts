@@ -57,8 +57,8 @@ describe('capability tokens in a verdict', () => {
       { part: 'ls', tier: 'T0', rule: 'ls', reason: 'read-only' },
     ],
     commands: [
-      { argv: ['git', 'push', 'origin', 'feature'], tier: 'T2', part: 'git push origin feature' },
-      { argv: ['ls'], tier: 'T0', part: 'ls' },
+      { argv: ['git', 'push', 'origin', 'feature'], tier: 'T2', part: 'git push origin feature', rules: ['git-push'] },
+      { argv: ['ls'], tier: 'T0', part: 'ls', rules: ['ls'] },
     ],
   };
 
@@ -73,11 +73,29 @@ describe('capability tokens in a verdict', () => {
     expect(applyGrants(withPath, () => 'tok-1').tier).toBe('T2');
   });
 
+  it('lifts only the covered command of a part, not another one beside it', () => {
+    const part = 'xargs git push origin feature';
+    const both: Verdict = {
+      tier: 'T2',
+      reasons: [
+        { part, tier: 'T2', rule: 'xargs', reason: 'runs another command' },
+        { part, tier: 'T2', rule: 'git-push', reason: 'publishes' },
+      ],
+      commands: [
+        { argv: ['xargs', 'git', 'push', 'origin', 'feature'], tier: 'T2', part, rules: ['xargs'] },
+        { argv: ['git', 'push', 'origin', 'feature'], tier: 'T2', part, rules: ['git-push'] },
+      ],
+    };
+    const lifted = applyGrants(both, (argv) => (argv[0] === 'git' ? 'tok-1' : null));
+    expect(lifted.tier).toBe('T2');
+    expect(lifted.reasons.map((r) => [r.rule, r.tier])).toEqual([['xargs', 'T2'], ['git-push', 'T1']]);
+  });
+
   it('never lowers T3 or T4', () => {
     const t3: Verdict = {
       tier: 'T3',
       reasons: [{ part: 'git push -f', tier: 'T3', rule: 'git-push-force', reason: 'rewrites' }],
-      commands: [{ argv: ['git', 'push', '-f'], tier: 'T3', part: 'git push -f' }],
+      commands: [{ argv: ['git', 'push', '-f'], tier: 'T3', part: 'git push -f', rules: ['git-push-force'] }],
     };
     expect(applyGrants(t3, () => 'tok-1')).toMatchObject({ tier: 'T3', grants: [] });
   });

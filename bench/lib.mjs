@@ -28,7 +28,8 @@ export function sh(cmd, args, options) {
 
 function wall(cmd, args, options) {
   const start = process.hrtime.bigint();
-  const result = spawnSync(cmd, args, { ...options, stdio: 'ignore' });
+  // `input` (a case's stdin) is piped; everything else of the child is ignored.
+  const result = spawnSync(cmd, args, { ...options, stdio: [options?.input === undefined ? 'ignore' : 'pipe', 'ignore', 'ignore'] });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${result.status}`);
   return ms;

@@ -32,6 +32,23 @@ async function prepareShard(route: Route, cwd: string, notify: Invocation['notif
   }
 }
 
+function invocation(args: string[], opts: Invocation['opts'], parsed: Parsed & { agent: Invocation['agent'] }, style: Style, errStyle: Style, early: EarlyAnswers): Invocation {
+  return {
+    args,
+    opts,
+    json: parsed.globals.json,
+    agent: parsed.agent,
+    cwd: process.cwd(),
+    env: process.env,
+    now: () => new Date(),
+    style,
+    progress: makeProgress(!parsed.globals.json),
+    notify: (message: string) => writeLine(2, `${errStyle.dim('agence:')} ${message}`),
+    early,
+    base: null,
+  };
+}
+
 async function dispatch(parsed: Parsed, version: string, style: Style, errStyle: Style, early: EarlyAnswers): Promise<Outcome> {
   switch (parsed.kind) {
     case 'version':
@@ -40,10 +57,15 @@ async function dispatch(parsed: Parsed, version: string, style: Style, errStyle:
       const { helpData, overviewText, topicText } = await import('./help.js');
       return { data: helpData(parsed.topic), text: parsed.topic === null ? overviewText(version, style) : topicText(parsed.topic, style) };
     }
-    case 'mode':
-      throw new AgenceError('not_available', `${parsed.mode.alias} mode (${parsed.mode.prefix || 'plain input'}) is not available yet`, {
-        fix: `it comes with ${parsed.mode.later}; \`agence help\` lists what works now`,
-      });
+    case 'mode': {
+      if (!parsed.mode.load) {
+        throw new AgenceError('not_available', `${parsed.mode.alias} mode (${parsed.mode.prefix || 'plain input'}) is not available yet`, {
+          fix: `it comes with ${parsed.mode.later}; \`agence help\` lists what works now`,
+        });
+      }
+      const handler = await parsed.mode.load();
+      return handler(invocation(parsed.input, {}, parsed, style, errStyle, early));
+    }
     case 'route': {
       const { route } = parsed;
       if (!route.load) {
@@ -51,26 +73,10 @@ async function dispatch(parsed: Parsed, version: string, style: Style, errStyle:
           fix: `it comes with ${route.later}; \`agence help\` lists what works now`,
         });
       }
-      const cwd = process.cwd();
-      const progress = makeProgress(!parsed.globals.json);
-      const notify = (message: string) => writeLine(2, `${errStyle.dim('agence:')} ${message}`);
-      const base = await prepareShard(route, cwd, notify, progress);
+      const inv = invocation(parsed.args, parsed.opts, parsed, style, errStyle, early);
+      inv.base = await prepareShard(route, inv.cwd, inv.notify, inv.progress);
       const handler = await route.load();
-      const invocation: Invocation = {
-        args: parsed.args,
-        opts: parsed.opts,
-        json: parsed.globals.json,
-        agent: parsed.agent,
-        cwd,
-        env: process.env,
-        now: () => new Date(),
-        style,
-        progress,
-        notify,
-        early,
-        base,
-      };
-      return handler(invocation);
+      return handler(inv);
     }
   }
 }

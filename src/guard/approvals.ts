@@ -31,6 +31,8 @@ export const ApprovalSchema = z.object({
   status: z.enum(['pending', 'approved', 'denied']),
   decided_by: z.optional(z.string()),
   decided_at: z.optional(z.string()),
+  /** When an approved request was acted on; an approval is good for one use. */
+  used_at: z.optional(z.string()),
   /** Whatever the filing service needs to act on the decision. */
   data: z.record(z.string(), z.unknown()),
 });
@@ -107,4 +109,15 @@ export function listApprovals(paths: ShardPaths, status?: Approval['status']): A
     .map((name) => readApproval(paths, name.slice(0, -5)) as Approval)
     .filter((approval) => status === undefined || approval.status === status)
     .sort((a, b) => a.created.localeCompare(b.created));
+}
+
+/** Take an approved request for its one use; false when it is not approved or already used. */
+export function useApproval(paths: ShardPaths, id: string, now: Date): boolean {
+  const file = approvalFile(paths, id);
+  return withFileLock(join(approvalsDir(paths), '.lock'), () => {
+    const approval = readApproval(paths, id);
+    if (!approval || approval.status !== 'approved' || approval.used_at) return false;
+    writeFileAtomic(file, formatJson({ ...approval, used_at: now.toISOString() }));
+    return true;
+  });
 }

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { applyGrants, type Verdict } from '../../src/core/commandGuard.js';
+import { compilePolicy, matchPolicy, PolicyRuleError, patternRegex, ruleProblem } from '../../src/core/guardPolicy.js';
+import { mergePolicy, type Policy } from '../../src/core/layering.js';
+
+const policy: Policy = {
+  default_tier: 'T2',
+  rules: [
+    { id: 'git-push', command: 'git push', tier: 'T2' },
+    { id: 'git-push-force', command: 'git push', args_any: ['--force*', '-f', '+*'], tier: 'T3' },
+    { id: 'git-push-force-default', command: 'git push', args_any: ['--force*', '-f'], args_all: [['{default_branch}', '*:{default_branch}']], tier: 'T4' },
+    { id: 'kubectl-delete', command: 'kubectl delete', tier: 'T3' },
+  ],
+};
+const compiled = compilePolicy(policy, ['main', 'trunk']);
+const ids = (argv: string[]) => matchPolicy(compiled, argv[0] as string, argv.slice(1)).map((r) => r.id);
+
+describe('policy matching', () => {
+  it('matches subcommand words with options and their values between them', () => {
+    expect(ids(['git', 'push'])).toEqual(['git-push']);
+    expect(ids(['git', '-C', '/repo', 'push', 'origin'])).toEqual(['git-push']);
+    expect(ids(['kubectl', '-n', 'prod', 'delete', 'pod', 'x'])).toEqual(['kubectl-delete']);
+    expect(ids(['git', 'commit', '-m', 'push'])).toEqual([]);
+    expect(ids(['git', 'log', '--grep', 'push'])).toEqual([]);
+  });
+
+  it('needs every args_all group as well as args_any, with {default_branch} standing for each default branch', () => {
+    expect(ids(['git', 'push', '--force', 'origin', 'feature'])).toEqual(['git-push', 'git-push-force']);
+    expect(ids(['git', 'push', '--force', 'origin', 'trunk'])).toEqual(['git-push', 'git-push-force', 'git-push-force-default']);
+    expect(ids(['git', 'push', '-f', 'origin', 'HEAD:main'])).toContain('git-push-force-default');
+    expect(ids(['git', 'push', 'origin', 'main'])).toEqual(['git-push']);
+  });
+
+  it('patterns: * is any run, everything else literal', () => {
+    expect(patternRegex('-r*', []).test('-rf')).toBe(true);
+    expect(patternRegex('a.b', []).test('axb')).toBe(false);
+    expect(patternRegex('+{default_branch}', ['main']).test('+main')).toBe(true);
+  });
+
+  it('refuses a rule it cannot compile, naming which', () => {
+    expect(ruleProblem({ id: 'x', command: 'ls', tier: 'T9' })).toMatch(/tier/);
+    expect(ruleProblem({ id: 'x', command: 'ls', tier: 'T0', args_all: ['-r'] })).toMatch(/args_all/);
+    expect(() => compilePolicy({ rules: [{ id: 'x', command: '', tier: 'T0' }] }, [])).toThrow(PolicyRuleError);
+  });
+
+  it('layering: a local rule may not change what a base rule matches, args_all included', () => {
+    const local: Policy = { rules: [{ id: 'git-push-force-default', command: 'git push', args_any: ['--force*', '-f'], tier: 'T4' }] };
+    expect(mergePolicy(policy, local).findings.map((f) => f.kind)).toContain('policy-changed');
+  });
+});
+
+describe('capability tokens in a verdict', () => {
+  const verdict: Verdict = {
+    tier: 'T2',
+    reasons: [
+      { part: 'git push origin feature', tier: 'T2', rule: 'git-push', reason: 'publishes' },
+      { part: 'ls', tier: 'T0', rule: 'ls', reason: 'read-only' },
+    ],
+    commands: [
+      { argv: ['git', 'push', 'origin', 'feature'], tier: 'T2', part: 'git push origin feature', rules: ['git-push'] },
+      { argv: ['ls'], tier: 'T0', part: 'ls', rules: ['ls'] },
+    ],
+  };
+
+  it('lowers a covered T2 part to T1', () => {
+    const lifted = applyGrants(verdict, (argv) => (argv[1] === 'push' ? 'tok-1' : null));
+    expect(lifted.tier).toBe('T1');
+    expect(lifted.grants).toEqual(['tok-1']);
+  });
+
+  it('leaves T2 reasons the guard found itself (paths, escape hatches)', () => {
+    const withPath: Verdict = { ...verdict, reasons: [...verdict.reasons, { part: 'git push origin feature', tier: 'T2', rule: null, reason: 'writes outside' }] };
+    expect(applyGrants(withPath, () => 'tok-1').tier).toBe('T2');
+  });
+
+  it('lifts only the covered command of a part, not another one beside it', () => {
+    const part = 'xargs git push origin feature';
+    const both: Verdict = {
+      tier: 'T2',
+      reasons: [
+        { part, tier: 'T2', rule: 'xargs', reason: 'runs another command' },
+        { part, tier: 'T2', rule: 'git-push', reason: 'publishes' },
+      ],
+      commands: [
+        { argv: ['xargs', 'git', 'push', 'origin', 'feature'], tier: 'T2', part, rules: ['xargs'] },
+        { argv: ['git', 'push', 'origin', 'feature'], tier: 'T2', part, rules: ['git-push'] },
+      ],
+    };
+    const lifted = applyGrants(both, (argv) => (argv[0] === 'git' ? 'tok-1' : null));
+    expect(lifted.tier).toBe('T2');
+    expect(lifted.reasons.map((r) => [r.rule, r.tier])).toEqual([['xargs', 'T2'], ['git-push', 'T1']]);
+  });
+
+  it('never lowers T3 or T4', () => {
+    const t3: Verdict = {
+      tier: 'T3',
+      reasons: [{ part: 'git push -f', tier: 'T3', rule: 'git-push-force', reason: 'rewrites' }],
+      commands: [{ argv: ['git', 'push', '-f'], tier: 'T3', part: 'git push -f', rules: ['git-push-force'] }],
+    };
+    expect(applyGrants(t3, () => 'tok-1')).toMatchObject({ tier: 'T3', grants: [] });
+  });
+});
+
+describe('the built-in AIPOLICY.yaml', () => {
+  it('has unique ids, and is monotonic: no rule is below a more general rule that also matches', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { parse } = await import('yaml');
+    const rules = (parse(readFileSync(join(import.meta.dirname, '../../templates/codex/AIPOLICY.yaml'), 'utf8')) as Policy).rules ?? [];
+    const ids = rules.map((r) => r.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const rank = (t: string) => Number(t.slice(1));
+    const words = (c: string) => c.trim().split(/\s+/);
+    const general = rules.filter((r) => r.args_any === undefined && r.args_all === undefined);
+    for (const rule of rules) {
+      for (const g of general) {
+        const gw = words(g.command);
+        const rw = words(rule.command);
+        const covers = gw.length <= rw.length && gw.every((w, i) => w === rw[i]);
+        if (covers && g !== rule) expect(rank(rule.tier), `${rule.id} (${rule.tier}) under ${g.id} (${g.tier})`).toBeGreaterThanOrEqual(rank(g.tier));
+      }
+    }
+  });
+});

@@ -15,3 +15,9 @@ export async function sessionContext(inv: Invocation): Promise<{ ctx: SessionCon
     ctx: { shard, shardName: manifest.shard.name, cwd: inv.cwd, env: inv.env, now: inv.now, defaultAgent: agent || manifest.default_agent, actor, notify: inv.notify },
   };
 }
+
+/** What handoff commands need: the session context and the shard's manifest. */
+export async function handoffContext(inv: Invocation): Promise<import('../handoff/handoffs.js').HandoffContext> {
+  const { ctx } = await sessionContext(inv);
+  return { sessions: ctx, manifest: readManifest(ctx.shard) };
+}

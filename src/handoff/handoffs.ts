@@ -1,0 +1,447 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as z from 'zod/mini';
+import { AgenceError } from '../core/errors.js';
+import { assertBundleId, type Bundle, BUNDLE_ID_RE, bundleRef, bundleText, redactValue } from '../core/handoff.js';
+import { type Manifest, NAME_RE } from '../core/schemas.js';
+import type { Session } from '../core/session.js';
+import { agenceIdentity, applyPatch, binaryDiff, deleteRef, git, resolveCommit, snapshotWorkTree, updateRef, workTreeState } from '../git/git.js';
+import { type Approval, requestApproval } from '../guard/approvals.js';
+import { prepareTransfer, type SessionContext, storeImported, storeTransfer } from '../sessions/sessions.js';
+import type { ShardPaths } from '../shard/layout.js';
+import { readManifest } from '../shard/manifest.js';
+import { addTrustedKey } from '../shard/trust.js';
+import { formatJson, writeFileAtomic } from '../store/atomic.js';
+import { readJsonFile } from '../store/files.js';
+import { assertAcceptable, assertAgent, buildBundle, type OpenedBundle, openBundle } from './bundle.js';
+import { acceptedCommit, bundleCommit, type Exchange, exchangeRemote, fetchHandoffs, pushHandoff, readRefBundles } from './exchange.js';
+import { type HandoffAction, logHandoff } from './handoffLog.js';
+
+/**
+ * The handoff service: `^handoff`, `^export`, `^import`, `^inbox`, `^accept`, `^trust`, the push
+ * of an approved handoff, and `^resume --apply`. Every export, push, accept and refusal is logged.
+ */
+
+export interface HandoffContext {
+  sessions: SessionContext;
+  manifest: Manifest;
+}
+
+function shard(ctx: HandoffContext): ShardPaths {
+  return ctx.sessions.shard;
+}
+
+/** Run `fn`; log a policy or integrity refusal (with its reason) before passing it on. */
+async function refusalsLogged<T>(ctx: HandoffContext, action: HandoffAction, subject: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof AgenceError && (error.code === 'refused' || error.code === 'corrupt')) {
+      logHandoff(shard(ctx), { action: 'refuse', actor: await ctx.sessions.actor(), subject, decision: 'refused', data: { during: action, reason: error.message } }, ctx.sessions.now());
+    }
+    throw error;
+  }
+}
+
+/** Where an accepted bundle is remembered: replays are refused, `^resume --apply` finds its work. */
+const AcceptedSchema = z.object({
+  bundle_id: z.string().check(z.regex(BUNDLE_ID_RE)),
+  session_id: z.string(),
+  from_shard: z.string(),
+  from_agent: z.string(),
+  accepted_at: z.string(),
+  via: z.enum(['ref', 'file']),
+  worktree: z.nullable(z.object({ commit: z.string(), base: z.string() })),
+});
+type Accepted = z.infer<typeof AcceptedSchema>;
+
+function acceptedDir(paths: ShardPaths): string {
+  return join(paths.nexus, 'handoffs', 'accepted');
+}
+
+function readAccepted(paths: ShardPaths, id: string): Accepted | null {
+  const file = join(acceptedDir(paths), `${assertBundleId(id)}.json`);
+  return readJsonFile(file, AcceptedSchema, { fix: `move ${file} aside; the bundle can then be accepted again` });
+}
+
+export interface HandoffInput {
+  agent: string;
+  note: string | null;
+  toShard: string | null;
+  withWorktree: boolean;
+}
+
+export interface HandoffResult {
+  bundle: Bundle;
+  exchange: string;
+  pushed: boolean;
+  /** Set when an agent handed off across shards: the push waits for a user's `^approve`. */
+  approval: Approval | null;
+}
+
+/** The uncommitted work as a commit (temporary index), refused if it holds a secret. */
+async function snapshot(ctx: HandoffContext, bundleId: string): Promise<Bundle['worktree']> {
+  const root = shard(ctx).root;
+  const dir = mkdtempSync(join(tmpdir(), 'agence-index-'));
+  try {
+    const snap = await snapshotWorkTree(root, join(dir, 'index'), `agence handoff ${bundleId}: uncommitted work`, agenceIdentity(`${ctx.manifest.shard.name}@agence.invalid`, ctx.sessions.now()));
+    const found = redactValue((await binaryDiff(root, snap.base, snap.commit)).toString('utf8'));
+    if (found.count > 0) {
+      throw new AgenceError('refused', `the uncommitted work holds ${found.count} secret${found.count === 1 ? '' : 's'} (${Object.keys(found.kinds).join(', ')}), and code travels as it is`, {
+        fix: 'take the secrets out of the files (use an ignored .env), or hand off without --with-worktree',
+      });
+    }
+    return { commit: snap.commit, base: snap.base };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A handoff leaves the shard unless it names this shard. */
+function crossShard(manifest: Manifest, toShard: string | null): boolean {
+  return toShard !== manifest.shard.name && toShard !== manifest.shard.id;
+}
+
+/**
+ * `^handoff <agent> ["note"] [--to SHARD] [--with-worktree]`: save the current session, bundle and
+ * sign it, commit it on its ref and push it to the exchange remote; only then is the session
+ * marked TRANSFERRED. An agent's cross-shard handoff stops before the push, for a user's approval.
+ */
+export async function handoff(ctx: HandoffContext, input: HandoffInput): Promise<HandoffResult> {
+  const paths = shard(ctx);
+  const actor = await ctx.sessions.actor();
+  return refusalsLogged(ctx, 'push', input.agent, async () => {
+    if (!NAME_RE.test(input.agent)) throw new AgenceError('usage', `"${input.agent}" is not an agent name`, { fix: 'e.g. `agence ^handoff ralph "note"`' });
+    if (input.toShard !== null && !NAME_RE.test(input.toShard)) throw new AgenceError('usage', `--to "${input.toShard}" is not a shard name`, { fix: 'give the name in that shard\'s .agence/agence.json' });
+    assertAgent(paths, input.agent, `shard ${ctx.manifest.shard.name}'s codex`);
+    const exchange = await exchangeRemote(paths, ctx.manifest);
+    const session = await prepareTransfer(ctx.sessions, input.note === null ? {} : { note: input.note });
+    const bundleId = `${session.session_id}-${randomBytes(6).toString('hex')}`;
+    const now = ctx.sessions.now();
+    const worktree = input.withWorktree ? await snapshot(ctx, bundleId) : null;
+    const bundle = await buildBundle(paths, { bundleId, manifest: ctx.manifest, session, fromAgent: session.agent, toAgent: input.agent, toShard: input.toShard, note: input.note, worktree, now });
+    const commit = await bundleCommit(paths, ctx.manifest, bundle, now);
+    const ref = bundleRef(bundleId);
+    await updateRef(paths.root, ref, commit, null);
+    const data = { to_agent: input.agent, to_shard: input.toShard, session: session.session_id, commit, exchange: exchange.name, redactions: bundle.redactions.count };
+    if (ctx.sessions.env.AGENCE_AGENT && crossShard(ctx.manifest, input.toShard)) {
+      const approval = requestApproval(
+        paths,
+        { id: bundleId, kind: 'handoff', subject: `handoff ${bundleId} (session ${session.session_id}) to ${input.agent}${input.toShard ? ` in ${input.toShard}` : ''}`, requestedBy: actor, data: { bundle_id: bundleId, commit } },
+        now,
+      );
+      storeTransfer(ctx.sessions, session);
+      logHandoff(paths, { action: 'await-approval', actor, subject: bundleId, decision: 'pending', data }, now);
+      return { bundle, exchange: exchange.name, pushed: false, approval };
+    }
+    try {
+      await pushHandoff(paths, exchange, commit, bundleId);
+    } catch (error) {
+      await deleteRef(paths.root, ref);
+      throw error;
+    }
+    storeTransfer(ctx.sessions, session);
+    logHandoff(paths, { action: 'push', actor, subject: bundleId, decision: 'done', data }, now);
+    return { bundle, exchange: exchange.name, pushed: true, approval: null };
+  });
+}
+
+export interface PushedHandoff {
+  bundle_id: string;
+  exchange: string;
+  commit: string;
+}
+
+/**
+ * Push a handoff a user approved (`^approve <bundle-id>` calls this for approvals of kind
+ * 'handoff'). The bundle is the one committed on its local ref when the approval was asked for.
+ */
+export async function pushApprovedHandoff(paths: ShardPaths, approval: Approval, actor: string, now: Date): Promise<PushedHandoff> {
+  if (approval.kind !== 'handoff' || approval.status !== 'approved') {
+    throw new AgenceError('refused', `approval ${approval.id} is a ${approval.status} ${approval.kind} request, not an approved handoff`, { fix: 'approve it first: `agence ^approve ' + approval.id + '`' });
+  }
+  const bundleId = assertBundleId(approval.id, 'handoff approval id');
+  const commit = await resolveCommit(paths.root, bundleRef(bundleId));
+  if (!commit || commit !== approval.data.commit) {
+    throw new AgenceError('corrupt', `${bundleRef(bundleId)} no longer holds the bundle that was approved`, { fix: 'hand the session off again and approve the new bundle' });
+  }
+  const manifest = readManifest(paths);
+  const exchange = await exchangeRemote(paths, manifest);
+  try {
+    await pushHandoff(paths, exchange, commit, bundleId);
+  } catch (error) {
+    if (error instanceof AgenceError) logHandoff(paths, { action: 'refuse', actor, subject: bundleId, decision: 'refused', data: { during: 'push', reason: error.message } }, now);
+    throw error;
+  }
+  logHandoff(paths, { action: 'push', actor, subject: bundleId, decision: 'done', data: { approved_by: approval.decided_by ?? actor, commit, exchange: exchange.name } }, now);
+  return { bundle_id: bundleId, exchange: exchange.name, commit };
+}
+
+/** `^export <id> [--out FILE]`: the same bundle, in a file (or on stdout), for a manual transfer. */
+export async function exportSession(ctx: HandoffContext, id: string, out: string | null): Promise<{ bundle: Bundle; text: string; file: string | null }> {
+  const paths = shard(ctx);
+  return refusalsLogged(ctx, 'export', id, async () => {
+    if (out !== null && existsSync(out)) throw new AgenceError('conflict', `${out} already exists`, { fix: 'choose another --out file, or move that one aside' });
+    const session = await prepareTransfer(ctx.sessions, { id });
+    const bundleId = `${session.session_id}-${randomBytes(6).toString('hex')}`;
+    const now = ctx.sessions.now();
+    const bundle = await buildBundle(paths, { bundleId, manifest: ctx.manifest, session, fromAgent: session.agent, toAgent: null, toShard: null, note: null, worktree: null, now });
+    const text = bundleText(bundle);
+    if (out !== null) {
+      writeFileAtomic(out, text);
+      if (readFileSync(out, 'utf8') !== text) throw new AgenceError('corrupt', `${out} did not read back as written`, { fix: 'check the disk and export again' });
+    }
+    storeTransfer(ctx.sessions, session);
+    logHandoff(paths, { action: 'export', actor: await ctx.sessions.actor(), subject: bundleId, decision: 'done', data: { session: session.session_id, file: out, redactions: bundle.redactions.count } }, now);
+    return { bundle, text, file: out };
+  });
+}
+
+export interface AcceptResult {
+  bundle: Bundle;
+  session: Session;
+  /** Set when the accepted mark could not be pushed back (the import itself stands). */
+  markProblem: string | null;
+}
+
+/** Import an opened, acceptable bundle as a new SAVED session, once. */
+function importOpened(ctx: HandoffContext, opened: OpenedBundle, via: Accepted['via']): Session {
+  const paths = shard(ctx);
+  const { bundle } = opened;
+  assertAcceptable(paths, ctx.manifest, opened);
+  const file = join(acceptedDir(paths), `${bundle.bundle_id}.json`);
+  return storeImported(
+    ctx.sessions,
+    (id, now): Session => ({
+      ...bundle.session,
+      session_id: id,
+      rev: 1,
+      created_at: now.toISOString(),
+      updated_at: now.toISOString(),
+      status: 'SAVED',
+      agent: bundle.to.agent ?? bundle.session.agent,
+      metadata: { ...bundle.session.metadata, repo: paths.mainRoot },
+      cwd: paths.root,
+      lineage: {
+        parent: `${bundle.from.shard_name}:${bundle.session.session_id}`,
+        from_shard: bundle.from.shard_name,
+        from_agent: bundle.from.agent,
+        to_agent: bundle.to.agent ?? bundle.session.agent,
+        handoff_note: bundle.note,
+      },
+    }),
+    () => {
+      const previous = readAccepted(paths, bundle.bundle_id);
+      if (previous) {
+        throw new AgenceError('refused', `bundle ${bundle.bundle_id} was already accepted here on ${previous.accepted_at} (session ${previous.session_id}): a replay`, {
+          fix: `continue that session: \`agence ^resume ${previous.session_id}\``,
+        });
+      }
+    },
+    (session) => {
+      const record: Accepted = {
+        bundle_id: bundle.bundle_id,
+        session_id: session.session_id,
+        from_shard: bundle.from.shard_name,
+        from_agent: bundle.from.agent,
+        accepted_at: session.created_at,
+        via,
+        worktree: bundle.worktree,
+      };
+      writeFileAtomic(file, formatJson(record));
+    },
+  );
+}
+
+/** `^accept <bundle-id>`: verify the bundle on its ref, import it, and mark it accepted on the ref. */
+export async function acceptBundle(ctx: HandoffContext, id: string): Promise<AcceptResult> {
+  const paths = shard(ctx);
+  const actor = await ctx.sessions.actor();
+  assertBundleId(id);
+  return refusalsLogged(ctx, 'accept', id, async () => {
+    const [held] = await readRefBundles(paths, id);
+    if (!held) throw new AgenceError('not_found', `no handoff ${id} here`, { fix: 'fetch handoffs with `agence ^inbox`, then accept one it lists' });
+    if (held.text === null) throw new AgenceError('corrupt', `${held.ref} holds no readable bundle: ${held.problem}`, { fix: `ask the sender to hand off again; \`git update-ref -d ${held.ref}\` removes it here` });
+    if (held.accepted) {
+      throw new AgenceError('refused', `bundle ${id} was already accepted by ${held.accepted.by_shard} (${held.accepted.by_agent}) on ${held.accepted.at}: a replay`, { fix: 'ask the sender for a new handoff if the work should move again' });
+    }
+    const opened = await openBundle(paths, held.text, held.ref);
+    if (opened.bundle.bundle_id !== id) throw new AgenceError('corrupt', `${held.ref} holds bundle ${opened.bundle.bundle_id}, not ${id}`, { fix: `\`git update-ref -d ${held.ref}\` and fetch again` });
+    const session = importOpened(ctx, opened, 'ref');
+    const now = ctx.sessions.now();
+    logHandoff(paths, { action: 'accept', actor, subject: id, decision: 'done', data: { session: session.session_id, from_shard: opened.bundle.from.shard_name, signer: opened.bundle.signer.fingerprint } }, now);
+    const markProblem = await markAccepted(ctx, held.ref, held.commit, held.text, { by_shard: ctx.manifest.shard.name, by_agent: session.agent, at: now.toISOString(), session: session.session_id }, now);
+    return { bundle: opened.bundle, session, markProblem };
+  });
+}
+
+/** The follow-up commit on the bundle's ref, pushed back so no other shard accepts it again. */
+async function markAccepted(ctx: HandoffContext, ref: string, parent: string, text: string, mark: { by_shard: string; by_agent: string; at: string; session: string }, now: Date): Promise<string | null> {
+  const paths = shard(ctx);
+  const commit = await acceptedCommit(paths, ctx.manifest, parent, text, mark, now);
+  await updateRef(paths.root, ref, commit, parent);
+  try {
+    await pushHandoff(paths, await exchangeRemote(paths, ctx.manifest), commit, ref.slice(ref.lastIndexOf('/') + 1));
+    return null;
+  } catch (error) {
+    if (!(error instanceof AgenceError)) throw error;
+    return `accepted here, but the accepted mark was not pushed: ${error.message}`;
+  }
+}
+
+/** `^import FILE`: verify and import a bundle exported to a file. */
+export async function importFile(ctx: HandoffContext, file: string): Promise<{ bundle: Bundle; session: Session }> {
+  const paths = shard(ctx);
+  return refusalsLogged(ctx, 'import', file, async () => {
+    if (!existsSync(file)) throw new AgenceError('not_found', `${file} does not exist`, { fix: 'give the path of a bundle written by `agence ^export`' });
+    const opened = await openBundle(paths, readFileSync(file, 'utf8'), file);
+    const session = importOpened(ctx, opened, 'file');
+    logHandoff(paths, { action: 'import', actor: await ctx.sessions.actor(), subject: opened.bundle.bundle_id, decision: 'done', data: { session: session.session_id, file } }, ctx.sessions.now());
+    return { bundle: opened.bundle, session };
+  });
+}
+
+export interface InboxEntry {
+  bundle_id: string;
+  from_shard: string | null;
+  from_agent: string | null;
+  to_agent: string | null;
+  to_shard: string | null;
+  note: string | null;
+  created: string | null;
+  signer: string | null;
+  trusted: boolean;
+  /** `here` (accepted by this shard), another shard's name, or null. */
+  accepted: string | null;
+  /** Why the bundle cannot be accepted as it is (unreadable, altered, newer schema, other org). */
+  problem: string | null;
+}
+
+/** `^inbox`: fetch the handoff refs of the exchange remote; list those for this shard or its agents. */
+export async function inbox(ctx: HandoffContext, agents: readonly string[]): Promise<{ exchange: Exchange; entries: InboxEntry[] }> {
+  const paths = shard(ctx);
+  const exchange = await exchangeRemote(paths, ctx.manifest);
+  await fetchHandoffs(paths, exchange);
+  const entries: InboxEntry[] = [];
+  const me = ctx.manifest.shard;
+  for (const held of await readRefBundles(paths)) {
+    const blank = { bundle_id: held.id, from_shard: null, from_agent: null, to_agent: null, to_shard: null, note: null, created: null, signer: null, trusted: false, accepted: null };
+    if (held.text === null) {
+      entries.push({ ...blank, problem: held.problem });
+      continue;
+    }
+    let opened: OpenedBundle;
+    try {
+      opened = await openBundle(paths, held.text, held.ref);
+    } catch (error) {
+      if (!(error instanceof AgenceError)) throw error;
+      entries.push({ ...blank, problem: error.message });
+      continue;
+    }
+    const b = opened.bundle;
+    const addressed = b.to.shard === me.name || b.to.shard === me.id || (b.to.shard === null && b.to.agent !== null && agents.includes(b.to.agent));
+    if (!addressed) continue;
+    const local = readAccepted(paths, b.bundle_id);
+    entries.push({
+      bundle_id: b.bundle_id,
+      from_shard: b.from.shard_name,
+      from_agent: b.from.agent,
+      to_agent: b.to.agent,
+      to_shard: b.to.shard,
+      note: b.note,
+      created: b.created,
+      signer: b.signer.fingerprint,
+      trusted: opened.trusted,
+      accepted: local ? 'here' : (held.accepted?.by_shard ?? null),
+      problem: b.org !== me.org ? `from org ${b.org}` : null,
+    });
+  }
+  entries.sort((a, b) => (b.created ?? '').localeCompare(a.created ?? ''));
+  return { exchange, entries };
+}
+
+/**
+ * `^trust <fingerprint> [--bundle FILE]`: a user adds the key that signed a bundle (fetched on a
+ * handoff ref, or in FILE) to this shard's trust.yaml. Never an agent.
+ */
+export async function trustSigner(ctx: HandoffContext, fingerprint: string, file: string | null): Promise<{ shard_id: string; shard_name: string; key: string; added: boolean }> {
+  const paths = shard(ctx);
+  return refusalsLogged(ctx, 'trust', fingerprint, async () => {
+    if (ctx.sessions.env.AGENCE_AGENT) {
+      throw new AgenceError('refused', `agent ${ctx.sessions.env.AGENCE_AGENT} may not trust a signer: only a user can`, { fix: 'ask a person to run `agence ^trust ' + fingerprint + '` in their own shell' });
+    }
+    if (!/^SHA256:[A-Za-z0-9+/]{43}$/.test(fingerprint)) throw new AgenceError('usage', `"${fingerprint}" is not a key fingerprint`, { fix: 'copy the signer shown by `agence ^inbox` (SHA256:...)' });
+    const texts = file !== null ? [{ text: readFileSync(file, 'utf8'), shown: file }] : (await readRefBundles(paths)).filter((h) => h.text !== null).map((h) => ({ text: h.text as string, shown: h.ref }));
+    for (const { text, shown } of texts) {
+      let opened: OpenedBundle;
+      try {
+        opened = await openBundle(paths, text, shown);
+      } catch (error) {
+        if (file !== null || !(error instanceof AgenceError)) throw error;
+        continue; // another ref's problem is not this command's
+      }
+      if (opened.bundle.signer.fingerprint !== fingerprint) continue;
+      const { from, signer } = opened.bundle;
+      const added = await addTrustedKey(paths, { id: from.shard_id, name: from.shard_name }, signer.key);
+      logHandoff(paths, { action: 'trust', actor: await ctx.sessions.actor(), subject: fingerprint, decision: 'done', data: { shard_id: from.shard_id, shard_name: from.shard_name, added } }, ctx.sessions.now());
+      return { shard_id: from.shard_id, shard_name: from.shard_name, key: signer.key, added };
+    }
+    throw new AgenceError('not_found', `no verified bundle here is signed by ${fingerprint}`, { fix: 'fetch handoffs with `agence ^inbox` first, or name the bundle file with --bundle FILE' });
+  });
+}
+
+export interface WorktreePlan {
+  bundle_id: string;
+  commit: string;
+  base: string;
+  files: string[];
+  patch: Buffer;
+}
+
+/** The accepted bundle a session came from, by session id. */
+function acceptedFor(paths: ShardPaths, sessionId: string): Accepted | null {
+  const dir = acceptedDir(paths);
+  if (!existsSync(dir)) return null;
+  for (const name of readdirSync(dir)) {
+    if (!name.endsWith('.json') || !BUNDLE_ID_RE.test(name.slice(0, -5))) continue;
+    const record = readAccepted(paths, name.slice(0, -5));
+    if (record?.session_id === sessionId) return record;
+  }
+  return null;
+}
+
+/**
+ * Before `^resume --apply`: the uncommitted work a handed-off session brought, as a patch, checked
+ * to apply cleanly and to touch no file with local changes. Nothing is changed yet.
+ */
+export async function planWorktree(ctx: HandoffContext, sessionId: string): Promise<WorktreePlan> {
+  const paths = shard(ctx);
+  const record = acceptedFor(paths, sessionId);
+  if (!record?.worktree) throw new AgenceError('usage', `session ${sessionId} did not come with uncommitted work`, { fix: 'only sessions handed off with `^handoff --with-worktree` can be resumed with --apply' });
+  const { commit, base } = record.worktree;
+  if (!(await resolveCommit(paths.root, commit))) {
+    throw new AgenceError('not_found', `the work of bundle ${record.bundle_id} (commit ${commit.slice(0, 12)}) is not in this repository`, { fix: 'fetch it with `agence ^inbox` (it travels on the handoff ref); bundles imported from a file carry no work' });
+  }
+  const files = (await git(['diff', '--name-only', '-z', base, commit, '--'], { cwd: paths.root })).split('\0').filter((f) => f !== '');
+  const state = await workTreeState(paths.root);
+  const touched = files.filter((f) => state.dirty.includes(f) || state.staged.includes(f));
+  if (touched.length > 0) {
+    throw new AgenceError('conflict', `applying the handed-off work would overwrite local changes in ${touched.slice(0, 5).join(', ')}${touched.length > 5 ? ', ...' : ''}`, {
+      fix: 'commit or stash those changes (`git stash`), then `agence ^resume --apply` again',
+    });
+  }
+  const patch = await binaryDiff(paths.root, base, commit);
+  const check = await applyPatch(paths.root, patch, true);
+  if (!check.ok) throw new AgenceError('conflict', `the handed-off work does not apply to this work tree: ${check.message}`, { fix: `check out the commit it was made on (${base.slice(0, 12)}), then \`agence ^resume --apply\` again` });
+  return { bundle_id: record.bundle_id, commit, base, files, patch };
+}
+
+/** Apply a checked plan to the work tree (not the index). */
+export async function applyWorktree(ctx: HandoffContext, plan: WorktreePlan): Promise<void> {
+  const paths = shard(ctx);
+  const applied = await applyPatch(paths.root, plan.patch, false);
+  if (!applied.ok) throw new AgenceError('conflict', `the handed-off work did not apply: ${applied.message}`, { fix: 'see `git status`; nothing else was changed' });
+  logHandoff(paths, { action: 'apply', actor: await ctx.sessions.actor(), subject: plan.bundle_id, decision: 'done', data: { files: plan.files.length, commit: plan.commit } }, ctx.sessions.now());
+}

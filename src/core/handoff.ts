@@ -17,9 +17,10 @@ export const HANDOFF_SCHEMA = 1;
 /** `<session id>-<12 random hex>`: safe as a file name, a ref component and an approval id. */
 export const BUNDLE_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{12}$/;
 
+/** A bad id is refused (exit 2), not merely mistyped: it may be an attempt at a path or a ref outside ours. */
 export function assertBundleId(id: string, what = 'bundle id'): string {
   if (!BUNDLE_ID_RE.test(id)) {
-    throw new AgenceError('usage', `"${id.length > 40 ? `${id.slice(0, 40)}...` : id}" is not a ${what}`, {
+    throw new AgenceError('refused', `"${id.length > 40 ? `${id.slice(0, 40)}...` : id}" is not a ${what}`, {
       fix: 'a bundle id looks like 69a8f74c-3f9a1c0e7b2d (see `agence ^inbox`)',
     });
   }

@@ -166,16 +166,24 @@ export interface OpenedBundle {
   trusted: boolean;
 }
 
-/** Parse stored bytes and verify the signature (exit 3 on any failure); say whether the signer is trusted. */
-export async function openBundle(paths: ShardPaths, text: string, shown: string): Promise<OpenedBundle> {
+/** Parse stored bytes and verify the signature: any failure is an integrity error (exit 3). */
+export function verifyBundle(text: string, shown: string): Bundle {
   const { bundle, raw } = parseBundleText(text, shown);
   const publicKey = parseSshPublicKey(bundle.signer.key);
   if (!publicKey || sshFingerprint(bundle.signer.key) !== bundle.signer.fingerprint) {
     throw new AgenceError('corrupt', `${shown}: the signer key does not match its fingerprint ${bundle.signer.fingerprint}`, { fix: 'refuse it and ask the sender to hand it off again' });
   }
-  if (!verifyBytes(publicKey, signedBytes(raw), bundle.signature)) {
+  // Base64 has spare bits: only the one canonical encoding of 64 bytes counts, so no byte of it can change.
+  const signature = Buffer.from(bundle.signature, 'base64');
+  if (signature.length !== 64 || signature.toString('base64') !== bundle.signature || !verifyBytes(publicKey, signedBytes(raw), bundle.signature)) {
     throw new AgenceError('corrupt', `${shown}: the signature does not verify (the bundle was altered after it was signed)`, { fix: 'refuse it and ask the sender to hand it off again' });
   }
+  return bundle;
+}
+
+/** A verified bundle, and whether this shard's effective trust.yaml lists its signer. */
+export async function openBundle(paths: ShardPaths, text: string, shown: string): Promise<OpenedBundle> {
+  const bundle = verifyBundle(text, shown);
   return { bundle, trusted: isTrusted(await trustedShards(paths), bundle.from.shard_id, bundle.signer.fingerprint) };
 }
 

@@ -96,7 +96,7 @@ export function parseBundleText(text: string, shown: string): { bundle: Bundle; 
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new AgenceError('corrupt', `${shown} is not a handoff bundle (not JSON: ${(error as Error).message})`, { fix: 'ask the sender to export it again' });
+    throw new AgenceError('corrupt', `${shown} is not a handoff bundle (not JSON: ${(error as Error).message.replace(/\s+/g, ' ')})`, { fix: 'ask the sender to export it again' });
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new AgenceError('corrupt', `${shown} is not a handoff bundle (not a JSON object)`, { fix: 'ask the sender to export it again' });
@@ -128,8 +128,9 @@ const SECRET_PATTERNS: readonly { kind: string; re: RegExp }[] = [
   { kind: 'jwt', re: /\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{10,}/g },
   { kind: 'url-password', re: /(?<=\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s@/]+(?=@)/gi },
   {
+    // `.env` style: an UPPER_CASE name that says what it holds, then `=`.
     kind: 'env-assignment',
-    re: /(?<=\b(?:export\s+)?[A-Za-z0-9_]*(?:SECRET|TOKEN|PASSWORD|PASSWD|PASS|API_KEY|APIKEY|PRIVATE_KEY|ACCESS_KEY|CREDENTIALS?)[A-Za-z0-9_]*\s*[=:]\s*["']?)[^\s"'[]{4,}/gi,
+    re: /(?<=\b[A-Z0-9_]*(?:SECRET|TOKEN|PASSWORD|PASSWD|API_KEY|APIKEY|PRIVATE_KEY|ACCESS_KEY|CREDENTIALS?)[A-Z0-9_]*\s*=\s*["']?)[^\s"'[]{4,}/g,
   },
 ];
 

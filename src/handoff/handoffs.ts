@@ -259,8 +259,8 @@ function importOpened(ctx: HandoffContext, opened: OpenedBundle, via: Accepted['
 export async function acceptBundle(ctx: HandoffContext, id: string): Promise<AcceptResult> {
   const paths = shard(ctx);
   const actor = await ctx.sessions.actor();
-  assertBundleId(id);
-  return refusalsLogged(ctx, 'accept', id, async () => {
+  return refusalsLogged(ctx, 'accept', id.slice(0, 80), async () => {
+    assertBundleId(id);
     const [held] = await readRefBundles(paths, id);
     if (!held) throw new AgenceError('not_found', `no handoff ${id} here`, { fix: 'fetch handoffs with `agence ^inbox`, then accept one it lists' });
     if (held.text === null) throw new AgenceError('corrupt', `${held.ref} holds no readable bundle: ${held.problem}`, { fix: `ask the sender to hand off again; \`git update-ref -d ${held.ref}\` removes it here` });

@@ -184,7 +184,7 @@ export function verifyBundle(text: string, shown: string): Bundle {
 /** A verified bundle, and whether this shard's effective trust.yaml lists its signer. */
 export async function openBundle(paths: ShardPaths, text: string, shown: string): Promise<OpenedBundle> {
   const bundle = verifyBundle(text, shown);
-  return { bundle, trusted: isTrusted(await trustedShards(paths), bundle.from.shard_id, bundle.signer.fingerprint) };
+  return { bundle, trusted: isTrusted(trustedShards(paths), bundle.from.shard_id, bundle.signer.fingerprint) };
 }
 
 /** Why this shard refuses an opened bundle (DESIGN §5), or nothing: other org, untrusted signer, unknown agent. */

@@ -1,11 +1,13 @@
 import { join } from 'node:path';
+import { appendLedger } from '../ledger/ledger.js';
 import type { ShardPaths } from '../shard/layout.js';
 import { appendLine } from '../store/jsonl.js';
 import { withFileLock } from '../store/lockFile.js';
 
 /**
  * Every export, push, accept and refusal of a handoff, one JSON line each in
- * `nexus/logs/handoffs.jsonl` (locked append, fsynced, read back).
+ * `nexus/logs/handoffs.jsonl` (locked append, fsynced, read back), and in the ledger as
+ * `handoff.<action>`.
  */
 export type HandoffAction = 'export' | 'push' | 'await-approval' | 'accept' | 'import' | 'refuse' | 'trust' | 'apply';
 
@@ -25,4 +27,5 @@ export function handoffLogFile(paths: ShardPaths): string {
 export function logHandoff(paths: ShardPaths, event: HandoffEvent, now: Date): void {
   const file = handoffLogFile(paths);
   withFileLock(file, () => appendLine(file, JSON.stringify({ at: now.toISOString(), ...event }), now));
+  appendLedger(paths, { actor: event.actor, action: `handoff.${event.action}`, subject: event.subject, decision: event.decision, ...(event.data ? { data: event.data } : {}) }, now);
 }

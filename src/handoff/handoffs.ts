@@ -384,7 +384,7 @@ export async function trustSigner(ctx: HandoffContext, fingerprint: string, file
       }
       if (opened.bundle.signer.fingerprint !== fingerprint) continue;
       const { from, signer } = opened.bundle;
-      const added = await addTrustedKey(paths, { id: from.shard_id, name: from.shard_name }, signer.key);
+      const added = addTrustedKey(paths, { id: from.shard_id, name: from.shard_name }, signer.key);
       logHandoff(paths, { action: 'trust', actor: await ctx.sessions.actor(), subject: fingerprint, decision: 'done', data: { shard_id: from.shard_id, shard_name: from.shard_name, added } }, ctx.sessions.now());
       return { shard_id: from.shard_id, shard_name: from.shard_name, key: signer.key, added };
     }

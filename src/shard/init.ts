@@ -166,7 +166,7 @@ export async function initShard(input: InitInput): Promise<InitResult> {
   created.push(...ensureDirs(paths.hermetic, HERMETIC_DIRS, false, 0o700).map((p) => `hermetic/${p}`));
   // The shard's signing key (made on first use, in hermetic/keys) is listed in its trust.yaml, so
   // once committed, other clones and shards can verify the handoffs it signs.
-  if (await addTrustedKey(paths, manifest.shard, signingKey(paths).publicSsh)) {
+  if (addTrustedKey(paths, manifest.shard, signingKey(paths).publicSsh)) {
     if (!created.includes('codex/trust.yaml')) created.push('codex/trust.yaml');
   }
 

@@ -1,16 +1,36 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse, parseDocument } from 'yaml';
+import { parseDocument, parse as parseYaml } from 'yaml';
 import { AgenceError } from '../core/errors.js';
+import { firstIssue, type Trust, TrustSchema } from '../core/schemas.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { readEffective } from './effectiveView.js';
 import { sshFingerprint } from './keys.js';
 import type { ShardPaths } from './layout.js';
 
 /**
- * The `shards:` part of `codex/trust.yaml`: which shards' signing keys this shard accepts. Read
- * through the effective view, so a master can list every shard of its org. An entry is one shard
- * id with one or more keys (`key:` or `keys:`), since every clone of a shard has a key of its own.
+ * `codex/trust.yaml` through the effective view (base + local, merged by name): the admins who
+ * may change CODEX and the shard keys whose signatures are accepted. A shard with no trust.yaml
+ * trusts nobody; a malformed one is corrupt data, never read as "no admins".
+ */
+export function readTrust(paths: ShardPaths): Trust {
+  let content: string;
+  try {
+    content = readEffective(paths, 'codex', 'trust.yaml').content;
+  } catch (error) {
+    if (error instanceof AgenceError && error.code === 'not_found') return { version: 1, admins: [], shards: [] };
+    throw error;
+  }
+  const parsed = TrustSchema.safeParse(parseYaml(content) ?? {});
+  if (!parsed.success) {
+    throw new AgenceError('corrupt', `codex/trust.yaml is malformed (${firstIssue(parsed.error)})`, { file: '.agence/codex/trust.yaml', fix: 'fix the entry (admins: [{name, email, keys: ["ssh-ed25519 AAAA..."]}])' });
+  }
+  return parsed.data;
+}
+
+/**
+ * A trusted shard: one shard id with one or more keys, since every clone of a shard has a key of
+ * its own. trust.yaml lists the first as `key:` and any others as `keys:`.
  */
 export interface TrustedShard {
   id: string;
@@ -18,27 +38,14 @@ export interface TrustedShard {
   keys: string[];
 }
 
-function entryKeys(entry: Record<string, unknown>): string[] {
-  const keys = Array.isArray(entry.keys) ? entry.keys.filter((k): k is string => typeof k === 'string') : [];
-  return typeof entry.key === 'string' ? [entry.key, ...keys] : keys;
+export function trustedShards(paths: ShardPaths): TrustedShard[] {
+  return readTrust(paths).shards.map((s) => {
+    const more = Array.isArray(s.keys) ? (s.keys as unknown[]).filter((k): k is string => typeof k === 'string') : [];
+    return { id: s.id, name: s.name ?? s.id, keys: [...new Set([s.key, ...more])] };
+  });
 }
 
-export async function trustedShards(paths: ShardPaths): Promise<TrustedShard[]> {
-  let content: string;
-  try {
-    content = readEffective(paths, 'codex', 'trust.yaml').content;
-  } catch (error) {
-    if (error instanceof AgenceError && error.code === 'not_found') return [];
-    throw error;
-  }
-  const doc = parse(content) as { shards?: unknown } | null;
-  const list = Array.isArray(doc?.shards) ? (doc.shards as unknown[]) : [];
-  return list
-    .filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null && typeof (e as Record<string, unknown>).id === 'string')
-    .map((e) => ({ id: e.id as string, name: typeof e.name === 'string' ? e.name : (e.id as string), keys: entryKeys(e) }));
-}
-
-/** Whether the effective trust lists `key` (by fingerprint) for shard `id`. */
+/** Whether the effective trust lists a key with this fingerprint for shard `id`. */
 export function isTrusted(trusted: readonly TrustedShard[], id: string, fingerprint: string): boolean {
   return trusted.some((t) => t.id === id && t.keys.some((k) => sshFingerprint(k) === fingerprint));
 }
@@ -53,19 +60,18 @@ shards: []
  * effective view already has for `id` (from the master, say) is carried over with its keys, since
  * a local entry replaces the base one. Returns false when the key was already listed.
  */
-export async function addTrustedKey(paths: ShardPaths, shard: { id: string; name: string }, key: string): Promise<boolean> {
-  const trusted = await trustedShards(paths);
-  const fingerprint = sshFingerprint(key);
-  if (isTrusted(trusted, shard.id, fingerprint)) return false;
+export function addTrustedKey(paths: ShardPaths, shard: { id: string; name: string }, key: string): boolean {
+  const trusted = trustedShards(paths);
+  if (isTrusted(trusted, shard.id, sshFingerprint(key))) return false;
   const file = join(paths.agence, 'codex', 'trust.yaml');
   const doc = parseDocument(existsSync(file) ? readFileSync(file, 'utf8') : NEW_TRUST);
   if (doc.errors[0]) throw new AgenceError('corrupt', `.agence/codex/trust.yaml is not valid YAML (${doc.errors[0].message.split('\n')[0]})`, { file, fix: 'fix the YAML, or restore it with `git checkout -- .agence/codex/trust.yaml`' });
   const local = doc.toJS() as { shards?: unknown } | null;
   const entries = (Array.isArray(local?.shards) ? local.shards : []) as Record<string, unknown>[];
   const known = trusted.find((t) => t.id === shard.id);
-  const others = entries.filter((e) => e?.id !== shard.id);
-  const keys = [...new Set([...(known?.keys ?? []), key])];
-  doc.set('shards', doc.createNode([...others, { id: shard.id, name: known?.name ?? shard.name, keys }]));
+  const [first, ...more] = [...new Set([...(known?.keys ?? []), key])];
+  const entry = { id: shard.id, name: known?.name ?? shard.name, key: first, ...(more.length > 0 ? { keys: more } : {}) };
+  doc.set('shards', doc.createNode([...entries.filter((e) => e?.id !== shard.id), entry]));
   writeFileAtomic(file, doc.toString({ lineWidth: 0 }));
   return true;
 }

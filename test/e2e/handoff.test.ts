@@ -1,6 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { decideApproval, readApproval } from '../../src/guard/approvals.js';
+import { pushApprovedHandoff } from '../../src/handoff/handoffs.js';
+import { requireShard } from '../../src/shard/layout.js';
 import { gitDaemon } from './daemon.js';
 import { agence, git, json, repo, sandbox } from './helpers.js';
 
@@ -122,6 +125,52 @@ describe('two shards of one org hand a session over a master served by git daemo
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('a replay');
     expect(json<{ handoffs: InboxEntry[] }>(agence(b, infra, ['^inbox', '--json'])).handoffs[0]?.accepted).toBe('here');
+  });
+});
+
+describe('an agent\'s cross-shard handoff waits for a user\'s approval before it is pushed', () => {
+  const sb = sandbox();
+  const exchange = join(sb.dir, 'exchange.git');
+
+  it('is committed on its local ref and filed for approval; pushApprovedHandoff pushes it once approved', async () => {
+    git(sb, sb.dir, ['init', '-q', '--bare', exchange]);
+    const [web, ops] = ['web', 'ops'].map((name) => {
+      const dir = repo(sb, name);
+      git(sb, dir, ['remote', 'add', 'origin', exchange]);
+      expect(agence(sb, dir, ['^init', '--org', 'acme']).code).toBe(0);
+      return dir;
+    }) as [string, string];
+    expect(agence(sb, web, ['^save', 'half done', '--task', 'Move DNS'], { AGENCE_AGENT: 'claudia' }).code).toBe(0);
+    const held = agence(sb, web, ['^handoff', 'ralph', 'over to ops', '--to', 'ops', '--json'], { AGENCE_AGENT: 'claudia' });
+    expect(held.code, held.stderr).toBe(2);
+    const out = json<{ pushed: boolean; bundle_id: string; approval: { kind: string; status: string; requested_by: string } }>(held);
+    expect(out.pushed).toBe(false);
+    expect(out.approval).toMatchObject({ kind: 'handoff', status: 'pending', requested_by: 'claudia' });
+    expect(agence(sb, web, ['^handoff', 'ralph', '--to', 'ops']).stdout).toBe(''); // nothing current: the session is transferred
+    expect(git(sb, exchange, ['for-each-ref', 'refs/agence/handoffs'])).toBe('');
+    expect(agence(sb, ops, ['^inbox', '--json']).stdout).toContain('"handoffs":[]');
+
+    // `^approve` (the guard's command) decides, then calls pushApprovedHandoff for kind 'handoff'
+    const paths = requireShard(web);
+    await expect(pushApprovedHandoff(paths, readApproval(paths, out.bundle_id) as never, 'test@example.com', new Date())).rejects.toThrow(/not an approved handoff/);
+    const approval = decideApproval(paths, out.bundle_id, 'approved', 'test@example.com', new Date());
+    const pushed = await pushApprovedHandoff(paths, approval, 'test@example.com', new Date());
+    expect(pushed).toMatchObject({ bundle_id: out.bundle_id, exchange: 'origin' });
+    expect(git(sb, exchange, ['rev-parse', `refs/agence/handoffs/${out.bundle_id}`])).toBe(pushed.commit);
+    expect(logLines(web).map((l) => `${l.action}:${l.decision}`)).toEqual(['await-approval:pending', 'push:done']);
+    const inbox = json<{ handoffs: InboxEntry[] }>(agence(sb, ops, ['^inbox', '--json'])).handoffs;
+    expect(inbox.map((h) => [h.bundle_id, h.to_agent, h.note])).toEqual([[out.bundle_id, 'ralph', 'over to ops']]);
+  });
+
+  it('a handoff within the shard, or by a user, needs no approval', () => {
+    const web = join(sb.dir, 'web');
+    expect(agence(sb, web, ['^save', 'next', '--new'], { AGENCE_AGENT: 'claudia' }).code).toBe(0);
+    const within = agence(sb, web, ['^handoff', 'ralph', '--to', 'web', '--json'], { AGENCE_AGENT: 'claudia' });
+    expect(within.code, within.stderr).toBe(0);
+    expect(json<{ pushed: boolean }>(within).pushed).toBe(true);
+    expect(agence(sb, web, ['^save', 'and more', '--new']).code).toBe(0);
+    const byUser = agence(sb, web, ['^handoff', 'ralph', '--to', 'ops', '--json']);
+    expect(byUser.code, byUser.stderr).toBe(0);
   });
 });
 

@@ -1,0 +1,41 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { agence, git, json, repo, sandbox } from './helpers.js';
+
+/**
+ * The whole approval flow from the CLI: an agent hands a session to another shard, the push
+ * waits; a user's `^approve <bundle-id>` (the guard's command, which calls pushApprovedHandoff
+ * for approvals of kind 'handoff') pushes it, and the other shard sees it. Needs the guard's
+ * `^approve`, so it passes only once the guard and handoff branches are merged.
+ */
+describe('^approve pushes an agent\'s cross-shard handoff', () => {
+  const sb = sandbox();
+  const exchange = join(sb.dir, 'exchange.git');
+
+  it('waits, is approved by a user, is pushed, and reaches the other shard', () => {
+    git(sb, sb.dir, ['init', '-q', '--bare', exchange]);
+    const [web, ops] = ['web', 'ops'].map((name) => {
+      const dir = repo(sb, name);
+      git(sb, dir, ['remote', 'add', 'origin', exchange]);
+      expect(agence(sb, dir, ['^init', '--org', 'acme']).code).toBe(0);
+      return dir;
+    }) as [string, string];
+    expect(agence(sb, web, ['^save', 'half done', '--task', 'Move DNS'], { AGENCE_AGENT: 'claudia' }).code).toBe(0);
+    const held = agence(sb, web, ['^handoff', 'ralph', 'over to ops', '--to', 'ops', '--json'], { AGENCE_AGENT: 'claudia' });
+    expect(held.code, held.stderr).toBe(2);
+    const bundleId = json<{ bundle_id: string }>(held).bundle_id;
+    expect(git(sb, exchange, ['for-each-ref', 'refs/agence/handoffs'])).toBe('');
+
+    const byAgent = agence(sb, web, ['^approve', bundleId], { AGENCE_AGENT: 'claudia' });
+    expect(byAgent.code).toBe(2);
+    expect(git(sb, exchange, ['for-each-ref', 'refs/agence/handoffs'])).toBe('');
+
+    const approved = agence(sb, web, ['^approve', bundleId]);
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(git(sb, exchange, ['for-each-ref', '--format=%(refname)', 'refs/agence/handoffs'])).toBe(`refs/agence/handoffs/${bundleId}`);
+
+    const inbox = json<{ handoffs: { bundle_id: string; to_agent: string }[] }>(agence(sb, ops, ['^inbox', '--json'])).handoffs;
+    expect(inbox.map((h) => [h.bundle_id, h.to_agent])).toEqual([[bundleId, 'ralph']]);
+    expect(agence(sb, web, ['^approve', bundleId]).code).not.toBe(0); // decided once
+  });
+});

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { canonicalJson } from '../core/canonicalJson.js';
 import { AgenceError } from '../core/errors.js';
 import {
@@ -16,11 +15,9 @@ import {
 } from '../core/handoff.js';
 import type { Manifest } from '../core/schemas.js';
 import { type Session, todoProgress } from '../core/session.js';
-import { readEffective } from '../shard/effectiveView.js';
 import { layerDirs, listLayer } from '../shard/layerFiles.js';
 import { parseSshPublicKey, signBytes, signingKey, sshFingerprint, verifyBytes } from '../shard/keys.js';
 import type { ShardPaths } from '../shard/layout.js';
-import { isTrusted, trustedShards } from '../shard/trust.js';
 
 /** Building, signing, opening and judging handoff bundles. */
 
@@ -62,22 +59,15 @@ export function assertAgent(paths: ShardPaths, agent: string, where: string): vo
   }
 }
 
-async function frontMatter(text: string): Promise<Record<string, unknown> | null> {
-  const match = /^---\r?\n([\s\S]*?)\r?\n---\r?\n/.exec(text);
-  if (!match) return null;
-  try {
-    const value = parse(match[1] as string) as unknown;
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
+/** What reads YAML is loaded only when there is YAML to read (a handoff without lessons has none). */
+const loadReaders = async () => ({ ...(await import('../shard/effectiveView.js')), ...(await import('../shard/frontMatter.js')) });
 
 /** The clearance of an agent: `clearance:` in its persona, else internal. */
 async function clearanceOf(paths: ShardPaths, agent: string | null): Promise<Label> {
   if (agent === null) return 'internal';
+  const { frontMatter, readEffective } = await loadReaders();
   try {
-    const fm = await frontMatter(readEffective(paths, 'codex', `agents/${agent}.md`).content);
+    const fm = frontMatter(readEffective(paths, 'codex', `agents/${agent}.md`).content);
     const value = fm?.clearance;
     return typeof value === 'string' && (LABELS as readonly string[]).includes(value) ? (value as Label) : 'internal';
   } catch (error) {
@@ -95,12 +85,15 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  */
 async function referencedLessons(paths: ShardPaths, session: Session, note: string | null, toAgent: string | null): Promise<Pick<Bundle, 'lessons' | 'omitted'>> {
   const text = [session.metadata.task_description, ...session.notes.map((n) => n.text), ...session.runstate.todo_list.map((t) => t.title), ...session.metadata.tags, note ?? ''].join('\n');
-  const clearance = await clearanceOf(paths, toAgent);
   const lessons: Bundle['lessons'] = [];
   const omitted: Bundle['omitted'] = [];
-  for (const file of listLayer(paths, 'synthetic').filter((f) => /^lessons\/.+\.md$/.test(f.path))) {
+  const files = listLayer(paths, 'synthetic').filter((f) => /^lessons\/.+\.md$/.test(f.path));
+  if (files.length === 0) return { lessons, omitted };
+  const { frontMatter, readEffective } = await loadReaders();
+  const clearance = await clearanceOf(paths, toAgent);
+  for (const file of files) {
     const content = readEffective(paths, 'synthetic', file.path).content;
-    const fm = await frontMatter(content);
+    const fm = frontMatter(content);
     if (!fm) continue;
     const id = typeof fm.id === 'string' ? fm.id : (file.path.slice('lessons/'.length, -3).split('/').pop() as string);
     if (!new RegExp(`(?<![\\w-])${escapeRe(id)}(?![\\w-])`).test(text)) continue;
@@ -184,6 +177,7 @@ export function verifyBundle(text: string, shown: string): Bundle {
 /** A verified bundle, and whether this shard's effective trust.yaml lists its signer. */
 export async function openBundle(paths: ShardPaths, text: string, shown: string): Promise<OpenedBundle> {
   const bundle = verifyBundle(text, shown);
+  const { isTrusted, trustedShards } = await import('../shard/trust.js');
   return { bundle, trusted: isTrusted(trustedShards(paths), bundle.from.shard_id, bundle.signer.fingerprint) };
 }
 

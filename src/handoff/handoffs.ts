@@ -12,7 +12,6 @@ import { type Approval, requestApproval } from '../guard/approvals.js';
 import { prepareTransfer, type SessionContext, storeImported, storeTransfer } from '../sessions/sessions.js';
 import type { ShardPaths } from '../shard/layout.js';
 import { readManifest } from '../shard/manifest.js';
-import { addTrustedKey } from '../shard/trust.js';
 import { formatJson, writeFileAtomic } from '../store/atomic.js';
 import { readJsonFile } from '../store/files.js';
 import { assertAcceptable, assertAgent, buildBundle, type OpenedBundle, openBundle } from './bundle.js';
@@ -384,6 +383,7 @@ export async function trustSigner(ctx: HandoffContext, fingerprint: string, file
       }
       if (opened.bundle.signer.fingerprint !== fingerprint) continue;
       const { from, signer } = opened.bundle;
+      const { addTrustedKey } = await import('../shard/trust.js');
       const added = addTrustedKey(paths, { id: from.shard_id, name: from.shard_name }, signer.key);
       logHandoff(paths, { action: 'trust', actor: await ctx.sessions.actor(), subject: fingerprint, decision: 'done', data: { shard_id: from.shard_id, shard_name: from.shard_name, added } }, ctx.sessions.now());
       return { shard_id: from.shard_id, shard_name: from.shard_name, key: signer.key, added };

@@ -256,6 +256,16 @@ export async function saveSession(ctx: SessionContext, input: SaveInput): Promis
 }
 
 /**
+ * The latest revision of `id`: through the `current` pointer when it names `id` (no SQLite, as
+ * for `^save`), else through the index, which is returned open so the caller can record in it.
+ */
+function latestOf(ctx: SessionContext, id: string): { session: Session; index: OpenedIndex | null } {
+  const pointer = readPointer(paths(ctx), ctx.env);
+  if (pointer?.id === id) return { session: loadCurrent(ctx, pointer).session, index: null };
+  return loadLatest(ctx, id);
+}
+
+/**
  * The first half of `^handoff`: the current session (or `id`) saved with `note`, as the
  * TRANSFERRED revision it becomes once the bundle is out. Nothing is stored: the caller builds,
  * signs and sends the bundle, then calls `storeTransfer`, so a refused push leaves the store as it was.
@@ -263,8 +273,8 @@ export async function saveSession(ctx: SessionContext, input: SaveInput): Promis
 export async function prepareTransfer(ctx: SessionContext, input: { id?: string; note?: string }): Promise<Session> {
   const target = targetId(ctx, input.id, 'hand off');
   const state = await saveState(ctx, input);
-  const { session: latest, index } = loadLatest(ctx, target);
-  index.db.close();
+  const { session: latest, index } = latestOf(ctx, target);
+  index?.db.close();
   const saved = latest.status === 'SAVED' || latest.status === 'ACTIVE' ? savedRevision(ctx, latest, {}, state) : latest;
   return { ...saved, rev: latest.rev + 1, status: transition(saved.status, 'handoff', target) };
 }
@@ -273,15 +283,16 @@ export async function prepareTransfer(ctx: SessionContext, input: { id?: string;
 export function storeTransfer(ctx: SessionContext, session: Session): void {
   const p = paths(ctx);
   withStoreLock(p, () => {
-    const { session: latest, index } = loadLatest(ctx, session.session_id);
+    const { session: latest, index } = latestOf(ctx, session.session_id);
     try {
       if (latest.rev !== session.rev - 1) {
         throw new AgenceError('conflict', `session ${session.session_id} changed while it was being handed off (rev ${latest.rev})`, { fix: 'hand it off again' });
       }
       const at = appendRevision(p, session, ctx.now());
-      recordRevision(index.db, p, session, at);
+      // Without the index open, it takes the new line in at its next read, as after `^save`.
+      if (index) recordRevision(index.db, p, session, at);
     } finally {
-      index.db.close();
+      index?.db.close();
     }
     clearPointer(p, session.session_id);
   });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as z from 'zod/mini';
@@ -10,6 +10,7 @@ import type { Session } from '../core/session.js';
 import { agenceIdentity, applyPatch, binaryDiff, deleteRef, git, resolveCommit, snapshotWorkTree, updateRef, workTreeState } from '../git/git.js';
 import { type Approval, requestApproval } from '../guard/approvals.js';
 import { prepareTransfer, type SessionContext, storeImported, storeTransfer } from '../sessions/sessions.js';
+import { signingKey } from '../shard/keys.js';
 import type { ShardPaths } from '../shard/layout.js';
 import { readManifest } from '../shard/manifest.js';
 import { formatJson, writeFileAtomic } from '../store/atomic.js';
@@ -290,12 +291,17 @@ async function markAccepted(ctx: HandoffContext, ref: string, parent: string, te
   }
 }
 
+/** The bytes of a bundle file named by the user. */
+function readBundleFile(file: string): string {
+  if (!existsSync(file) || !statSync(file).isFile()) throw new AgenceError('not_found', `${file} is not a file`, { fix: 'give the path of a bundle written by `agence ^export`' });
+  return readFileSync(file, 'utf8');
+}
+
 /** `^import FILE`: verify and import a bundle exported to a file. */
 export async function importFile(ctx: HandoffContext, file: string): Promise<{ bundle: Bundle; session: Session }> {
   const paths = shard(ctx);
   return refusalsLogged(ctx, 'import', file, async () => {
-    if (!existsSync(file)) throw new AgenceError('not_found', `${file} does not exist`, { fix: 'give the path of a bundle written by `agence ^export`' });
-    const opened = await openBundle(paths, readFileSync(file, 'utf8'), file);
+    const opened = await openBundle(paths, readBundleFile(file), file);
     const session = importOpened(ctx, opened, 'file');
     logHandoff(paths, { action: 'import', actor: await ctx.sessions.actor(), subject: opened.bundle.bundle_id, decision: 'done', data: { session: session.session_id, file } }, ctx.sessions.now());
     return { bundle: opened.bundle, session };
@@ -325,6 +331,7 @@ export async function inbox(ctx: HandoffContext, agents: readonly string[]): Pro
   await fetchHandoffs(paths, exchange);
   const entries: InboxEntry[] = [];
   const me = ctx.manifest.shard;
+  const ownKey = signingKey(paths).fingerprint;
   for (const held of await readRefBundles(paths)) {
     const blank = { bundle_id: held.id, from_shard: null, from_agent: null, to_agent: null, to_shard: null, note: null, created: null, signer: null, trusted: false, accepted: null };
     if (held.text === null) {
@@ -340,6 +347,8 @@ export async function inbox(ctx: HandoffContext, agents: readonly string[]): Pro
       continue;
     }
     const b = opened.bundle;
+    // What this clone sent is not its mail (another clone of the shard has another key).
+    if (b.from.shard_id === me.id && b.signer.fingerprint === ownKey) continue;
     const addressed = b.to.shard === me.name || b.to.shard === me.id || (b.to.shard === null && b.to.agent !== null && agents.includes(b.to.agent));
     if (!addressed) continue;
     const local = readAccepted(paths, b.bundle_id);
@@ -372,7 +381,7 @@ export async function trustSigner(ctx: HandoffContext, fingerprint: string, file
       throw new AgenceError('refused', `agent ${ctx.sessions.env.AGENCE_AGENT} may not trust a signer: only a user can`, { fix: 'ask a person to run `agence ^trust ' + fingerprint + '` in their own shell' });
     }
     if (!/^SHA256:[A-Za-z0-9+/]{43}$/.test(fingerprint)) throw new AgenceError('usage', `"${fingerprint}" is not a key fingerprint`, { fix: 'copy the signer shown by `agence ^inbox` (SHA256:...)' });
-    const texts = file !== null ? [{ text: readFileSync(file, 'utf8'), shown: file }] : (await readRefBundles(paths)).filter((h) => h.text !== null).map((h) => ({ text: h.text as string, shown: h.ref }));
+    const texts = file !== null ? [{ text: readBundleFile(file), shown: file }] : (await readRefBundles(paths)).filter((h) => h.text !== null).map((h) => ({ text: h.text as string, shown: h.ref }));
     for (const { text, shown } of texts) {
       let opened: OpenedBundle;
       try {

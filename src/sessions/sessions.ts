@@ -271,6 +271,9 @@ function latestOf(ctx: SessionContext, id: string): { session: Session; index: O
  * signs and sends the bundle, then calls `storeTransfer`, so a refused push leaves the store as it was.
  */
 export async function prepareTransfer(ctx: SessionContext, input: { id?: string; note?: string }): Promise<Session> {
+  if (input.id === undefined && !readPointer(paths(ctx), ctx.env)) {
+    throw new AgenceError('usage', 'no session to hand off: this shard has no current session', { fix: 'save the work first (`agence ^save "note"`), or resume a saved one (`agence ^resume ID`)' });
+  }
   const target = targetId(ctx, input.id, 'hand off');
   const state = await saveState(ctx, input);
   const { session: latest, index } = latestOf(ctx, target);

@@ -70,6 +70,7 @@ describe('two shards of one org hand a session over a master served by git daemo
     const text = agence(a, front, ['^handoff', 'ralph']);
     expect(text.code).toBe(1); // nothing current any more
     expect(logLines(front).map((l) => l.action)).toEqual(['push']);
+    expect(json<{ handoffs: InboxEntry[] }>(agence(a, front, ['^inbox', '--json'])).handoffs).toEqual([]); // what it sent is not its mail
     const ledger = readFileSync(join(front, '.agence/nexus/ledger.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; subject: string; decision: string });
     expect(ledger.filter((e) => e.action.startsWith('handoff.'))).toEqual([expect.objectContaining({ action: 'handoff.push', subject: bundleId, decision: 'done' })]);
   });

@@ -36,7 +36,7 @@ function store(dir: string): Record<string, string> {
   return out;
 }
 
-function refused(dir: string, args: string[], exit: 2 | 3, message: string | RegExp, env: NodeJS.ProcessEnv = {}): void {
+function refused(dir: string, args: string[], exit: 1 | 2 | 3, message: string | RegExp, env: NodeJS.ProcessEnv = {}): void {
   const before = store(dir);
   const run = agence(sb, dir, args, env);
   expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(exit);
@@ -80,6 +80,20 @@ describe('bundles from a file', () => {
     const spaced = join(sb.dir, 'spaced.json');
     writeFileSync(spaced, bundleText.replace('","', '", "'));
     refused(dst, ['^import', spaced], 3, /altered/);
+  });
+
+  it('^export without --out writes the bundle itself to stdout, the summary to stderr', () => {
+    expect(agence(sb, src, ['^save', 'to stdout', '--new']).code).toBe(0);
+    const id = json<{ sessions: { id: string }[] }>(agence(sb, src, ['^sessions', '--status', 'saved', '--json'])).sessions[0]?.id as string;
+    const run = agence(sb, src, ['^export', id]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`Exported session ${id} as bundle ${id}-`);
+    const file = join(sb.dir, 'stdout.json');
+    writeFileSync(file, run.stdout);
+    expect(JSON.parse(run.stdout)).toMatchObject({ schema: 1, from: { shard_name: 'src' }, session: { session_id: id, status: 'TRANSFERRED' } });
+    const imported = agence(sb, dst, ['^import', file]);
+    expect(imported.code, imported.stderr).toBe(0);
+    refused(dst, ['^import', join(sb.dir, 'no-such.json')], 1, /no-such.json is not a file/);
   });
 
   it('a newer schema is refused: upgrade first', () => {

@@ -22,17 +22,19 @@ function freePort() {
 
 async function serve(env, base, probe) {
   const port = await freePort();
-  const daemon = spawn('git', ['daemon', '--reuseaddr', '--export-all', '--enable=receive-pack', `--base-path=${base}`, '--listen=127.0.0.1', `--port=${port}`, base], { env, stdio: 'ignore' });
+  const daemon = spawn('git', ['daemon', '--reuseaddr', '--export-all', '--enable=receive-pack', `--base-path=${base}`, '--listen=127.0.0.1', `--port=${port}`, base], { env, stdio: 'ignore', detached: true });
+  // `git daemon` runs git-daemon as its child: stop the whole process group.
+  const stop = () => process.kill(-daemon.pid, 'SIGTERM');
   const url = `git://127.0.0.1:${port}/`;
   for (let i = 0; i < 150; i++) {
     try {
       sh('git', ['ls-remote', `${url}${probe}`], { env });
-      return { url, daemon };
+      return { url, stop };
     } catch {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  daemon.kill();
+  stop();
   throw new Error('git daemon did not start');
 }
 
@@ -43,7 +45,7 @@ export async function run({ rounds }) {
   const agence = (cwd, args) => sh(process.execPath, [CLI, ...args], { cwd, env });
   agence(dir, ['^master', 'init', 'master']);
   sh('git', ['clone', '-q', '--bare', join(dir, 'master'), join(served, 'master.git')], { env });
-  const { url: base, daemon } = await serve(env, served, 'master.git');
+  const { url: base, stop } = await serve(env, served, 'master.git');
   try {
     const url = `${base}master.git`;
     const shard = (label) => {
@@ -93,6 +95,6 @@ export async function run({ rounds }) {
     const baseline = results[0];
     return results.map((r, i) => ({ ...r, baseline: baseline.name, ratio: i === 0 ? null : r.median_ms / baseline.median_ms, target: cases[i].target ?? null }));
   } finally {
-    daemon.kill();
+    stop();
   }
 }

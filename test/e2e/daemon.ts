@@ -1,7 +1,14 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { afterAll } from 'vitest';
-import type { Sandbox } from './helpers.js';
+import { afterAll, expect } from 'vitest';
+import { agence, git, repo, type Sandbox } from './helpers.js';
+
+const daemons: ChildProcess[] = [];
+
+// `git daemon` runs git-daemon as a child of its own: the whole process group is stopped.
+afterAll(() => {
+  for (const daemon of daemons) if (daemon.pid) process.kill(-daemon.pid, 'SIGTERM');
+});
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -20,14 +27,12 @@ async function freePort(): Promise<number> {
  */
 export async function gitDaemon(sb: Sandbox, base: string, probe: string): Promise<string> {
   const port = await freePort();
-  const daemon: ChildProcess = spawn(
+  const daemon = spawn(
     'git',
     ['daemon', '--reuseaddr', '--export-all', '--enable=receive-pack', `--base-path=${base}`, '--listen=127.0.0.1', `--port=${port}`, '--informative-errors', base],
-    { env: sb.env, stdio: 'ignore' },
+    { env: sb.env, stdio: 'ignore', detached: true },
   );
-  afterAll(() => {
-    daemon.kill();
-  });
+  daemons.push(daemon);
   const url = `git://127.0.0.1:${port}/`;
   const deadline = Date.now() + 15_000;
   for (;;) {
@@ -36,3 +41,15 @@ export async function gitDaemon(sb: Sandbox, base: string, probe: string): Promi
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** Shards of org acme whose origin (their exchange remote) is one bare repository. */
+export function shardsOnExchange(sb: Sandbox, exchange: string, names: string[]): string[] {
+  git(sb, sb.dir, ['init', '-q', '--bare', exchange]);
+  return names.map((name) => {
+    const dir = repo(sb, name);
+    git(sb, dir, ['remote', 'add', 'origin', exchange]);
+    expect(agence(sb, dir, ['^init', '--org', 'acme']).code).toBe(0);
+    return dir;
+  });
+}
+

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { decideApproval, readApproval } from '../../src/guard/approvals.js';
 import { pushApprovedHandoff } from '../../src/handoff/handoffs.js';
 import { requireShard } from '../../src/shard/layout.js';
-import { gitDaemon } from './daemon.js';
+import { gitDaemon, shardsOnExchange } from './daemon.js';
 import { agence, git, json, repo, sandbox } from './helpers.js';
 
 interface InboxEntry {
@@ -134,13 +134,7 @@ describe('an agent\'s cross-shard handoff waits for a user\'s approval before it
   const exchange = join(sb.dir, 'exchange.git');
 
   it('is committed on its local ref and filed for approval; pushApprovedHandoff pushes it once approved', async () => {
-    git(sb, sb.dir, ['init', '-q', '--bare', exchange]);
-    const [web, ops] = ['web', 'ops'].map((name) => {
-      const dir = repo(sb, name);
-      git(sb, dir, ['remote', 'add', 'origin', exchange]);
-      expect(agence(sb, dir, ['^init', '--org', 'acme']).code).toBe(0);
-      return dir;
-    }) as [string, string];
+    const [web, ops] = shardsOnExchange(sb, exchange, ['web', 'ops']) as [string, string];
     expect(agence(sb, web, ['^save', 'half done', '--task', 'Move DNS'], { AGENCE_AGENT: 'claudia' }).code).toBe(0);
     const held = agence(sb, web, ['^handoff', 'ralph', 'over to ops', '--to', 'ops', '--json'], { AGENCE_AGENT: 'claudia' });
     expect(held.code, held.stderr).toBe(2);

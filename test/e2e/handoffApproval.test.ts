@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { agence, git, json, repo, sandbox } from './helpers.js';
+import { shardsOnExchange } from './daemon.js';
+import { agence, git, json, sandbox } from './helpers.js';
 
 /**
  * The whole approval flow from the CLI: an agent hands a session to another shard, the push
@@ -13,13 +14,7 @@ describe('^approve pushes an agent\'s cross-shard handoff', () => {
   const exchange = join(sb.dir, 'exchange.git');
 
   it('waits, is approved by a user, is pushed, and reaches the other shard', () => {
-    git(sb, sb.dir, ['init', '-q', '--bare', exchange]);
-    const [web, ops] = ['web', 'ops'].map((name) => {
-      const dir = repo(sb, name);
-      git(sb, dir, ['remote', 'add', 'origin', exchange]);
-      expect(agence(sb, dir, ['^init', '--org', 'acme']).code).toBe(0);
-      return dir;
-    }) as [string, string];
+    const [web, ops] = shardsOnExchange(sb, exchange, ['web', 'ops']) as [string, string];
     expect(agence(sb, web, ['^save', 'half done', '--task', 'Move DNS'], { AGENCE_AGENT: 'claudia' }).code).toBe(0);
     const held = agence(sb, web, ['^handoff', 'ralph', 'over to ops', '--to', 'ops', '--json'], { AGENCE_AGENT: 'claudia' });
     expect(held.code, held.stderr).toBe(2);

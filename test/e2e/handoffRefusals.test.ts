@@ -46,6 +46,16 @@ function refused(dir: string, args: string[], exit: 1 | 2 | 3, message: string |
   expect(store(dir)).toEqual(before);
 }
 
+/** Save a session in `dir` and export it to `<sb>/<name>.json`; the file and its signer. */
+function exported(dir: string, name: string, note: string): { file: string; fingerprint: string } {
+  expect(agence(sb, dir, ['^save', note, '--new']).code).toBe(0);
+  const id = json<{ sessions: { id: string }[] }>(agence(sb, dir, ['^sessions', '--status', 'saved', '--json'])).sessions[0]?.id as string;
+  const file = join(sb.dir, `${name}.json`);
+  const run = agence(sb, dir, ['^export', id, '--out', file]);
+  expect(run.code, run.stderr).toBe(0);
+  return { file, fingerprint: (JSON.parse(readFileSync(file, 'utf8')) as { signer: { fingerprint: string } }).signer.fingerprint };
+}
+
 let src = '';
 let dst = '';
 let bundleFile = '';
@@ -55,13 +65,9 @@ beforeAll(() => {
   git(sb, sb.dir, ['init', '-q', '--bare', exchange]);
   src = shard('src', 'acme', exchange);
   dst = shard('dst', 'acme', exchange);
-  expect(agence(sb, src, ['^save', 'first', '--task', 'Rotate the certificates']).code).toBe(0);
-  const id = json<{ sessions: { id: string }[] }>(agence(sb, src, ['^sessions', '--json'])).sessions[0]?.id as string;
-  bundleFile = join(sb.dir, 'bundle.json');
-  const exported = agence(sb, src, ['^export', id, '--out', bundleFile, '--json']);
-  expect(exported.code, exported.stderr).toBe(0);
+  const { file, fingerprint } = exported(src, 'bundle', 'first');
+  bundleFile = file;
   bundleText = readFileSync(bundleFile, 'utf8');
-  const fingerprint = (JSON.parse(bundleText) as { signer: { fingerprint: string } }).signer.fingerprint;
   const trusted = agence(sb, dst, ['^trust', fingerprint, '--bundle', bundleFile]);
   expect(trusted.code, trusted.stderr).toBe(0);
 });
@@ -110,23 +116,13 @@ describe('bundles from a file', () => {
   });
 
   it('a bundle from another org is refused, even with its signer trusted', () => {
-    const alien = shard('alien', 'other-org', null);
-    expect(agence(sb, alien, ['^save', 'x']).code).toBe(0);
-    const id = json<{ sessions: { id: string }[] }>(agence(sb, alien, ['^sessions', '--json'])).sessions[0]?.id as string;
-    const file = join(sb.dir, 'alien.json');
-    expect(agence(sb, alien, ['^export', id, '--out', file]).code).toBe(0);
-    const fingerprint = (JSON.parse(readFileSync(file, 'utf8')) as { signer: { fingerprint: string } }).signer.fingerprint;
+    const { file, fingerprint } = exported(shard('alien', 'other-org', null), 'alien', 'x');
     expect(agence(sb, dst, ['^trust', fingerprint, '--bundle', file]).code).toBe(0);
     refused(dst, ['^import', file], 2, /org "other-org".*handoffs never leave an org/);
   });
 
   it('an unknown signer is refused until a user trusts it; an agent may not', () => {
-    const stranger = shard('stranger', 'acme', null);
-    expect(agence(sb, stranger, ['^save', 'y']).code).toBe(0);
-    const id = json<{ sessions: { id: string }[] }>(agence(sb, stranger, ['^sessions', '--json'])).sessions[0]?.id as string;
-    const file = join(sb.dir, 'stranger.json');
-    expect(agence(sb, stranger, ['^export', id, '--out', file]).code).toBe(0);
-    const fingerprint = (JSON.parse(readFileSync(file, 'utf8')) as { signer: { fingerprint: string } }).signer.fingerprint;
+    const { file, fingerprint } = exported(shard('stranger', 'acme', null), 'stranger', 'y');
     refused(dst, ['^import', file], 2, new RegExp(`agence \\^trust ${fingerprint.replace(/[+/]/g, '\\$&')}`));
     refused(dst, ['^trust', fingerprint, '--bundle', file], 2, /only a user can/, { AGENCE_AGENT: 'ralph' });
   });
@@ -162,18 +158,17 @@ describe('handing off', () => {
 });
 
 describe('handoff refs', () => {
-  function pushRef(content: string | null, id: string): void {
-    // A ref written by someone else: garbage in bundle.json, or no bundle.json at all.
-    const scratch = repo(sb, `scratch-${id.slice(-4)}`);
-    const blob = spawnSync('git', ['hash-object', '-w', '--stdin'], { cwd: scratch, env: sb.env, input: content ?? 'x', encoding: 'utf8' }).stdout.trim();
-    const tree = spawnSync('git', ['mktree'], { cwd: scratch, env: sb.env, input: `100644 blob ${blob}\t${content === null ? 'other.txt' : 'bundle.json'}\n`, encoding: 'utf8' }).stdout.trim();
-    const commit = git(sb, scratch, ['commit-tree', tree, '-m', 'garbage']);
-    git(sb, scratch, ['push', '-q', exchange, `${commit}:refs/agence/handoffs/${id}`]);
+  /** A handoff ref written by someone else: one file (name, content) in a commit, forced onto the exchange. */
+  function pushRef(id: string, name: string, content: string): void {
+    const scratch = repo(sb, `scratch-${id}`);
+    const blob = spawnSync('git', ['hash-object', '-w', '--stdin'], { cwd: scratch, env: sb.env, input: content, encoding: 'utf8' }).stdout.trim();
+    const tree = spawnSync('git', ['mktree'], { cwd: scratch, env: sb.env, input: `100644 blob ${blob}\t${name}\n`, encoding: 'utf8' }).stdout.trim();
+    git(sb, scratch, ['push', '-q', '--force', exchange, `${git(sb, scratch, ['commit-tree', tree, '-m', 'written by hand'])}:refs/agence/handoffs/${id}`]);
   }
 
   it('a ref with garbage content is listed as unreadable and refused as corrupt', () => {
-    pushRef('this is not a bundle', '11111111-222222222222');
-    pushRef(null, '11111111-333333333333');
+    pushRef('11111111-222222222222', 'bundle.json', 'this is not a bundle');
+    pushRef('11111111-333333333333', 'other.txt', 'x');
     const inbox = agence(sb, dst, ['^inbox', '--json']);
     expect(inbox.code, inbox.stderr).toBe(0);
     const entries = json<{ handoffs: { bundle_id: string; problem: string | null }[] }>(inbox).handoffs;
@@ -189,17 +184,10 @@ describe('handoff refs', () => {
     expect(handed.code, handed.stderr).toBe(0);
     const id = json<{ bundle_id: string }>(handed).bundle_id;
     const original = git(sb, src, ['cat-file', '-p', `refs/agence/handoffs/${id}:bundle.json`]);
-    pushRefForce(original.replace('Rotate them', 'Rotate thex'), id);
+    pushRef(id, 'bundle.json', `${original.replace('Rotate them', 'Rotate thex')}\n`);
     expect(agence(sb, dst, ['^inbox']).code).toBe(0);
     refused(dst, ['^accept', id], 3, /signature does not verify/);
   });
-
-  function pushRefForce(content: string, id: string): void {
-    const scratch = repo(sb, `forge-${id.slice(-4)}`);
-    const blob = spawnSync('git', ['hash-object', '-w', '--stdin'], { cwd: scratch, env: sb.env, input: `${content}\n`, encoding: 'utf8' }).stdout.trim();
-    const tree = spawnSync('git', ['mktree'], { cwd: scratch, env: sb.env, input: `100644 blob ${blob}\tbundle.json\n`, encoding: 'utf8' }).stdout.trim();
-    git(sb, scratch, ['push', '-q', '--force', exchange, `${git(sb, scratch, ['commit-tree', tree, '-m', 'forged'])}:refs/agence/handoffs/${id}`]);
-  }
 
   it('a path-traversal or otherwise malformed bundle id is refused before it names a ref or a file', () => {
     for (const bad of ['../../../etc/passwd', '11111111-222222222222/../../heads/main', 'refs/heads/main', 'HEAD']) {

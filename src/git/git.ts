@@ -221,7 +221,11 @@ export interface PushOutcome {
 /** Push `commit` to `ref` on `url` (after `--`, so a URL is never an option). */
 export async function pushRef(cwd: string, url: string, commit: string, ref: string): Promise<PushOutcome> {
   const result = await execGit(['-c', 'protocol.ext.allow=never', 'push', '--quiet', '--porcelain', '--', url, `${commit}:${ref}`], { cwd });
-  return { ok: result.code === 0, message: result.code === 0 ? '' : gitMessage(`${result.stderr}\n${result.stdout.toString('utf8').split('\n').filter((l) => l.startsWith('!')).join('\n')}`) };
+  if (result.code === 0) return { ok: true, message: '' };
+  // What the remote's hooks said is the reason a person needs; git's own line says which ref.
+  const remote = result.stderr.split('\n').filter((l) => l.startsWith('remote: ') && l.trim() !== 'remote:').map((l) => l.slice('remote: '.length).trim());
+  const rejected = result.stdout.toString('utf8').split('\n').find((l) => l.startsWith('!'))?.split('\t').pop();
+  return { ok: false, message: [...remote, rejected ?? gitMessage(result.stderr)].join('; ') };
 }
 
 /**

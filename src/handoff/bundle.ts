@@ -181,7 +181,7 @@ export async function openBundle(paths: ShardPaths, text: string, shown: string)
   return { bundle, trusted: isTrusted(trustedShards(paths), bundle.from.shard_id, bundle.signer.fingerprint) };
 }
 
-/** Why this shard refuses an opened bundle (DESIGN §5), or nothing: other org, untrusted signer, unknown agent. */
+/** Why this shard refuses an opened bundle (DESIGN §5), or nothing: other org, untrusted signer, another shard's, unknown agent. */
 export function assertAcceptable(paths: ShardPaths, manifest: Manifest, opened: OpenedBundle): void {
   const { bundle } = opened;
   if (bundle.org !== manifest.shard.org) {
@@ -193,6 +193,9 @@ export function assertAcceptable(paths: ShardPaths, manifest: Manifest, opened: 
     throw new AgenceError('refused', `bundle ${bundle.bundle_id} is signed by ${bundle.signer.fingerprint}, which codex/trust.yaml does not list for shard ${bundle.from.shard_name} (${bundle.from.shard_id})`, {
       fix: `if you know that key, trust it as a user: \`agence ^trust ${bundle.signer.fingerprint}\` (or list it in the master's trust.yaml)`,
     });
+  }
+  if (bundle.to.shard !== null && bundle.to.shard !== manifest.shard.name && bundle.to.shard !== manifest.shard.id) {
+    throw new AgenceError('refused', `bundle ${bundle.bundle_id} is addressed to shard ${bundle.to.shard}, not to this one (${manifest.shard.name})`, { fix: `accept it in ${bundle.to.shard}` });
   }
   if (bundle.to.agent !== null) assertAgent(paths, bundle.to.agent, 'this shard');
 }

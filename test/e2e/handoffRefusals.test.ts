@@ -147,7 +147,7 @@ describe('handing off', () => {
     chmodSync(join(walledRemote, 'hooks/pre-receive'), 0o755);
     const walled = shard('walled', 'acme', walledRemote);
     expect(agence(sb, walled, ['^save', 'w']).code).toBe(0);
-    refused(walled, ['^handoff', 'ralph', 'note'], 2, /exchange remote origin refused the handoff/);
+    refused(walled, ['^handoff', 'ralph', 'note'], 2, /exchange remote origin refused the handoff .*: handoffs are not welcome here; \[remote rejected\] \(pre-receive hook declined\)/);
     expect(json<{ sessions: { status: string }[] }>(agence(sb, walled, ['^sessions', '--json'])).sessions.map((s) => s.status)).toEqual(['SAVED']);
   });
 
@@ -187,6 +187,15 @@ describe('handoff refs', () => {
     pushRef(id, 'bundle.json', `${original.replace('Rotate them', 'Rotate thex')}\n`);
     expect(agence(sb, dst, ['^inbox']).code).toBe(0);
     refused(dst, ['^accept', id], 3, /signature does not verify/);
+  });
+
+  it('a bundle addressed to another shard is refused there', () => {
+    const other = shard('other', 'acme', exchange);
+    expect(agence(sb, src, ['^save', 'for dst only', '--new']).code).toBe(0);
+    const id = json<{ bundle_id: string; bundle: { signer: { fingerprint: string } } }>(agence(sb, src, ['^handoff', 'ralph', '--to', 'dst', '--json']));
+    expect(json<{ handoffs: { bundle_id: string }[] }>(agence(sb, other, ['^inbox', '--json'])).handoffs.map((h) => h.bundle_id)).not.toContain(id.bundle_id);
+    expect(agence(sb, other, ['^trust', id.bundle.signer.fingerprint]).code).toBe(0);
+    refused(other, ['^accept', id.bundle_id], 2, /addressed to shard dst, not to this one \(other\)/);
   });
 
   it('a path-traversal or otherwise malformed bundle id is refused before it names a ref or a file', () => {

@@ -68,6 +68,16 @@ function code(fn: () => unknown): string {
   return 'ok';
 }
 
+describe('canonical JSON', () => {
+  it('sorts keys by UTF-16 code units, drops undefined members, and has no whitespace', () => {
+    expect(canonicalJson({ b: 1, a: [true, null, 'x'], é: 'ü', B: undefined, c: { z: 0, y: -1.5 } })).toBe('{"a":[true,null,"x"],"b":1,"c":{"y":-1.5,"z":0},"é":"ü"}');
+    expect(canonicalJson(['\u2028', 'a"b\n'])).toBe('["\u2028","a\\"b\\n"]');
+    expect(canonicalJson({ '\uD83D\uDE00': 1, '\uFB01': 2 })).toBe('{"😀":1,"ﬁ":2}'); // surrogates sort before U+FB01
+    expect(() => canonicalJson(Number.NaN)).toThrow(TypeError);
+    expect(() => canonicalJson({ f: () => 1 })).toThrow(TypeError);
+  });
+});
+
 describe('bundle ids', () => {
   it('accepts <session>-<12 hex> and refuses anything that could leave refs/agence/handoffs', () => {
     expect(bundleRef('69a8f74c-3f9a1c0e7b2d')).toBe('refs/agence/handoffs/69a8f74c-3f9a1c0e7b2d');

@@ -280,9 +280,9 @@ export async function acceptBundle(ctx: HandoffContext, id: string): Promise<Acc
 /** The follow-up commit on the bundle's ref, pushed back so no other shard accepts it again. */
 async function markAccepted(ctx: HandoffContext, ref: string, parent: string, text: string, mark: { by_shard: string; by_agent: string; at: string; session: string }, now: Date): Promise<string | null> {
   const paths = shard(ctx);
-  const commit = await acceptedCommit(paths, ctx.manifest, parent, text, mark, now);
-  await updateRef(paths.root, ref, commit, parent);
   try {
+    const commit = await acceptedCommit(paths, ctx.manifest, parent, text, mark, now);
+    await updateRef(paths.root, ref, commit, parent);
     await pushHandoff(paths, await exchangeRemote(paths, ctx.manifest), commit, ref.slice(ref.lastIndexOf('/') + 1));
     return null;
   } catch (error) {

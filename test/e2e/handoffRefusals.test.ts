@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { agence, git, json, repo, sandbox } from './helpers.js';
@@ -196,6 +196,16 @@ describe('handoff refs', () => {
     expect(json<{ handoffs: { bundle_id: string }[] }>(agence(sb, other, ['^inbox', '--json'])).handoffs.map((h) => h.bundle_id)).not.toContain(id.bundle_id);
     expect(agence(sb, other, ['^trust', id.bundle.signer.fingerprint]).code).toBe(0);
     refused(other, ['^accept', id.bundle_id], 2, /addressed to shard dst, not to this one \(other\)/);
+  });
+
+  it('a bundle for an agent this shard does not have is refused', () => {
+    const lean = shard('lean', 'acme', exchange);
+    rmSync(join(lean, '.agence/codex/agents/ralph.md'));
+    expect(agence(sb, src, ['^save', 'for ralph', '--new']).code).toBe(0);
+    const out = json<{ bundle_id: string; bundle: { signer: { fingerprint: string } } }>(agence(sb, src, ['^handoff', 'ralph', '--json']));
+    expect(json<{ handoffs: { bundle_id: string }[] }>(agence(sb, lean, ['^inbox', '--json'])).handoffs.map((h) => h.bundle_id)).not.toContain(out.bundle_id);
+    expect(agence(sb, lean, ['^trust', out.bundle.signer.fingerprint]).code).toBe(0);
+    refused(lean, ['^accept', out.bundle_id], 2, /"ralph" is not an agent of this shard: use one of: .*sonya/);
   });
 
   it('a path-traversal or otherwise malformed bundle id is refused before it names a ref or a file', () => {

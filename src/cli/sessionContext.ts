@@ -9,7 +9,8 @@ export async function sessionContext(inv: Invocation): Promise<{ ctx: SessionCon
   const manifest = readManifest(shard);
   const agent = inv.agent?.agent ?? inv.env.AGENCE_AGENT;
   // DESIGN §5: the actor is AGENCE_AGENT when set, else the user (git user.email).
-  const actor = async () => inv.env.AGENCE_AGENT || (await (await import('../git/git.js')).configGet(shard.root, 'user.email')) || 'unknown';
+  let known: Promise<string> | undefined; // asked of git once per command
+  const actor = () => (known ??= (async () => inv.env.AGENCE_AGENT || (await (await import('../git/git.js')).configGet(shard.root, 'user.email')) || 'unknown')());
   return {
     shardName: manifest.shard.name,
     ctx: { shard, shardName: manifest.shard.name, cwd: inv.cwd, env: inv.env, now: inv.now, defaultAgent: agent || manifest.default_agent, actor, notify: inv.notify },

@@ -125,6 +125,7 @@ export async function listTree(cwd: string, commit: string, paths: readonly stri
 }
 
 export interface GitObject {
+  oid: string;
   type: string;
   data: Buffer;
 }
@@ -144,15 +145,15 @@ export async function readObjects(cwd: string, specs: readonly string[]): Promis
   for (let i = 0; i < specs.length; i++) {
     const eol = out.indexOf(0x0a, pos);
     const header = out.subarray(pos, eol).toString('utf8');
-    const [, type, size] = header.split(' ');
-    if (header.endsWith(' missing') || header.endsWith(' ambiguous') || type === undefined || size === undefined) {
+    const [oid, type, size] = header.split(' ');
+    if (header.endsWith(' missing') || header.endsWith(' ambiguous') || oid === undefined || type === undefined || size === undefined) {
       objects.push(null);
       pos = eol + 1;
       continue;
     }
     const start = eol + 1;
     const end = start + Number.parseInt(size, 10);
-    objects.push({ type, data: out.subarray(start, end) });
+    objects.push({ oid, type, data: out.subarray(start, end) });
     pos = end + 1;
   }
   return objects;
@@ -195,10 +196,6 @@ export async function commitFiles(cwd: string, files: Record<string, string>, pa
 /** Point `ref` at `commit`, only if it still points at `expected` (null: only if it does not exist). */
 export async function updateRef(cwd: string, ref: string, commit: string, expected: string | null): Promise<void> {
   await git(['update-ref', ref, commit, expected ?? ''.padEnd(40, '0')], { cwd });
-}
-
-export async function deleteRef(cwd: string, ref: string): Promise<void> {
-  await git(['update-ref', '-d', ref], { cwd });
 }
 
 /** `refname -> object id` for the refs under `prefix`. */

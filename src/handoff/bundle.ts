@@ -174,11 +174,17 @@ export function verifyBundle(text: string, shown: string): Bundle {
   return bundle;
 }
 
-/** A verified bundle, and whether this shard's effective trust.yaml lists its signer. */
-export async function openBundle(paths: ShardPaths, text: string, shown: string): Promise<OpenedBundle> {
-  const bundle = verifyBundle(text, shown);
+/**
+ * What opens bundles for this shard: verify, and say whether the effective trust.yaml lists the
+ * signer. The trust list is read once, however many bundles the command opens.
+ */
+export async function bundleOpener(paths: ShardPaths): Promise<(text: string, shown: string) => OpenedBundle> {
   const { isTrusted, trustedShards } = await import('../shard/trust.js');
-  return { bundle, trusted: isTrusted(trustedShards(paths), bundle.from.shard_id, bundle.signer.fingerprint) };
+  const trusted = trustedShards(paths);
+  return (text, shown) => {
+    const bundle = verifyBundle(text, shown);
+    return { bundle, trusted: isTrusted(trusted, bundle.from.shard_id, bundle.signer.fingerprint) };
+  };
 }
 
 /** Why this shard refuses an opened bundle (DESIGN §5), or nothing: other org, untrusted signer, another shard's, unknown agent. */

@@ -62,8 +62,8 @@ export async function bundleCommit(paths: ShardPaths, manifest: Manifest, bundle
 }
 
 /** The follow-up commit that marks a bundle accepted. */
-export async function acceptedCommit(paths: ShardPaths, manifest: Manifest, parent: string, text: string, mark: RefMark, now: Date): Promise<string> {
-  const [bundleBlob, markBlob] = await Promise.all([writeBlob(paths.root, text), writeBlob(paths.root, `${JSON.stringify(mark, null, 2)}\n`)]);
+export async function acceptedCommit(paths: ShardPaths, manifest: Manifest, parent: string, bundleBlob: string, mark: RefMark, now: Date): Promise<string> {
+  const markBlob = await writeBlob(paths.root, `${JSON.stringify(mark, null, 2)}\n`);
   return commitFiles(paths.root, { 'bundle.json': bundleBlob, 'accepted.json': markBlob }, [parent], `agence handoff accepted by ${mark.by_shard}`, refIdentity(manifest, now));
 }
 
@@ -86,8 +86,9 @@ export interface RefBundle {
   id: string;
   ref: string;
   commit: string;
-  /** The stored bytes of bundle.json, or why the ref holds no bundle. */
+  /** The stored bytes of bundle.json and its blob, or why the ref holds no bundle. */
   text: string | null;
+  blob: string | null;
   problem: string | null;
   accepted: RefMark | null;
 }
@@ -100,7 +101,7 @@ export async function readRefBundles(paths: ShardPaths, only?: string): Promise<
   return refs.map(([ref, oid], i) => {
     const id = ref.slice(HANDOFF_REFS.length);
     const [commit, bundle, accepted] = [objects[i * 3], objects[i * 3 + 1], objects[i * 3 + 2]];
-    const base = { id, ref, commit: oid, accepted: null as RefMark | null };
+    const base = { id, ref, commit: oid, blob: null, accepted: null as RefMark | null };
     if (!BUNDLE_ID_RE.test(id)) return { ...base, text: null, problem: `"${id}" is not a bundle id` };
     if (!commit) return { ...base, text: null, problem: 'the ref does not point at a commit' };
     if (bundle?.type !== 'blob') return { ...base, text: null, problem: 'the commit holds no bundle.json' };
@@ -112,6 +113,6 @@ export async function readRefBundles(paths: ShardPaths, only?: string): Promise<
         return { ...base, text: null, problem: 'accepted.json is not JSON' };
       }
     }
-    return { ...base, text: bundle.data.toString('utf8'), problem: null, accepted: mark };
+    return { ...base, text: bundle.data.toString('utf8'), blob: bundle.oid, problem: null, accepted: mark };
   });
 }

@@ -7,7 +7,7 @@ import { AgenceError } from '../core/errors.js';
 import { assertBundleId, type Bundle, BUNDLE_ID_RE, bundleRef, bundleText, redactValue } from '../core/handoff.js';
 import { type Manifest, NAME_RE } from '../core/schemas.js';
 import type { Session } from '../core/session.js';
-import { agenceIdentity, applyPatch, binaryDiff, deleteRef, git, resolveCommit, snapshotWorkTree, updateRef, workTreeState } from '../git/git.js';
+import { agenceIdentity, applyPatch, binaryDiff, git, resolveCommit, snapshotWorkTree, updateRef, workTreeState } from '../git/git.js';
 import { type Approval, requestApproval } from '../guard/approvals.js';
 import { prepareTransfer, type SessionContext, storeImported, storeTransfer } from '../sessions/sessions.js';
 import { signingKey } from '../shard/keys.js';
@@ -15,7 +15,7 @@ import type { ShardPaths } from '../shard/layout.js';
 import { readManifest } from '../shard/manifest.js';
 import { formatJson, writeFileAtomic } from '../store/atomic.js';
 import { readJsonFile } from '../store/files.js';
-import { assertAcceptable, assertAgent, buildBundle, type OpenedBundle, openBundle } from './bundle.js';
+import { assertAcceptable, assertAgent, buildBundle, bundleOpener, type OpenedBundle } from './bundle.js';
 import { acceptedCommit, bundleCommit, type Exchange, exchangeRemote, fetchHandoffs, pushHandoff, readRefBundles } from './exchange.js';
 import { type HandoffAction, logHandoff } from './handoffLog.js';
 
@@ -123,10 +123,10 @@ export async function handoff(ctx: HandoffContext, input: HandoffInput): Promise
     const worktree = input.withWorktree ? await snapshot(ctx, bundleId) : null;
     const bundle = await buildBundle(paths, { bundleId, manifest: ctx.manifest, session, fromAgent: session.agent, toAgent: input.agent, toShard: input.toShard, note: input.note, worktree, now });
     const commit = await bundleCommit(paths, ctx.manifest, bundle, now);
-    const ref = bundleRef(bundleId);
-    await updateRef(paths.root, ref, commit, null);
     const data = { to_agent: input.agent, to_shard: input.toShard, session: session.session_id, commit, exchange: exchange.name, redactions: bundle.redactions.count };
     if (ctx.sessions.env.AGENCE_AGENT && crossShard(ctx.manifest, input.toShard)) {
+      // Held on its local ref until a user approves; pushApprovedHandoff pushes what is there.
+      await updateRef(paths.root, bundleRef(bundleId), commit, null);
       const approval = requestApproval(
         paths,
         { id: bundleId, kind: 'handoff', subject: `handoff ${bundleId} (session ${session.session_id}) to ${input.agent}${input.toShard ? ` in ${input.toShard}` : ''}`, requestedBy: actor, data: { bundle_id: bundleId, commit } },
@@ -136,12 +136,8 @@ export async function handoff(ctx: HandoffContext, input: HandoffInput): Promise
       logHandoff(paths, { action: 'await-approval', actor, subject: bundleId, decision: 'pending', data }, now);
       return { bundle, exchange: exchange.name, pushed: false, approval };
     }
-    try {
-      await pushHandoff(paths, exchange, commit, bundleId);
-    } catch (error) {
-      await deleteRef(paths.root, ref);
-      throw error;
-    }
+    // Pushed straight from the commit: a refused push leaves no local ref behind (the next ^inbox fetches it).
+    await pushHandoff(paths, exchange, commit, bundleId);
     storeTransfer(ctx.sessions, session);
     logHandoff(paths, { action: 'push', actor, subject: bundleId, decision: 'done', data }, now);
     return { bundle, exchange: exchange.name, pushed: true, approval: null };
@@ -263,25 +259,25 @@ export async function acceptBundle(ctx: HandoffContext, id: string): Promise<Acc
     assertBundleId(id);
     const [held] = await readRefBundles(paths, id);
     if (!held) throw new AgenceError('not_found', `no handoff ${id} here`, { fix: 'fetch handoffs with `agence ^inbox`, then accept one it lists' });
-    if (held.text === null) throw new AgenceError('corrupt', `${held.ref} holds no readable bundle: ${held.problem}`, { fix: `ask the sender to hand off again; \`git update-ref -d ${held.ref}\` removes it here` });
+    if (held.text === null || held.blob === null) throw new AgenceError('corrupt', `${held.ref} holds no readable bundle: ${held.problem}`, { fix: `ask the sender to hand off again; \`git update-ref -d ${held.ref}\` removes it here` });
     if (held.accepted) {
       throw new AgenceError('refused', `bundle ${id} was already accepted by ${held.accepted.by_shard} (${held.accepted.by_agent}) on ${held.accepted.at}: a replay`, { fix: 'ask the sender for a new handoff if the work should move again' });
     }
-    const opened = await openBundle(paths, held.text, held.ref);
+    const opened = (await bundleOpener(paths))(held.text, held.ref);
     if (opened.bundle.bundle_id !== id) throw new AgenceError('corrupt', `${held.ref} holds bundle ${opened.bundle.bundle_id}, not ${id}`, { fix: `\`git update-ref -d ${held.ref}\` and fetch again` });
     const session = importOpened(ctx, opened, 'ref');
     const now = ctx.sessions.now();
     logHandoff(paths, { action: 'accept', actor, subject: id, decision: 'done', data: { session: session.session_id, from_shard: opened.bundle.from.shard_name, signer: opened.bundle.signer.fingerprint } }, now);
-    const markProblem = await markAccepted(ctx, held.ref, held.commit, held.text, { by_shard: ctx.manifest.shard.name, by_agent: session.agent, at: now.toISOString(), session: session.session_id }, now);
+    const markProblem = await markAccepted(ctx, held.ref, held.commit, held.blob, { by_shard: ctx.manifest.shard.name, by_agent: session.agent, at: now.toISOString(), session: session.session_id }, now);
     return { bundle: opened.bundle, session, markProblem };
   });
 }
 
 /** The follow-up commit on the bundle's ref, pushed back so no other shard accepts it again. */
-async function markAccepted(ctx: HandoffContext, ref: string, parent: string, text: string, mark: { by_shard: string; by_agent: string; at: string; session: string }, now: Date): Promise<string | null> {
+async function markAccepted(ctx: HandoffContext, ref: string, parent: string, bundleBlob: string, mark: { by_shard: string; by_agent: string; at: string; session: string }, now: Date): Promise<string | null> {
   const paths = shard(ctx);
   try {
-    const commit = await acceptedCommit(paths, ctx.manifest, parent, text, mark, now);
+    const commit = await acceptedCommit(paths, ctx.manifest, parent, bundleBlob, mark, now);
     await updateRef(paths.root, ref, commit, parent);
     await pushHandoff(paths, await exchangeRemote(paths, ctx.manifest), commit, ref.slice(ref.lastIndexOf('/') + 1));
     return null;
@@ -301,7 +297,7 @@ function readBundleFile(file: string): string {
 export async function importFile(ctx: HandoffContext, file: string): Promise<{ bundle: Bundle; session: Session }> {
   const paths = shard(ctx);
   return refusalsLogged(ctx, 'import', file, async () => {
-    const opened = await openBundle(paths, readBundleFile(file), file);
+    const opened = (await bundleOpener(paths))(readBundleFile(file), file);
     const session = importOpened(ctx, opened, 'file');
     logHandoff(paths, { action: 'import', actor: await ctx.sessions.actor(), subject: opened.bundle.bundle_id, decision: 'done', data: { session: session.session_id, file } }, ctx.sessions.now());
     return { bundle: opened.bundle, session };
@@ -332,6 +328,7 @@ export async function inbox(ctx: HandoffContext, agents: readonly string[]): Pro
   const entries: InboxEntry[] = [];
   const me = ctx.manifest.shard;
   const ownKey = signingKey(paths).fingerprint;
+  const open = await bundleOpener(paths);
   for (const held of await readRefBundles(paths)) {
     const blank = { bundle_id: held.id, from_shard: null, from_agent: null, to_agent: null, to_shard: null, note: null, created: null, signer: null, trusted: false, accepted: null };
     if (held.text === null) {
@@ -340,7 +337,7 @@ export async function inbox(ctx: HandoffContext, agents: readonly string[]): Pro
     }
     let opened: OpenedBundle;
     try {
-      opened = await openBundle(paths, held.text, held.ref);
+      opened = open(held.text, held.ref);
     } catch (error) {
       if (!(error instanceof AgenceError)) throw error;
       entries.push({ ...blank, problem: error.message });
@@ -382,10 +379,11 @@ export async function trustSigner(ctx: HandoffContext, fingerprint: string, file
     }
     if (!/^SHA256:[A-Za-z0-9+/]{43}$/.test(fingerprint)) throw new AgenceError('usage', `"${fingerprint}" is not a key fingerprint`, { fix: 'copy the signer shown by `agence ^inbox` (SHA256:...)' });
     const texts = file !== null ? [{ text: readBundleFile(file), shown: file }] : (await readRefBundles(paths)).filter((h) => h.text !== null).map((h) => ({ text: h.text as string, shown: h.ref }));
+    const open = await bundleOpener(paths);
     for (const { text, shown } of texts) {
       let opened: OpenedBundle;
       try {
-        opened = await openBundle(paths, text, shown);
+        opened = open(text, shown);
       } catch (error) {
         if (file !== null || !(error instanceof AgenceError)) throw error;
         continue; // another ref's problem is not this command's

@@ -183,7 +183,7 @@ describe('handoff refs', () => {
     const handed = agence(sb, src, ['^handoff', 'ralph', 'Rotate them', '--to', 'dst', '--json']);
     expect(handed.code, handed.stderr).toBe(0);
     const id = json<{ bundle_id: string }>(handed).bundle_id;
-    const original = git(sb, src, ['cat-file', '-p', `refs/agence/handoffs/${id}:bundle.json`]);
+    const original = git(sb, exchange, ['cat-file', '-p', `refs/agence/handoffs/${id}:bundle.json`]);
     pushRef(id, 'bundle.json', `${original.replace('Rotate them', 'Rotate thex')}\n`);
     expect(agence(sb, dst, ['^inbox']).code).toBe(0);
     refused(dst, ['^accept', id], 3, /signature does not verify/);

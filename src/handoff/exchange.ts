@@ -1,3 +1,4 @@
+import * as z from 'zod/mini';
 import { AgenceError } from '../core/errors.js';
 import { BUNDLE_ID_RE, type Bundle, bundleRef, bundleText } from '../core/handoff.js';
 import { fetchableMasterUrl, masterUrlProblem } from '../core/masterUrl.js';
@@ -40,12 +41,9 @@ export async function exchangeRemote(paths: ShardPaths, manifest: Manifest): Pro
   return { name: configured, url: fetchableMasterUrl(configured, paths.root) };
 }
 
-export interface RefMark {
-  by_shard: string;
-  by_agent: string;
-  at: string;
-  session: string;
-}
+/** `accepted.json` on a handoff ref: who claimed it (the shard, and the key of the clone that did). */
+const RefMarkSchema = z.object({ by_shard: z.string(), by_agent: z.string(), by_key: z.string(), at: z.string() });
+export type RefMark = z.infer<typeof RefMarkSchema>;
 
 function refIdentity(manifest: Manifest, now: Date): NodeJS.ProcessEnv {
   return agenceIdentity(`${manifest.shard.name}@agence.invalid`, now);
@@ -107,11 +105,14 @@ export async function readRefBundles(paths: ShardPaths, only?: string): Promise<
     if (bundle?.type !== 'blob') return { ...base, text: null, problem: 'the commit holds no bundle.json' };
     let mark: RefMark | null = null;
     if (accepted?.type === 'blob') {
+      let parsed: ReturnType<typeof RefMarkSchema.safeParse> | null = null;
       try {
-        mark = JSON.parse(accepted.data.toString('utf8')) as RefMark;
+        parsed = RefMarkSchema.safeParse(JSON.parse(accepted.data.toString('utf8')));
       } catch {
-        return { ...base, text: null, problem: 'accepted.json is not JSON' };
+        // not JSON: reported below like any other malformed mark
       }
+      if (!parsed?.success) return { ...base, text: null, problem: 'accepted.json is malformed' };
+      mark = parsed.data;
     }
     return { ...base, text: bundle.data.toString('utf8'), blob: bundle.oid, problem: null, accepted: mark };
   });

@@ -7,7 +7,7 @@ import { AgenceError } from '../core/errors.js';
 import { assertBundleId, type Bundle, BUNDLE_ID_RE, bundleRef, bundleText, redactValue } from '../core/handoff.js';
 import { type Manifest, NAME_RE } from '../core/schemas.js';
 import type { Session } from '../core/session.js';
-import { agenceIdentity, applyPatch, binaryDiff, git, resolveCommit, snapshotWorkTree, updateRef, workTreeState } from '../git/git.js';
+import { agenceIdentity, applyPatch, binaryDiff, git, pushRef, resolveCommit, snapshotWorkTree, updateRef, workTreeState } from '../git/git.js';
 import { type Approval, requestApproval } from '../guard/approvals.js';
 import { prepareTransfer, type SessionContext, storeImported, storeTransfer } from '../sessions/sessions.js';
 import { signingKey } from '../shard/keys.js';
@@ -16,7 +16,7 @@ import { readManifest } from '../shard/manifest.js';
 import { formatJson, writeFileAtomic } from '../store/atomic.js';
 import { readJsonFile } from '../store/files.js';
 import { assertAcceptable, assertAgent, buildBundle, bundleOpener, type OpenedBundle } from './bundle.js';
-import { acceptedCommit, bundleCommit, type Exchange, exchangeRemote, fetchHandoffs, pushHandoff, readRefBundles } from './exchange.js';
+import { acceptedCommit, bundleCommit, type Exchange, exchangeRemote, fetchHandoffs, pushHandoff, readRefBundles, type RefMark } from './exchange.js';
 import { type HandoffAction, logHandoff } from './handoffLog.js';
 
 /**
@@ -198,15 +198,21 @@ export async function exportSession(ctx: HandoffContext, id: string, out: string
 export interface AcceptResult {
   bundle: Bundle;
   session: Session;
-  /** Set when the accepted mark could not be pushed back (the import itself stands). */
-  markProblem: string | null;
 }
 
-/** Import an opened, acceptable bundle as a new SAVED session, once. */
+function refuseLocalReplay(paths: ShardPaths, id: string): void {
+  const previous = readAccepted(paths, id);
+  if (previous) {
+    throw new AgenceError('refused', `bundle ${id} was already accepted here on ${previous.accepted_at} (session ${previous.session_id}): a replay`, {
+      fix: `continue that session: \`agence ^resume ${previous.session_id}\``,
+    });
+  }
+}
+
+/** Import an opened bundle, already judged acceptable, as a new SAVED session, once. */
 function importOpened(ctx: HandoffContext, opened: OpenedBundle, via: Accepted['via']): Session {
   const paths = shard(ctx);
   const { bundle } = opened;
-  assertAcceptable(paths, ctx.manifest, opened);
   const file = join(acceptedDir(paths), `${bundle.bundle_id}.json`);
   return storeImported(
     ctx.sessions,
@@ -228,14 +234,7 @@ function importOpened(ctx: HandoffContext, opened: OpenedBundle, via: Accepted['
         handoff_note: bundle.note,
       },
     }),
-    () => {
-      const previous = readAccepted(paths, bundle.bundle_id);
-      if (previous) {
-        throw new AgenceError('refused', `bundle ${bundle.bundle_id} was already accepted here on ${previous.accepted_at} (session ${previous.session_id}): a replay`, {
-          fix: `continue that session: \`agence ^resume ${previous.session_id}\``,
-        });
-      }
-    },
+    () => refuseLocalReplay(paths, bundle.bundle_id),
     (session) => {
       const record: Accepted = {
         bundle_id: bundle.bundle_id,
@@ -251,7 +250,11 @@ function importOpened(ctx: HandoffContext, opened: OpenedBundle, via: Accepted['
   );
 }
 
-/** `^accept <bundle-id>`: verify the bundle on its ref, import it, and mark it accepted on the ref. */
+/**
+ * `^accept <bundle-id>`: verify the bundle on its ref, claim it on the exchange remote (the
+ * accepted mark is a fast-forward of the ref, so of two shards racing, one push is refused), then
+ * import it. A claim this clone made whose import was cut short is finished, not refused.
+ */
 export async function acceptBundle(ctx: HandoffContext, id: string): Promise<AcceptResult> {
   const paths = shard(ctx);
   const actor = await ctx.sessions.actor();
@@ -260,31 +263,38 @@ export async function acceptBundle(ctx: HandoffContext, id: string): Promise<Acc
     const [held] = await readRefBundles(paths, id);
     if (!held) throw new AgenceError('not_found', `no handoff ${id} here`, { fix: 'fetch handoffs with `agence ^inbox`, then accept one it lists' });
     if (held.text === null || held.blob === null) throw new AgenceError('corrupt', `${held.ref} holds no readable bundle: ${held.problem}`, { fix: `ask the sender to hand off again; \`git update-ref -d ${held.ref}\` removes it here` });
-    if (held.accepted) {
+    const ownKey = signingKey(paths).fingerprint;
+    refuseLocalReplay(paths, id);
+    const claimedHere = held.accepted?.by_key === ownKey;
+    if (held.accepted && !claimedHere) {
       throw new AgenceError('refused', `bundle ${id} was already accepted by ${held.accepted.by_shard} (${held.accepted.by_agent}) on ${held.accepted.at}: a replay`, { fix: 'ask the sender for a new handoff if the work should move again' });
     }
     const opened = (await bundleOpener(paths))(held.text, held.ref);
     if (opened.bundle.bundle_id !== id) throw new AgenceError('corrupt', `${held.ref} holds bundle ${opened.bundle.bundle_id}, not ${id}`, { fix: `\`git update-ref -d ${held.ref}\` and fetch again` });
-    const session = importOpened(ctx, opened, 'ref');
+    assertAcceptable(paths, ctx.manifest, opened);
     const now = ctx.sessions.now();
+    if (!claimedHere) {
+      const mark = { by_shard: ctx.manifest.shard.name, by_agent: opened.bundle.to.agent ?? opened.bundle.session.agent, by_key: ownKey, at: now.toISOString() };
+      await claim(ctx, held.ref, held.commit, held.blob, mark, now);
+    }
+    const session = importOpened(ctx, opened, 'ref');
     logHandoff(paths, { action: 'accept', actor, subject: id, decision: 'done', data: { session: session.session_id, from_shard: opened.bundle.from.shard_name, signer: opened.bundle.signer.fingerprint } }, now);
-    const markProblem = await markAccepted(ctx, held.ref, held.commit, held.blob, { by_shard: ctx.manifest.shard.name, by_agent: session.agent, at: now.toISOString(), session: session.session_id }, now);
-    return { bundle: opened.bundle, session, markProblem };
+    return { bundle: opened.bundle, session };
   });
 }
 
-/** The follow-up commit on the bundle's ref, pushed back so no other shard accepts it again. */
-async function markAccepted(ctx: HandoffContext, ref: string, parent: string, bundleBlob: string, mark: { by_shard: string; by_agent: string; at: string; session: string }, now: Date): Promise<string | null> {
+/** Push the accepted mark as a fast-forward of the bundle's ref; refused if the ref moved on. */
+async function claim(ctx: HandoffContext, ref: string, parent: string, bundleBlob: string, mark: RefMark, now: Date): Promise<void> {
   const paths = shard(ctx);
-  try {
-    const commit = await acceptedCommit(paths, ctx.manifest, parent, bundleBlob, mark, now);
-    await updateRef(paths.root, ref, commit, parent);
-    await pushHandoff(paths, await exchangeRemote(paths, ctx.manifest), commit, ref.slice(ref.lastIndexOf('/') + 1));
-    return null;
-  } catch (error) {
-    if (!(error instanceof AgenceError)) throw error;
-    return `accepted here, but the accepted mark was not pushed: ${error.message}`;
+  const exchange = await exchangeRemote(paths, ctx.manifest);
+  const commit = await acceptedCommit(paths, ctx.manifest, parent, bundleBlob, mark, now);
+  const pushed = await pushRef(paths.root, exchange.url, commit, ref);
+  if (!pushed.ok) {
+    throw new AgenceError('refused', `bundle ${ref.slice(ref.lastIndexOf('/') + 1)} could not be claimed on ${exchange.name} (${pushed.message}); another shard may have accepted it`, {
+      fix: 'run `agence ^inbox` to see its state, then accept again if it is still open',
+    });
   }
+  await updateRef(paths.root, ref, commit, parent);
 }
 
 /** The bytes of a bundle file named by the user. */
@@ -298,6 +308,7 @@ export async function importFile(ctx: HandoffContext, file: string): Promise<{ b
   const paths = shard(ctx);
   return refusalsLogged(ctx, 'import', file, async () => {
     const opened = (await bundleOpener(paths))(readBundleFile(file), file);
+    assertAcceptable(paths, ctx.manifest, opened);
     const session = importOpened(ctx, opened, 'file');
     logHandoff(paths, { action: 'import', actor: await ctx.sessions.actor(), subject: opened.bundle.bundle_id, decision: 'done', data: { session: session.session_id, file } }, ctx.sessions.now());
     return { bundle: opened.bundle, session };

@@ -101,7 +101,7 @@ describe('two shards of one org hand a session over a master served by git daemo
     expect(session.agent).toBe('ralph');
     expect(session.lineage).toMatchObject({ from_shard: 'front', from_agent: 'claudia', to_agent: 'ralph', handoff_note: 'Need infrastructure setup' });
     // marked accepted on the exchange remote by a follow-up commit
-    expect(JSON.parse(git(b, infra, ['cat-file', '-p', `refs/agence/handoffs/${bundleId}:accepted.json`]))).toMatchObject({ by_shard: 'infra', session: session.session_id });
+    expect(JSON.parse(git(b, infra, ['cat-file', '-p', `refs/agence/handoffs/${bundleId}:accepted.json`]))).toMatchObject({ by_shard: 'infra', by_agent: 'ralph' });
     expect(git(a, join(a.dir, 'served/org-master.git'), ['rev-list', '--count', `refs/agence/handoffs/${bundleId}`])).toBe('2');
     expect(logLines(infra).map((l) => `${l.action}:${l.decision}`)).toEqual(['refuse:refused', 'refuse:refused', 'trust:done', 'accept:done']);
   });

@@ -198,6 +198,23 @@ describe('handoff refs', () => {
     refused(other, ['^accept', id.bundle_id], 2, /addressed to shard dst, not to this one \(other\)/);
   });
 
+  it('of two shards that fetched the same handoff, the second to accept is refused (a replay)', () => {
+    const third = shard('third', 'acme', exchange);
+    expect(agence(sb, src, ['^save', 'anyone with ralph', '--new']).code).toBe(0);
+    const out = json<{ bundle_id: string; bundle: { signer: { fingerprint: string } } }>(agence(sb, src, ['^handoff', 'ralph', 'first come', '--json']));
+    for (const dir of [dst, third]) expect(json<{ handoffs: { bundle_id: string }[] }>(agence(sb, dir, ['^inbox', '--json'])).handoffs.map((h) => h.bundle_id)).toContain(out.bundle_id);
+    expect(agence(sb, third, ['^trust', out.bundle.signer.fingerprint]).code).toBe(0);
+    const first = agence(sb, dst, ['^accept', out.bundle_id]);
+    expect(first.code, first.stderr).toBe(0);
+    refused(third, ['^accept', out.bundle_id], 2, /could not be claimed on origin .*another shard may have accepted it/);
+    expect(agence(sb, third, ['^inbox']).code).toBe(0);
+    refused(third, ['^accept', out.bundle_id], 2, /already accepted by dst \(ralph\).*a replay/);
+    // An accept cut short after its claim (no local record) is finished by the clone that claimed it.
+    rmSync(join(dst, `.agence/nexus/handoffs/accepted/${out.bundle_id}.json`));
+    const again = agence(sb, dst, ['^accept', out.bundle_id]);
+    expect(again.code, again.stderr).toBe(0);
+  });
+
   it('a bundle for an agent this shard does not have is refused', () => {
     const lean = shard('lean', 'acme', exchange);
     rmSync(join(lean, '.agence/codex/agents/ralph.md'));

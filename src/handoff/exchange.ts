@@ -93,15 +93,17 @@ export interface RefBundle {
 
 /** What each local handoff ref holds (all, or those named), read with one `git cat-file --batch`. */
 export async function readRefBundles(paths: ShardPaths, only?: string): Promise<RefBundle[]> {
-  const refs = [...(await listRefs(paths.root, only ? bundleRef(only) : HANDOFF_REFS))].filter(([ref]) => !only || ref === bundleRef(only));
-  const specs = refs.flatMap(([, oid]) => [`${oid}^{commit}`, `${oid}:bundle.json`, `${oid}:accepted.json`]);
+  // One ref is named directly (no for-each-ref): cat-file resolves it, and says if it is missing.
+  const refs: [string, string][] = only ? [[bundleRef(only), bundleRef(only)]] : [...(await listRefs(paths.root, HANDOFF_REFS))];
+  const specs = refs.flatMap(([, name]) => [name, `${name}:bundle.json`, `${name}:accepted.json`]);
   const objects = await readObjects(paths.root, specs);
-  return refs.map(([ref, oid], i) => {
+  if (only && objects[0] === null) return [];
+  return refs.map(([ref], i) => {
     const id = ref.slice(HANDOFF_REFS.length);
     const [commit, bundle, accepted] = [objects[i * 3], objects[i * 3 + 1], objects[i * 3 + 2]];
-    const base = { id, ref, commit: oid, blob: null, accepted: null as RefMark | null };
+    const base = { id, ref, commit: commit?.oid ?? '', blob: null, accepted: null as RefMark | null };
     if (!BUNDLE_ID_RE.test(id)) return { ...base, text: null, problem: `"${id}" is not a bundle id` };
-    if (!commit) return { ...base, text: null, problem: 'the ref does not point at a commit' };
+    if (commit?.type !== 'commit') return { ...base, text: null, problem: 'the ref does not point at a commit' };
     if (bundle?.type !== 'blob') return { ...base, text: null, problem: 'the commit holds no bundle.json' };
     let mark: RefMark | null = null;
     if (accepted?.type === 'blob') {

@@ -1,27 +1,26 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import * as z from 'zod/mini';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { AgenceError } from '../core/errors.js';
-import { assertBundleId, type Bundle, BUNDLE_ID_RE, bundleRef, bundleText, redactValue } from '../core/handoff.js';
+import { assertBundleId, type Bundle, bundleRef, bundleText } from '../core/handoff.js';
 import { type Manifest, NAME_RE } from '../core/schemas.js';
 import type { Session } from '../core/session.js';
-import { agenceIdentity, applyPatch, binaryDiff, git, pushRef, resolveCommit, snapshotWorkTree, updateRef, workTreeState } from '../git/git.js';
+import { pushRef, resolveCommit, updateRef } from '../git/git.js';
 import { type Approval, requestApproval } from '../guard/approvals.js';
 import { prepareTransfer, type SessionContext, storeImported, storeTransfer } from '../sessions/sessions.js';
 import { signingKey } from '../shard/keys.js';
 import type { ShardPaths } from '../shard/layout.js';
 import { readManifest } from '../shard/manifest.js';
-import { formatJson, writeFileAtomic } from '../store/atomic.js';
-import { readJsonFile } from '../store/files.js';
+import { writeFileAtomic } from '../store/atomic.js';
+import { type Accepted, readAccepted, refuseLocalReplay, writeAccepted } from './accepted.js';
 import { assertAcceptable, assertAgent, buildBundle, bundleOpener, type OpenedBundle } from './bundle.js';
 import { acceptedCommit, bundleCommit, type Exchange, exchangeRemote, fetchHandoffs, pushHandoff, readRefBundles, type RefMark } from './exchange.js';
 import { type HandoffAction, logHandoff } from './handoffLog.js';
+import { snapshotWork } from './worktree.js';
 
 /**
- * The handoff service: `^handoff`, `^export`, `^import`, `^inbox`, `^accept`, `^trust`, the push
- * of an approved handoff, and `^resume --apply`. Every export, push, accept and refusal is logged.
+ * The handoff service: `^handoff`, `^export`, `^import`, `^inbox`, `^accept`, `^trust` and the
+ * push of an approved handoff (the work a handoff carries is `worktree.ts`). Every export, push,
+ * accept and refusal is logged.
  */
 
 export interface HandoffContext {
@@ -45,27 +44,6 @@ async function refusalsLogged<T>(ctx: HandoffContext, action: HandoffAction, sub
   }
 }
 
-/** Where an accepted bundle is remembered: replays are refused, `^resume --apply` finds its work. */
-const AcceptedSchema = z.object({
-  bundle_id: z.string().check(z.regex(BUNDLE_ID_RE)),
-  session_id: z.string(),
-  from_shard: z.string(),
-  from_agent: z.string(),
-  accepted_at: z.string(),
-  via: z.enum(['ref', 'file']),
-  worktree: z.nullable(z.object({ commit: z.string(), base: z.string() })),
-});
-type Accepted = z.infer<typeof AcceptedSchema>;
-
-function acceptedDir(paths: ShardPaths): string {
-  return join(paths.nexus, 'handoffs', 'accepted');
-}
-
-function readAccepted(paths: ShardPaths, id: string): Accepted | null {
-  const file = join(acceptedDir(paths), `${assertBundleId(id)}.json`);
-  return readJsonFile(file, AcceptedSchema, { fix: `move ${file} aside; the bundle can then be accepted again` });
-}
-
 export interface HandoffInput {
   agent: string;
   note: string | null;
@@ -79,24 +57,6 @@ export interface HandoffResult {
   pushed: boolean;
   /** Set when an agent handed off across shards: the push waits for a user's `^approve`. */
   approval: Approval | null;
-}
-
-/** The uncommitted work as a commit (temporary index), refused if it holds a secret. */
-async function snapshot(ctx: HandoffContext, bundleId: string): Promise<Bundle['worktree']> {
-  const root = shard(ctx).root;
-  const dir = mkdtempSync(join(tmpdir(), 'agence-index-'));
-  try {
-    const snap = await snapshotWorkTree(root, join(dir, 'index'), `agence handoff ${bundleId}: uncommitted work`, agenceIdentity(`${ctx.manifest.shard.name}@agence.invalid`, ctx.sessions.now()));
-    const found = redactValue((await binaryDiff(root, snap.base, snap.commit)).toString('utf8'));
-    if (found.count > 0) {
-      throw new AgenceError('refused', `the uncommitted work holds ${found.count} secret${found.count === 1 ? '' : 's'} (${Object.keys(found.kinds).join(', ')}), and code travels as it is`, {
-        fix: 'take the secrets out of the files (use an ignored .env), or hand off without --with-worktree',
-      });
-    }
-    return { commit: snap.commit, base: snap.base };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 /** A handoff leaves the shard unless it names this shard. */
@@ -120,7 +80,7 @@ export async function handoff(ctx: HandoffContext, input: HandoffInput): Promise
     const session = await prepareTransfer(ctx.sessions, input.note === null ? {} : { note: input.note });
     const bundleId = `${session.session_id}-${randomBytes(6).toString('hex')}`;
     const now = ctx.sessions.now();
-    const worktree = input.withWorktree ? await snapshot(ctx, bundleId) : null;
+    const worktree = input.withWorktree ? await snapshotWork(paths, ctx.manifest.shard.name, bundleId, now) : null;
     const bundle = await buildBundle(paths, { bundleId, manifest: ctx.manifest, session, fromAgent: session.agent, toAgent: input.agent, toShard: input.toShard, note: input.note, worktree, now });
     const commit = await bundleCommit(paths, ctx.manifest, bundle, now);
     const data = { to_agent: input.agent, to_shard: input.toShard, session: session.session_id, commit, exchange: exchange.name, redactions: bundle.redactions.count };
@@ -200,20 +160,10 @@ export interface AcceptResult {
   session: Session;
 }
 
-function refuseLocalReplay(paths: ShardPaths, id: string): void {
-  const previous = readAccepted(paths, id);
-  if (previous) {
-    throw new AgenceError('refused', `bundle ${id} was already accepted here on ${previous.accepted_at} (session ${previous.session_id}): a replay`, {
-      fix: `continue that session: \`agence ^resume ${previous.session_id}\``,
-    });
-  }
-}
-
 /** Import an opened bundle, already judged acceptable, as a new SAVED session, once. */
 function importOpened(ctx: HandoffContext, opened: OpenedBundle, via: Accepted['via']): Session {
   const paths = shard(ctx);
   const { bundle } = opened;
-  const file = join(acceptedDir(paths), `${bundle.bundle_id}.json`);
   return storeImported(
     ctx.sessions,
     (id, now): Session => ({
@@ -235,8 +185,8 @@ function importOpened(ctx: HandoffContext, opened: OpenedBundle, via: Accepted['
       },
     }),
     () => refuseLocalReplay(paths, bundle.bundle_id),
-    (session) => {
-      const record: Accepted = {
+    (session) =>
+      writeAccepted(paths, {
         bundle_id: bundle.bundle_id,
         session_id: session.session_id,
         from_shard: bundle.from.shard_name,
@@ -244,9 +194,7 @@ function importOpened(ctx: HandoffContext, opened: OpenedBundle, via: Accepted['
         accepted_at: session.created_at,
         via,
         worktree: bundle.worktree,
-      };
-      writeFileAtomic(file, formatJson(record));
-    },
+      }),
   );
 }
 
@@ -408,58 +356,4 @@ export async function trustSigner(ctx: HandoffContext, fingerprint: string, file
     }
     throw new AgenceError('not_found', `no verified bundle here is signed by ${fingerprint}`, { fix: 'fetch handoffs with `agence ^inbox` first, or name the bundle file with --bundle FILE' });
   });
-}
-
-export interface WorktreePlan {
-  bundle_id: string;
-  commit: string;
-  base: string;
-  files: string[];
-  patch: Buffer;
-}
-
-/** The accepted bundle a session came from, by session id. */
-function acceptedFor(paths: ShardPaths, sessionId: string): Accepted | null {
-  const dir = acceptedDir(paths);
-  if (!existsSync(dir)) return null;
-  for (const name of readdirSync(dir)) {
-    if (!name.endsWith('.json') || !BUNDLE_ID_RE.test(name.slice(0, -5))) continue;
-    const record = readAccepted(paths, name.slice(0, -5));
-    if (record?.session_id === sessionId) return record;
-  }
-  return null;
-}
-
-/**
- * Before `^resume --apply`: the uncommitted work a handed-off session brought, as a patch, checked
- * to apply cleanly and to touch no file with local changes. Nothing is changed yet.
- */
-export async function planWorktree(ctx: HandoffContext, sessionId: string): Promise<WorktreePlan> {
-  const paths = shard(ctx);
-  const record = acceptedFor(paths, sessionId);
-  if (!record?.worktree) throw new AgenceError('usage', `session ${sessionId} did not come with uncommitted work`, { fix: 'only sessions handed off with `^handoff --with-worktree` can be resumed with --apply' });
-  const { commit, base } = record.worktree;
-  if (!(await resolveCommit(paths.root, commit))) {
-    throw new AgenceError('not_found', `the work of bundle ${record.bundle_id} (commit ${commit.slice(0, 12)}) is not in this repository`, { fix: 'fetch it with `agence ^inbox` (it travels on the handoff ref); bundles imported from a file carry no work' });
-  }
-  const files = (await git(['diff', '--name-only', '-z', base, commit, '--'], { cwd: paths.root })).split('\0').filter((f) => f !== '');
-  const state = await workTreeState(paths.root);
-  const touched = files.filter((f) => state.dirty.includes(f) || state.staged.includes(f));
-  if (touched.length > 0) {
-    throw new AgenceError('conflict', `applying the handed-off work would overwrite local changes in ${touched.slice(0, 5).join(', ')}${touched.length > 5 ? ', ...' : ''}`, {
-      fix: 'commit or stash those changes (`git stash`), then `agence ^resume --apply` again',
-    });
-  }
-  const patch = await binaryDiff(paths.root, base, commit);
-  const check = await applyPatch(paths.root, patch, true);
-  if (!check.ok) throw new AgenceError('conflict', `the handed-off work does not apply to this work tree: ${check.message}`, { fix: `check out the commit it was made on (${base.slice(0, 12)}), then \`agence ^resume --apply\` again` });
-  return { bundle_id: record.bundle_id, commit, base, files, patch };
-}
-
-/** Apply a checked plan to the work tree (not the index). */
-export async function applyWorktree(ctx: HandoffContext, plan: WorktreePlan): Promise<void> {
-  const paths = shard(ctx);
-  const applied = await applyPatch(paths.root, plan.patch, false);
-  if (!applied.ok) throw new AgenceError('conflict', `the handed-off work did not apply: ${applied.message}`, { fix: 'see `git status`; nothing else was changed' });
-  logHandoff(paths, { action: 'apply', actor: await ctx.sessions.actor(), subject: plan.bundle_id, decision: 'done', data: { files: plan.files.length, commit: plan.commit } }, ctx.sessions.now());
 }

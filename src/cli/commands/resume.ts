@@ -1,6 +1,6 @@
 import { resumeSession, resumeTarget } from '../../sessions/sessions.js';
 import type { Handler } from '../types.js';
-import { handoffContext, sessionContext } from '../sessionContext.js';
+import { sessionContext } from '../sessionContext.js';
 
 /** Single-quote for POSIX shells: the only character to take care of is ' itself. */
 function shellQuote(value: string): string {
@@ -45,11 +45,11 @@ export const run: Handler = async (inv) => {
  * local changes), then the session is resumed, then the work is written to the work tree.
  */
 async function resumeApplying(inv: Parameters<Handler>[0]) {
-  const ctx = await handoffContext(inv);
-  const { planWorktree, applyWorktree } = await import('../../handoff/handoffs.js');
-  const plan = await planWorktree(ctx, resumeTarget(ctx.sessions, inv.args[0]));
+  const { ctx } = await sessionContext(inv);
+  const { planWorktree, applyWorktree } = await import('../../handoff/worktree.js');
+  const plan = await planWorktree(ctx.shard, resumeTarget(ctx, inv.args[0]));
   const resumed = await run({ ...inv, opts: { ...inv.opts, apply: false } });
-  await applyWorktree(ctx, plan);
+  await applyWorktree(ctx.shard, plan, await ctx.actor(), ctx.now());
   const applied = { bundle_id: plan.bundle_id, commit: plan.commit, files: plan.files };
   return {
     ...resumed,

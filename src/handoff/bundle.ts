@@ -18,6 +18,7 @@ import { type Session, todoProgress } from '../core/session.js';
 import { layerDirs, listLayer } from '../shard/layerFiles.js';
 import { parseSshPublicKey, signBytes, signingKey, sshFingerprint, verifyBytes } from '../shard/keys.js';
 import type { ShardPaths } from '../shard/layout.js';
+import { cachedTrustedShards, isTrusted } from '../shard/trustedKeys.js';
 
 /** Building, signing, opening and judging handoff bundles. */
 
@@ -179,8 +180,7 @@ export function verifyBundle(text: string, shown: string): Bundle {
  * signer. The trust list is read once, however many bundles the command opens.
  */
 export async function bundleOpener(paths: ShardPaths): Promise<(text: string, shown: string) => OpenedBundle> {
-  const { isTrusted, trustedShards } = await import('../shard/trust.js');
-  const trusted = trustedShards(paths);
+  const trusted = await cachedTrustedShards(paths);
   return (text, shown) => {
     const bundle = verifyBundle(text, shown);
     return { bundle, trusted: isTrusted(trusted, bundle.from.shard_id, bundle.signer.fingerprint) };

@@ -7,6 +7,7 @@ import { writeFileAtomic } from '../store/atomic.js';
 import { readEffective } from './effectiveView.js';
 import { sshFingerprint } from './keys.js';
 import type { ShardPaths } from './layout.js';
+import { isTrusted, type TrustedShard } from './trustedKeys.js';
 
 /**
  * `codex/trust.yaml` through the effective view (base + local, merged by name): the admins who
@@ -28,26 +29,12 @@ export function readTrust(paths: ShardPaths): Trust {
   return parsed.data;
 }
 
-/**
- * A trusted shard: one shard id with one or more keys, since every clone of a shard has a key of
- * its own. trust.yaml lists the first as `key:` and any others as `keys:`.
- */
-export interface TrustedShard {
-  id: string;
-  name: string;
-  keys: string[];
-}
-
+/** The trusted shards: trust.yaml lists a shard's first key as `key:` and any others as `keys:`. */
 export function trustedShards(paths: ShardPaths): TrustedShard[] {
   return readTrust(paths).shards.map((s) => {
     const more = Array.isArray(s.keys) ? (s.keys as unknown[]).filter((k): k is string => typeof k === 'string') : [];
     return { id: s.id, name: s.name ?? s.id, keys: [...new Set([s.key, ...more])] };
   });
-}
-
-/** Whether the effective trust lists a key with this fingerprint for shard `id`. */
-export function isTrusted(trusted: readonly TrustedShard[], id: string, fingerprint: string): boolean {
-  return trusted.some((t) => t.id === id && t.keys.some((k) => sshFingerprint(k) === fingerprint));
 }
 
 const NEW_TRUST = `# Trust: which keys sign handoffs and ledger roots (see the master's codex/trust.yaml).

@@ -97,6 +97,9 @@ describe('bundles from a file', () => {
     const file = join(sb.dir, 'stdout.json');
     writeFileSync(file, run.stdout);
     expect(JSON.parse(run.stdout)).toMatchObject({ schema: 1, from: { shard_name: 'src' }, session: { session_id: id, status: 'TRANSFERRED' } });
+    expect(agence(sb, src, ['^save', 'another', '--new']).code).toBe(0);
+    const next = json<{ sessions: { id: string }[] }>(agence(sb, src, ['^sessions', '--status', 'saved', '--json'])).sessions[0]?.id as string;
+    refused(src, ['^export', next, '--out', file], 1, /stdout.json already exists/);
     const imported = agence(sb, dst, ['^import', file]);
     expect(imported.code, imported.stderr).toBe(0);
     refused(dst, ['^import', join(sb.dir, 'no-such.json')], 1, /no-such.json is not a file/);
@@ -138,6 +141,8 @@ describe('handing off', () => {
     const lonely = shard('lonely', 'acme', null);
     expect(agence(sb, lonely, ['^save', 'z']).code).toBe(0);
     refused(lonely, ['^handoff', 'ralph'], 2, /no exchange remote.*exchange/);
+    refused(lonely, ['^inbox'], 2, /no exchange remote/);
+    refused(lonely, ['^handoff', 'ralph', '--to', '../web'], 1, /--to "..\/web" is not a shard name/);
   });
 
   it('a push the remote rejects is refused, and no local ref or transfer is left behind', () => {

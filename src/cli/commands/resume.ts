@@ -54,6 +54,7 @@ async function resumeApplying(inv: Parameters<Handler>[0]) {
   return {
     ...resumed,
     data: { ...(resumed.data as object), applied },
-    text: `${resumed.text}\napplied: the handed-off work, ${plan.files.length} file${plan.files.length === 1 ? '' : 's'}: ${plan.files.slice(0, 10).join(', ')}${plan.files.length > 10 ? ', ...' : ''}`,
+    // With --shell the text is code to eval: nothing is added to it.
+    text: inv.opts.shell ? resumed.text : `${resumed.text}\napplied: the handed-off work, ${plan.files.length} file${plan.files.length === 1 ? '' : 's'}: ${plan.files.slice(0, 10).join(', ')}${plan.files.length > 10 ? ', ...' : ''}`,
   };
 }

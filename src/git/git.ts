@@ -198,6 +198,11 @@ export async function updateRef(cwd: string, ref: string, commit: string, expect
   await git(['update-ref', ref, commit, expected ?? ''.padEnd(40, '0')], { cwd });
 }
 
+/** Delete `ref`, only if it still points at `expected`. */
+export async function deleteRef(cwd: string, ref: string, expected: string): Promise<void> {
+  await git(['update-ref', '-d', ref, expected], { cwd });
+}
+
 /** `refname -> object id` for the refs under `prefix`. */
 export async function listRefs(cwd: string, prefix: string): Promise<Map<string, string>> {
   const out = await git(['for-each-ref', '--format=%(objectname) %(refname)', prefix], { cwd });

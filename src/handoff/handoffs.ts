@@ -3,10 +3,10 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { AgenceError } from '../core/errors.js';
 import { assertBundleId, type Bundle, bundleRef, bundleText } from '../core/handoff.js';
 import { type Manifest, NAME_RE } from '../core/schemas.js';
-import type { Session } from '../core/session.js';
-import { pushRef, resolveCommit, updateRef } from '../git/git.js';
+import { type Session, SessionSchema } from '../core/session.js';
+import { deleteRef, pushRef, resolveCommit, updateRef } from '../git/git.js';
 import { type Approval, requestApproval } from '../guard/approvals.js';
-import { prepareTransfer, type SessionContext, storeImported, storeTransfer } from '../sessions/sessions.js';
+import { checkTransfer, prepareTransfer, type SessionContext, storeImported, storeTransfer } from '../sessions/sessions.js';
 import { signingKey } from '../shard/keys.js';
 import type { ShardPaths } from '../shard/layout.js';
 import { readManifest } from '../shard/manifest.js';
@@ -85,14 +85,14 @@ export async function handoff(ctx: HandoffContext, input: HandoffInput): Promise
     const commit = await bundleCommit(paths, ctx.manifest, bundle, now);
     const data = { to_agent: input.agent, to_shard: input.toShard, session: session.session_id, commit, exchange: exchange.name, redactions: bundle.redactions.count };
     if (ctx.sessions.env.AGENCE_AGENT && crossShard(ctx.manifest, input.toShard)) {
-      // Held on its local ref until a user approves; pushApprovedHandoff pushes what is there.
+      // Held on its local ref until a user decides; the session stays as it was until then, and
+      // the approval keeps the TRANSFERRED revision that pushApprovedHandoff stores.
       await updateRef(paths.root, bundleRef(bundleId), commit, null);
       const approval = requestApproval(
         paths,
-        { id: bundleId, kind: 'handoff', subject: `handoff ${bundleId} (session ${session.session_id}) to ${input.agent}${input.toShard ? ` in ${input.toShard}` : ''}`, requestedBy: actor, data: { bundle_id: bundleId, commit } },
+        { id: bundleId, kind: 'handoff', subject: `handoff ${bundleId} (session ${session.session_id}) to ${input.agent}${input.toShard ? ` in ${input.toShard}` : ''}`, requestedBy: actor, data: { bundle_id: bundleId, commit, session } },
         now,
       );
-      storeTransfer(ctx.sessions, session);
       logHandoff(paths, { action: 'await-approval', actor, subject: bundleId, decision: 'pending', data }, now);
       return { bundle, exchange: exchange.name, pushed: false, approval };
     }
@@ -110,29 +110,57 @@ export interface PushedHandoff {
   commit: string;
 }
 
-/**
- * Push a handoff a user approved (`^approve <bundle-id>` calls this for approvals of kind
- * 'handoff'). The bundle is the one committed on its local ref when the approval was asked for.
- */
-export async function pushApprovedHandoff(paths: ShardPaths, approval: Approval, actor: string, now: Date): Promise<PushedHandoff> {
-  if (approval.kind !== 'handoff' || approval.status !== 'approved') {
-    throw new AgenceError('refused', `approval ${approval.id} is a ${approval.status} ${approval.kind} request, not an approved handoff`, { fix: 'approve it first: `agence ^approve ' + approval.id + '`' });
+/** The held handoff an approval is about: its bundle id, commit, and the session revision to store. */
+async function heldHandoff(paths: ShardPaths, approval: Approval, status: Approval['status']): Promise<{ bundleId: string; commit: string; session: Session }> {
+  if (approval.kind !== 'handoff' || approval.status !== status) {
+    throw new AgenceError('refused', `approval ${approval.id} is a ${approval.status} ${approval.kind} request, not ${status === 'approved' ? 'an approved' : 'a denied'} handoff`, { fix: `see it with \`agence ^approve --list\`` });
   }
   const bundleId = assertBundleId(approval.id, 'handoff approval id');
+  const session = SessionSchema.safeParse(approval.data.session);
   const commit = await resolveCommit(paths.root, bundleRef(bundleId));
-  if (!commit || commit !== approval.data.commit) {
-    throw new AgenceError('corrupt', `${bundleRef(bundleId)} no longer holds the bundle that was approved`, { fix: 'hand the session off again and approve the new bundle' });
+  if (!session.success || !commit || commit !== approval.data.commit) {
+    throw new AgenceError('corrupt', `the handoff ${bundleId} held for approval is not as it was filed (its ref or its request changed)`, { fix: 'hand the session off again and approve the new bundle' });
   }
+  return { bundleId, commit, session: session.data };
+}
+
+/** A session context for acting on a decision, outside the command that filed the request. */
+function deciderContext(paths: ShardPaths, actor: string, now: Date): SessionContext {
   const manifest = readManifest(paths);
-  const exchange = await exchangeRemote(paths, manifest);
+  return { shard: paths, shardName: manifest.shard.name, cwd: paths.root, env: {}, now: () => now, defaultAgent: manifest.default_agent, actor: async () => actor, notify: () => undefined };
+}
+
+/**
+ * Push a handoff a user approved (`^approve <bundle-id>` calls this for approvals of kind
+ * 'handoff'): the bundle committed on its local ref when the approval was asked for, unless the
+ * session was saved again since (then the bundle is stale: refused). Only after the push is the
+ * session marked TRANSFERRED.
+ */
+export async function pushApprovedHandoff(paths: ShardPaths, approval: Approval, actor: string, now: Date): Promise<PushedHandoff> {
+  const held = await heldHandoff(paths, approval, 'approved');
+  const ctx = deciderContext(paths, actor, now);
+  checkTransfer(ctx, held.session);
+  const exchange = await exchangeRemote(paths, readManifest(paths));
   try {
-    await pushHandoff(paths, exchange, commit, bundleId);
+    await pushHandoff(paths, exchange, held.commit, held.bundleId);
   } catch (error) {
-    if (error instanceof AgenceError) logHandoff(paths, { action: 'refuse', actor, subject: bundleId, decision: 'refused', data: { during: 'push', reason: error.message } }, now);
+    if (error instanceof AgenceError) logHandoff(paths, { action: 'refuse', actor, subject: held.bundleId, decision: 'refused', data: { during: 'push', reason: error.message } }, now);
     throw error;
   }
-  logHandoff(paths, { action: 'push', actor, subject: bundleId, decision: 'done', data: { approved_by: approval.decided_by ?? actor, commit, exchange: exchange.name } }, now);
-  return { bundle_id: bundleId, exchange: exchange.name, commit };
+  storeTransfer(ctx, held.session);
+  logHandoff(paths, { action: 'push', actor, subject: held.bundleId, decision: 'done', data: { approved_by: approval.decided_by ?? actor, commit: held.commit, exchange: exchange.name, session: held.session.session_id } }, now);
+  return { bundle_id: held.bundleId, exchange: exchange.name, commit: held.commit };
+}
+
+/**
+ * Drop a handoff a user denied (`^deny <bundle-id>` calls this): its local ref goes, the session
+ * stays with the agent as it was.
+ */
+export async function dropDeniedHandoff(paths: ShardPaths, approval: Approval, actor: string, now: Date): Promise<{ bundle_id: string; session: string }> {
+  const held = await heldHandoff(paths, approval, 'denied');
+  await deleteRef(paths.root, bundleRef(held.bundleId), held.commit);
+  logHandoff(paths, { action: 'refuse', actor, subject: held.bundleId, decision: 'refused', data: { during: 'approval', denied_by: approval.decided_by ?? actor, session: held.session.session_id } }, now);
+  return { bundle_id: held.bundleId, session: held.session.session_id };
 }
 
 /** `^export <id> [--out FILE]`: the same bundle, in a file (or on stdout), for a manual transfer. */

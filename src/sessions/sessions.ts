@@ -282,15 +282,26 @@ export async function prepareTransfer(ctx: SessionContext, input: { id?: string;
   return { ...saved, rev: latest.rev + 1, status: transition(saved.status, 'handoff', target) };
 }
 
+function assertUnchanged(latest: Session, transfer: Session): void {
+  if (latest.rev !== transfer.rev - 1) {
+    throw new AgenceError('conflict', `session ${transfer.session_id} changed since it was handed off (now rev ${latest.rev})`, { fix: 'hand it off again' });
+  }
+}
+
+/** Whether a TRANSFERRED revision `prepareTransfer` made can still be stored (checked again when it is). */
+export function checkTransfer(ctx: SessionContext, session: Session): void {
+  const { session: latest, index } = latestOf(ctx, session.session_id);
+  index?.db.close();
+  assertUnchanged(latest, session);
+}
+
 /** Store the TRANSFERRED revision `prepareTransfer` made, unless the session moved on meanwhile. */
 export function storeTransfer(ctx: SessionContext, session: Session): void {
   const p = paths(ctx);
   withStoreLock(p, () => {
     const { session: latest, index } = latestOf(ctx, session.session_id);
     try {
-      if (latest.rev !== session.rev - 1) {
-        throw new AgenceError('conflict', `session ${session.session_id} changed while it was being handed off (rev ${latest.rev})`, { fix: 'hand it off again' });
-      }
+      assertUnchanged(latest, session);
       const at = appendRevision(p, session, ctx.now());
       // Without the index open, it takes the new line in at its next read, as after `^save`.
       if (index) recordRevision(index.db, p, session, at);

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decideApproval, readApproval } from '../../src/guard/approvals.js';
-import { pushApprovedHandoff } from '../../src/handoff/handoffs.js';
+import { dropDeniedHandoff, pushApprovedHandoff } from '../../src/handoff/handoffs.js';
 import { requireShard } from '../../src/shard/layout.js';
 import { gitDaemon, shardsOnExchange } from './daemon.js';
 import { agence, git, json, repo, sandbox } from './helpers.js';
@@ -141,20 +141,41 @@ describe('an agent\'s cross-shard handoff waits for a user\'s approval before it
     const out = json<{ pushed: boolean; bundle_id: string; approval: { kind: string; status: string; requested_by: string } }>(held);
     expect(out.pushed).toBe(false);
     expect(out.approval).toMatchObject({ kind: 'handoff', status: 'pending', requested_by: 'claudia' });
-    expect(agence(sb, web, ['^handoff', 'ralph', '--to', 'ops']).stdout).toBe(''); // nothing current: the session is transferred
+    const status = () => json<{ sessions: { status: string }[] }>(agence(sb, web, ['^sessions', '--json'])).sessions.map((x) => x.status);
+    expect(status()).toEqual(['SAVED']); // the work has not left yet
     expect(git(sb, exchange, ['for-each-ref', 'refs/agence/handoffs'])).toBe('');
     expect(agence(sb, ops, ['^inbox', '--json']).stdout).toContain('"handoffs":[]');
 
     // `^approve` (the guard's command) decides, then calls pushApprovedHandoff for kind 'handoff'
     const paths = requireShard(web);
-    await expect(pushApprovedHandoff(paths, readApproval(paths, out.bundle_id) as never, 'test@example.com', new Date())).rejects.toThrow(/not an approved handoff/);
+    await expect(pushApprovedHandoff(paths, readApproval(paths, out.bundle_id) as never, 'test@example.com', new Date())).rejects.toThrow(/is a pending handoff request, not an approved handoff/);
     const approval = decideApproval(paths, out.bundle_id, 'approved', 'test@example.com', new Date());
     const pushed = await pushApprovedHandoff(paths, approval, 'test@example.com', new Date());
     expect(pushed).toMatchObject({ bundle_id: out.bundle_id, exchange: 'origin' });
     expect(git(sb, exchange, ['rev-parse', `refs/agence/handoffs/${out.bundle_id}`])).toBe(pushed.commit);
+    expect(status()).toEqual(['TRANSFERRED']);
     expect(logLines(web).map((l) => `${l.action}:${l.decision}`)).toEqual(['await-approval:pending', 'push:done']);
     const inbox = json<{ handoffs: InboxEntry[] }>(agence(sb, ops, ['^inbox', '--json'])).handoffs;
     expect(inbox.map((h) => [h.bundle_id, h.to_agent, h.note])).toEqual([[out.bundle_id, 'ralph', 'over to ops']]);
+  });
+
+  it('a denied handoff is dropped and the session stays; a bundle made stale by a later save is not pushed', async () => {
+    const web = join(sb.dir, 'web');
+    const paths = requireShard(web);
+    const hold = () => {
+      const held = agence(sb, web, ['^handoff', 'ralph', '--to', 'ops', '--json'], { AGENCE_AGENT: 'claudia' });
+      expect(held.code, held.stderr).toBe(2);
+      return json<{ bundle_id: string }>(held).bundle_id;
+    };
+    expect(agence(sb, web, ['^save', 'second task', '--new'], { AGENCE_AGENT: 'claudia' }).code).toBe(0);
+    const denied = hold();
+    const dropped = await dropDeniedHandoff(paths, decideApproval(paths, denied, 'denied', 'test@example.com', new Date()), 'test@example.com', new Date());
+    expect(git(sb, web, ['for-each-ref', `refs/agence/handoffs/${denied}`])).toBe('');
+    const again = hold();
+    expect(agence(sb, web, ['^save', 'more work after asking'], { AGENCE_AGENT: 'claudia' }).code).toBe(0);
+    await expect(pushApprovedHandoff(paths, decideApproval(paths, again, 'approved', 'test@example.com', new Date()), 'test@example.com', new Date())).rejects.toThrow(/changed since it was handed off/);
+    expect(git(sb, exchange, ['for-each-ref', `refs/agence/handoffs/${again}`])).toBe('');
+    expect(json<{ sessions: { id: string; status: string }[] }>(agence(sb, web, ['^sessions', '--json'])).sessions.find((x) => x.id === dropped.session)?.status).toBe('SAVED');
   });
 
   it('a handoff within the shard, or by a user, needs no approval', () => {

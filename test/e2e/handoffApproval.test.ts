@@ -21,16 +21,32 @@ describe('^approve pushes an agent\'s cross-shard handoff', () => {
     const bundleId = json<{ bundle_id: string }>(held).bundle_id;
     expect(git(sb, exchange, ['for-each-ref', 'refs/agence/handoffs'])).toBe('');
 
-    const byAgent = agence(sb, web, ['^approve', bundleId], { AGENCE_AGENT: 'claudia' });
+    const status = () => json<{ sessions: { status: string }[] }>(agence(sb, web, ['^sessions', '--json'])).sessions.map((x) => x.status);
+    expect(status()).toEqual(['SAVED']);
+    const byAgent = agence(sb, web, ['^approve', bundleId, '--yes'], { AGENCE_AGENT: 'claudia' });
     expect(byAgent.code).toBe(2);
     expect(git(sb, exchange, ['for-each-ref', 'refs/agence/handoffs'])).toBe('');
 
-    const approved = agence(sb, web, ['^approve', bundleId]);
+    const approved = agence(sb, web, ['^approve', bundleId, '--yes']);
     expect(approved.code, approved.stderr).toBe(0);
+    expect(status()).toEqual(['TRANSFERRED']);
     expect(git(sb, exchange, ['for-each-ref', '--format=%(refname)', 'refs/agence/handoffs'])).toBe(`refs/agence/handoffs/${bundleId}`);
 
     const inbox = json<{ handoffs: { bundle_id: string; to_agent: string }[] }>(agence(sb, ops, ['^inbox', '--json'])).handoffs;
     expect(inbox.map((h) => [h.bundle_id, h.to_agent])).toEqual([[bundleId, 'ralph']]);
-    expect(agence(sb, web, ['^approve', bundleId]).code).not.toBe(0); // decided once
+    expect(agence(sb, web, ['^approve', bundleId, '--yes']).code).not.toBe(0); // decided once
+  });
+
+  it('^deny drops the held handoff; the session stays with the agent', () => {
+    const web = join(sb.dir, 'web');
+    expect(agence(sb, web, ['^save', 'second', '--new'], { AGENCE_AGENT: 'claudia' }).code).toBe(0);
+    const held = agence(sb, web, ['^handoff', 'ralph', '--to', 'ops', '--json'], { AGENCE_AGENT: 'claudia' });
+    expect(held.code, held.stderr).toBe(2);
+    const bundleId = json<{ bundle_id: string }>(held).bundle_id;
+    const denied = agence(sb, web, ['^deny', bundleId, '--yes']);
+    expect(denied.code, denied.stderr).toBe(0);
+    expect(git(sb, web, ['for-each-ref', `refs/agence/handoffs/${bundleId}`])).toBe('');
+    expect(git(sb, exchange, ['for-each-ref', `refs/agence/handoffs/${bundleId}`])).toBe('');
+    expect(json<{ sessions: { status: string }[] }>(agence(sb, web, ['^sessions', '--status', 'saved', '--json'])).sessions).toHaveLength(1);
   });
 });

@@ -27,7 +27,11 @@ export const run: Handler = async (inv) => {
   if (result.approval) {
     return {
       data: { ok: false, pushed: false, approval: result.approval, bundle_id: bundle.bundle_id, redactions: bundle.redactions, bundle },
-      text: [`Handed off ${head}; not pushed yet: a cross-shard handoff by an agent needs a user's approval`, ...bundleSummary(bundle), `  a user approves it with: agence ^approve ${bundle.bundle_id}`].join('\n'),
+      text: [
+        `Bundled ${head}; not pushed: a cross-shard handoff by an agent needs a user's approval (the session stays yours until then)`,
+        ...bundleSummary(bundle),
+        `  a user approves it with: agence ^approve ${bundle.bundle_id}`,
+      ].join('\n'),
       exit: 2,
     };
   }

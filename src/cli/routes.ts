@@ -234,7 +234,8 @@ export const ROUTES: readonly Route[] = [
   {
     mode: 'shared',
     name: 'inbox',
-    summary: 'fetch handoffs from the exchange remote and list those for this shard or its agents',
+    summary: 'fetch handoffs from the exchange remote and list the open ones for this shard or its agents',
+    options: [{ name: 'all', type: 'boolean', description: 'accepted handoffs too' }],
     shard: 'required',
     load: () => import('./commands/inbox.js').then((m) => m.run),
   },

@@ -307,8 +307,11 @@ export interface InboxEntry {
   problem: string | null;
 }
 
-/** `^inbox`: fetch the handoff refs of the exchange remote; list those for this shard or its agents. */
-export async function inbox(ctx: HandoffContext, agents: readonly string[]): Promise<{ exchange: Exchange; entries: InboxEntry[] }> {
+/**
+ * `^inbox [--all]`: fetch the handoff refs of the exchange remote; list the open ones (with
+ * --all, the accepted ones too) for this shard or its agents, and any ref that holds no bundle.
+ */
+export async function inbox(ctx: HandoffContext, agents: readonly string[], all: boolean): Promise<{ exchange: Exchange; entries: InboxEntry[] }> {
   const paths = shard(ctx);
   const exchange = await exchangeRemote(paths, ctx.manifest);
   await fetchHandoffs(paths, exchange);
@@ -322,6 +325,9 @@ export async function inbox(ctx: HandoffContext, agents: readonly string[]): Pro
       entries.push({ ...blank, problem: held.problem });
       continue;
     }
+    // Accepted handoffs (here, or marked on their ref) are done: listed with --all only.
+    const local = readAccepted(paths, held.id);
+    if (!all && (local || held.accepted)) continue;
     let opened: OpenedBundle;
     try {
       opened = open(held.text, held.ref);
@@ -335,7 +341,6 @@ export async function inbox(ctx: HandoffContext, agents: readonly string[]): Pro
     if (b.from.shard_id === me.id && b.signer.fingerprint === ownKey) continue;
     const addressed = b.to.shard === me.name || b.to.shard === me.id || (b.to.shard === null && b.to.agent !== null && agents.includes(b.to.agent));
     if (!addressed) continue;
-    const local = readAccepted(paths, b.bundle_id);
     entries.push({
       bundle_id: b.bundle_id,
       from_shard: b.from.shard_name,

@@ -125,7 +125,8 @@ describe('two shards of one org hand a session over a master served by git daemo
     const again = agence(b, infra, ['^accept', bundleId]);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('a replay');
-    expect(json<{ handoffs: InboxEntry[] }>(agence(b, infra, ['^inbox', '--json'])).handoffs[0]?.accepted).toBe('here');
+    expect(json<{ handoffs: InboxEntry[] }>(agence(b, infra, ['^inbox', '--json'])).handoffs).toEqual([]); // nothing open
+    expect(json<{ handoffs: InboxEntry[] }>(agence(b, infra, ['^inbox', '--all', '--json'])).handoffs[0]?.accepted).toBe('here');
   });
 });
 

@@ -77,7 +77,7 @@ export async function handoff(ctx: HandoffContext, input: HandoffInput): Promise
     if (input.toShard !== null && !NAME_RE.test(input.toShard)) throw new AgenceError('usage', `--to "${input.toShard}" is not a shard name`, { fix: 'give the name in that shard\'s .agence/agence.json' });
     assertAgent(paths, input.agent, `shard ${ctx.manifest.shard.name}'s codex`);
     const exchange = await exchangeRemote(paths, ctx.manifest);
-    const session = await prepareTransfer(ctx.sessions, input.note === null ? {} : { note: input.note });
+    const session = await prepareTransfer(ctx.sessions, input.note === null ? { current: true } : { current: true, note: input.note });
     const bundleId = `${session.session_id}-${randomBytes(6).toString('hex')}`;
     const now = ctx.sessions.now();
     const worktree = input.withWorktree ? await snapshotWork(paths, ctx.manifest.shard.name, bundleId, now) : null;
@@ -168,7 +168,7 @@ export async function exportSession(ctx: HandoffContext, id: string, out: string
   const paths = shard(ctx);
   return refusalsLogged(ctx, 'export', id, async () => {
     if (out !== null && existsSync(out)) throw new AgenceError('conflict', `${out} already exists`, { fix: 'choose another --out file, or move that one aside' });
-    const session = await prepareTransfer(ctx.sessions, { id });
+    const session = await prepareTransfer(ctx.sessions, { current: false, id });
     const bundleId = `${session.session_id}-${randomBytes(6).toString('hex')}`;
     const now = ctx.sessions.now();
     const bundle = await buildBundle(paths, { bundleId, manifest: ctx.manifest, session, fromAgent: session.agent, toAgent: null, toShard: null, note: null, worktree: null, now });

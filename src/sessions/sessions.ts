@@ -266,20 +266,21 @@ function latestOf(ctx: SessionContext, id: string): { session: Session; index: O
 }
 
 /**
- * The first half of `^handoff`: the current session (or `id`) saved with `note`, as the
- * TRANSFERRED revision it becomes once the bundle is out. Nothing is stored: the caller builds,
- * signs and sends the bundle, then calls `storeTransfer`, so a refused push leaves the store as it was.
+ * The first half of `^handoff` (the current session, saved first, with `note`) and of `^export
+ * <id>` (that session as it is): the TRANSFERRED revision it becomes once the bundle is out.
+ * Nothing is stored: the caller builds, signs and sends the bundle, then calls `storeTransfer`,
+ * so a refused push leaves the store as it was.
  */
-export async function prepareTransfer(ctx: SessionContext, input: { id?: string; note?: string }): Promise<Session> {
-  if (input.id === undefined && !readPointer(paths(ctx), ctx.env)) {
+export async function prepareTransfer(ctx: SessionContext, input: { current: true; note?: string } | { current: false; id: string }): Promise<Session> {
+  if (input.current && !readPointer(paths(ctx), ctx.env)) {
     throw new AgenceError('usage', 'no session to hand off: this shard has no current session', { fix: 'save the work first (`agence ^save "note"`), or resume a saved one (`agence ^resume ID`)' });
   }
-  const target = targetId(ctx, input.id, 'hand off');
-  const state = await saveState(ctx, input);
+  const target = targetId(ctx, input.current ? undefined : input.id, 'hand off');
+  const state = input.current ? await saveState(ctx, input) : null;
   const { session: latest, index } = latestOf(ctx, target);
   index?.db.close();
-  const saved = latest.status === 'SAVED' || latest.status === 'ACTIVE' ? savedRevision(ctx, latest, {}, state) : latest;
-  return { ...saved, rev: latest.rev + 1, status: transition(saved.status, 'handoff', target) };
+  const saved = state && (latest.status === 'SAVED' || latest.status === 'ACTIVE') ? savedRevision(ctx, latest, {}, state) : latest;
+  return { ...saved, rev: latest.rev + 1, updated_at: ctx.now().toISOString(), status: transition(saved.status, 'handoff', target) };
 }
 
 function assertUnchanged(latest: Session, transfer: Session): void {

@@ -68,7 +68,7 @@ async function clearanceOf(paths: ShardPaths, agent: string | null): Promise<Lab
   if (agent === null) return 'internal';
   const { frontMatter, readEffective } = await loadReaders();
   try {
-    const fm = frontMatter(readEffective(paths, 'codex', `agents/${agent}.md`).content);
+    const fm = frontMatter(readEffective(paths, 'codex', `agents/${agent}.md`).content, `codex/agents/${agent}.md`);
     const value = fm?.clearance;
     return typeof value === 'string' && (LABELS as readonly string[]).includes(value) ? (value as Label) : 'internal';
   } catch (error) {
@@ -94,10 +94,19 @@ async function referencedLessons(paths: ShardPaths, session: Session, note: stri
   const clearance = await clearanceOf(paths, toAgent);
   for (const file of files) {
     const content = readEffective(paths, 'synthetic', file.path).content;
-    const fm = frontMatter(content);
+    const named = file.path.slice('lessons/'.length, -3).split('/').pop() as string;
+    const referenced = (id: string) => new RegExp(`(?<![\\w-])${escapeRe(id)}(?![\\w-])`).test(text);
+    let fm: Record<string, unknown> | null;
+    try {
+      fm = frontMatter(content, `synthetic/${file.path}`);
+    } catch (error) {
+      // A damaged lesson the session names stays behind, said so; one it does not name is not this command's business.
+      if (error instanceof AgenceError && referenced(named)) omitted.push({ id: named, reason: error.message });
+      continue;
+    }
     if (!fm) continue;
-    const id = typeof fm.id === 'string' ? fm.id : (file.path.slice('lessons/'.length, -3).split('/').pop() as string);
-    if (!new RegExp(`(?<![\\w-])${escapeRe(id)}(?![\\w-])`).test(text)) continue;
+    const id = typeof fm.id === 'string' ? fm.id : named;
+    if (!referenced(id)) continue;
     const label = fm.label === undefined ? 'internal' : fm.label;
     if (typeof label !== 'string' || !(LABELS as readonly string[]).includes(label)) {
       omitted.push({ id, reason: `unknown label "${String(label)}" (labels: ${LABELS.join(', ')})` });

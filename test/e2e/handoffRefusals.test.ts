@@ -265,6 +265,21 @@ describe('redaction and labels', () => {
     expect(text).toContain('[REDACTED:github-token]');
     // the redacted bundle still verifies and imports
     expect(agence(sb, dst, ['^import', file]).code).toBe(0);
+
+    // an agent cleared for public only does not get the internal lesson either
+    const persona = join(src, '.agence/codex/agents/ralph.md');
+    writeFileSync(persona, readFileSync(persona, 'utf8').replace(/^clearance: internal$/m, 'clearance: public'));
+    expect(agence(sb, src, ['^save', 'see lesson-cache-busting', '--new']).code).toBe(0);
+    const handed = agence(sb, src, ['^handoff', 'ralph', '--to', 'dst', '--json']);
+    expect(handed.code, handed.stderr).toBe(0);
+    const sent = json<{ bundle: { lessons: unknown[]; omitted: { id: string; reason: string }[] } }>(handed).bundle;
+    expect(sent.lessons).toEqual([]);
+    expect(sent.omitted).toEqual([{ id: 'lesson-cache-busting', reason: 'labelled internal, above the public clearance of the receiving agent' }]);
+
+    // a persona whose front matter does not parse is corrupt data, never read as the default clearance
+    writeFileSync(persona, readFileSync(persona, 'utf8').replace(/^clearance: public$/m, 'clearance: public\nclearance: secret'));
+    expect(agence(sb, src, ['^save', 'see lesson-cache-busting again', '--new']).code).toBe(0);
+    refused(src, ['^handoff', 'ralph', '--to', 'dst'], 3, /codex\/agents\/ralph.md: the front matter is not valid YAML/);
   });
 });
 

@@ -121,6 +121,32 @@ describe('two shards of one org hand a session over a master served by git daemo
     expect(text).toContain('Need infrastructure setup');
   });
 
+  it('a shard the org master lists in its trust.yaml is trusted without ^trust', () => {
+    const web = repo(a, 'web');
+    expect(agence(a, web, ['^init', '--org', 'acme', '--master', url]).code).toBe(0);
+    expect(agence(a, web, ['^pull']).code).toBe(0);
+    const webTrust = readFileSync(join(web, '.agence/codex/trust.yaml'), 'utf8');
+    const key = /key: (ssh-ed25519 \S+)/.exec(webTrust)?.[1] as string;
+    const webId = JSON.parse(readFileSync(join(web, '.agence/agence.json'), 'utf8')).shard.id as string;
+    // the org admin lists the new shard in the master
+    const checkout = join(a.dir, 'master-checkout');
+    git(a, a.dir, ['clone', '-q', join(a.dir, 'served/org-master.git'), checkout]);
+    const masterTrust = join(checkout, 'codex/trust.yaml');
+    writeFileSync(masterTrust, readFileSync(masterTrust, 'utf8').replace(/^shards: \[\]$/m, `shards:\n  - { id: "${webId}", name: web, key: "${key}" }`));
+    git(a, checkout, ['commit', '-qam', 'trust web']);
+    git(a, checkout, ['push', '-q', 'origin', 'HEAD']);
+    expect(agence(b, infra, ['^pull']).code).toBe(0);
+
+    expect(agence(a, web, ['^save', 'from web', '--task', 'Add a CDN']).code).toBe(0);
+    const handed = agence(a, web, ['^handoff', 'ralph', 'CDN next', '--to', 'infra', '--json']);
+    expect(handed.code, handed.stderr).toBe(0);
+    const id = json<{ bundle_id: string }>(handed).bundle_id;
+    const listed = json<{ handoffs: InboxEntry[] }>(agence(b, infra, ['^inbox', '--json'])).handoffs;
+    expect(listed.find((h) => h.bundle_id === id)).toMatchObject({ from_shard: 'web', trusted: true });
+    const accepted = agence(b, infra, ['^accept', id]);
+    expect(accepted.code, accepted.stderr).toBe(0);
+  });
+
   it('a second accept, here or from the inbox, is a replay', () => {
     const again = agence(b, infra, ['^accept', bundleId]);
     expect(again.code).toBe(2);

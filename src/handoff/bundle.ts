@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson } from '../core/canonicalJson.js';
 import { AgenceError } from '../core/errors.js';
@@ -19,18 +18,11 @@ import { layerDirs, listLayer } from '../shard/layerFiles.js';
 import { parseSshPublicKey, signBytes, signingKey, sshFingerprint, verifyBytes } from '../shard/keys.js';
 import type { ShardPaths } from '../shard/layout.js';
 import { cachedTrustedShards, isTrusted } from '../shard/trustedKeys.js';
+import { readOrNull } from '../store/files.js';
 
 /** Building, signing, opening and judging handoff bundles. */
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
-
-function readOrNull(file: string): Buffer | null {
-  try {
-    return readFileSync(file);
-  } catch {
-    return null;
-  }
-}
 
 /**
  * The digest of the effective CODEX: every file's base and local bytes, by path. Two shards with

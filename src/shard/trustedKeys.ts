@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as z from 'zod/mini';
 import { formatJson, writeFileAtomic } from '../store/atomic.js';
+import { readOrNull } from '../store/files.js';
 import { sshFingerprint } from './keys.js';
 import { layerDirs } from './layerFiles.js';
 import type { ShardPaths } from './layout.js';
@@ -12,23 +14,15 @@ import type { ShardPaths } from './layout.js';
  * kept in `nexus/cache/trusted-shards.json` under the sha256 of the two files it came from: a
  * cache that is right whenever its digest matches, and rebuilt (through trust.ts) when not.
  */
-export interface TrustedShard {
-  id: string;
-  name: string;
-  keys: string[];
-}
+const TrustedShardsCacheSchema = z.object({
+  digest: z.string(),
+  shards: z.array(z.object({ id: z.string(), name: z.string(), keys: z.array(z.string()) })),
+});
+export type TrustedShard = z.infer<typeof TrustedShardsCacheSchema>['shards'][number];
 
 /** Whether the trust list has a key with this fingerprint for shard `id`. */
 export function isTrusted(trusted: readonly TrustedShard[], id: string, fingerprint: string): boolean {
   return trusted.some((t) => t.id === id && t.keys.some((k) => sshFingerprint(k) === fingerprint));
-}
-
-function readOrNull(file: string): Buffer | null {
-  try {
-    return readFileSync(file);
-  } catch {
-    return null;
-  }
 }
 
 /** The sha256 of the base and local trust.yaml, each marked present or missing. */
@@ -47,10 +41,10 @@ export async function cachedTrustedShards(paths: ShardPaths): Promise<TrustedSha
   const cache = join(paths.nexus, 'cache', 'trusted-shards.json');
   const digest = trustDigest(paths);
   try {
-    const cached = JSON.parse(readFileSync(cache, 'utf8')) as { digest?: unknown; shards?: unknown };
-    if (cached.digest === digest && Array.isArray(cached.shards)) return cached.shards as TrustedShard[];
+    const cached = TrustedShardsCacheSchema.safeParse(JSON.parse(readFileSync(cache, 'utf8')));
+    if (cached.success && cached.data.digest === digest) return cached.data.shards;
   } catch {
-    // no cache yet, or a damaged one: rebuilt below
+    // no cache yet, or not JSON: rebuilt below
   }
   const { trustedShards } = await import('./trust.js');
   const shards = trustedShards(paths);

@@ -35,11 +35,18 @@ function wall(cmd, args, options) {
   return ms;
 }
 
+function timedRun(fn) {
+  const start = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 
 /**
  * Run every case once per round, in a rotating order, so drift on a shared machine hits all
- * cases alike; report median and p90 wall time per case.
+ * cases alike; report median and p90 wall time per case. A case is one command (`cmd`, `args`,
+ * `options`) or a sequence of them (`run(round)`, timed as a whole).
  */
 export function interleaved(cases, { rounds = 30, warmup = 3 } = {}) {
   const times = cases.map(() => []);
@@ -47,7 +54,7 @@ export function interleaved(cases, { rounds = 30, warmup = 3 } = {}) {
     for (let k = 0; k < cases.length; k++) {
       const i = (k + round) % cases.length;
       const c = cases[i];
-      const ms = wall(c.cmd, c.args, c.options);
+      const ms = c.run ? timedRun(() => c.run(round)) : wall(c.cmd, c.args, c.options);
       if (round >= warmup) times[i].push(ms);
     }
   }

@@ -14,12 +14,14 @@ export async function sessionContext(inv: Invocation): Promise<{ ctx: SessionCon
   const agent = inv.agent?.agent ?? inv.env.AGENCE_AGENT;
   // DESIGN §5: the actor is AGENCE_AGENT when set, else the user (git user.email), read from
   // git's config files when they are plain, else asked of git.
-  const actor = async () => {
-    if (inv.env.AGENCE_AGENT) return inv.env.AGENCE_AGENT;
-    const fromFiles = readGitConfigValue(shard.root, 'user.email', inv.env);
-    const email = fromFiles === undefined ? await (await loadGit()).configGet(shard.root, 'user.email') : fromFiles;
-    return email || 'unknown';
-  };
+  let known: Promise<string> | undefined; // found once per command
+  const actor = () =>
+    (known ??= (async () => {
+      if (inv.env.AGENCE_AGENT) return inv.env.AGENCE_AGENT;
+      const fromFiles = readGitConfigValue(shard.root, 'user.email', inv.env);
+      const email = fromFiles === undefined ? await (await loadGit()).configGet(shard.root, 'user.email') : fromFiles;
+      return email || 'unknown';
+    })());
   // The front door may have started `git status` already (`inv.early`).
   const workTree = async (cwd: string): Promise<WorkTreeState> => {
     const { parseStatusV2, workTreeState } = await loadGit();
@@ -30,4 +32,10 @@ export async function sessionContext(inv: Invocation): Promise<{ ctx: SessionCon
     shardName: manifest.shard.name,
     ctx: { shard, shardName: manifest.shard.name, cwd: inv.cwd, env: inv.env, now: inv.now, defaultAgent: agent || manifest.default_agent, actor, workTree, notify: inv.notify },
   };
+}
+
+/** What handoff commands need: the session context and the shard's manifest. */
+export async function handoffContext(inv: Invocation): Promise<import('../handoff/handoffs.js').HandoffContext> {
+  const { ctx } = await sessionContext(inv);
+  return { sessions: ctx, manifest: readManifest(ctx.shard) };
 }

@@ -125,29 +125,139 @@ export async function listTree(cwd: string, commit: string, paths: readonly stri
     });
 }
 
-/** The contents of many blobs through one `git cat-file --batch`, in the order asked. */
-export async function readBlobs(cwd: string, oids: readonly string[]): Promise<Buffer[]> {
-  if (oids.length === 0) return [];
-  const result = await execGit(['cat-file', '--batch'], { cwd, input: `${oids.join('\n')}\n` });
+export interface GitObject {
+  oid: string;
+  type: string;
+  data: Buffer;
+}
+
+/**
+ * Many objects through one `git cat-file --batch`, in the order asked; each spec is an object id
+ * or `<rev>:<path>`, and one that names nothing is null.
+ */
+export async function readObjects(cwd: string, specs: readonly string[]): Promise<(GitObject | null)[]> {
+  if (specs.length === 0) return [];
+  if (specs.some((s) => s.includes('\n'))) throw new AgenceError('usage', 'a git object name cannot contain a newline');
+  const result = await execGit(['cat-file', '--batch'], { cwd, input: `${specs.join('\n')}\n` });
   if (result.code !== 0) throw new AgenceError('git', `git cat-file failed: ${gitMessage(result.stderr)}`);
   const out = result.stdout;
-  const blobs: Buffer[] = [];
+  const objects: (GitObject | null)[] = [];
   let pos = 0;
-  for (const oid of oids) {
+  for (let i = 0; i < specs.length; i++) {
     const eol = out.indexOf(0x0a, pos);
     const header = out.subarray(pos, eol).toString('utf8');
-    const [, type, size] = header.split(' ');
-    if (type !== 'blob' || size === undefined) {
-      throw new AgenceError('corrupt', `git object ${oid} is missing or not a blob (${header})`, {
-        fix: 'run `git fsck` in this repository',
-      });
+    const [oid, type, size] = header.split(' ');
+    if (header.endsWith(' missing') || header.endsWith(' ambiguous') || oid === undefined || type === undefined || size === undefined) {
+      objects.push(null);
+      pos = eol + 1;
+      continue;
     }
     const start = eol + 1;
     const end = start + Number.parseInt(size, 10);
-    blobs.push(out.subarray(start, end));
+    objects.push({ oid, type, data: out.subarray(start, end) });
     pos = end + 1;
   }
-  return blobs;
+  return objects;
+}
+
+/** The contents of many blobs through one `git cat-file --batch`, in the order asked. */
+export async function readBlobs(cwd: string, oids: readonly string[]): Promise<Buffer[]> {
+  const objects = await readObjects(cwd, oids);
+  return objects.map((object, i) => {
+    if (object?.type !== 'blob') {
+      throw new AgenceError('corrupt', `git object ${oids[i]} is missing or not a blob (${object ? object.type : 'missing'})`, {
+        fix: 'run `git fsck` in this repository',
+      });
+    }
+    return object.data;
+  });
+}
+
+/** Who agence's own commits (handoff refs) are by, and when: never the user's identity or clock. */
+export function agenceIdentity(email: string, when: Date): NodeJS.ProcessEnv {
+  const date = `${Math.floor(when.getTime() / 1000)} +0000`;
+  return { GIT_AUTHOR_NAME: 'agence', GIT_AUTHOR_EMAIL: email, GIT_AUTHOR_DATE: date, GIT_COMMITTER_NAME: 'agence', GIT_COMMITTER_EMAIL: email, GIT_COMMITTER_DATE: date };
+}
+
+/** Store `data` as a blob; its id. */
+export async function writeBlob(cwd: string, data: string | Buffer): Promise<string> {
+  return git(['hash-object', '-w', '--stdin'], { cwd, input: data });
+}
+
+/** A commit of a flat tree of blobs (`name -> blob id`), with these parents. */
+export async function commitFiles(cwd: string, files: Record<string, string>, parents: readonly string[], message: string, identity: NodeJS.ProcessEnv): Promise<string> {
+  const listing = Object.keys(files)
+    .sort()
+    .map((name) => `100644 blob ${files[name]}\t${name}\n`)
+    .join('');
+  const tree = await git(['mktree'], { cwd, input: listing });
+  return git(['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message], { cwd, env: { ...process.env, ...identity } });
+}
+
+/** Point `ref` at `commit`, only if it still points at `expected` (null: only if it does not exist). */
+export async function updateRef(cwd: string, ref: string, commit: string, expected: string | null): Promise<void> {
+  await git(['update-ref', ref, commit, expected ?? ''.padEnd(40, '0')], { cwd });
+}
+
+/** Delete `ref`, only if it still points at `expected`. */
+export async function deleteRef(cwd: string, ref: string, expected: string): Promise<void> {
+  await git(['update-ref', '-d', ref, expected], { cwd });
+}
+
+/** `refname -> object id` for the refs under `prefix`. */
+export async function listRefs(cwd: string, prefix: string): Promise<Map<string, string>> {
+  const out = await git(['for-each-ref', '--format=%(objectname) %(refname)', prefix], { cwd });
+  const refs = new Map<string, string>();
+  for (const line of out.split('\n').filter((l) => l !== '')) {
+    const space = line.indexOf(' ');
+    refs.set(line.slice(space + 1), line.slice(0, space));
+  }
+  return refs;
+}
+
+export interface PushOutcome {
+  ok: boolean;
+  /** git's own words when the remote refused or could not be reached. */
+  message: string;
+}
+
+/** Push `commit` to `ref` on `url` (after `--`, so a URL is never an option). */
+export async function pushRef(cwd: string, url: string, commit: string, ref: string): Promise<PushOutcome> {
+  const result = await execGit(['-c', 'protocol.ext.allow=never', 'push', '--quiet', '--porcelain', '--', url, `${commit}:${ref}`], { cwd });
+  if (result.code === 0) return { ok: true, message: '' };
+  // What the remote's hooks said is the reason a person needs; git's own line says which ref.
+  const remote = result.stderr.split('\n').filter((l) => l.startsWith('remote: ') && l.trim() !== 'remote:').map((l) => l.slice('remote: '.length).trim());
+  const rejected = result.stdout.toString('utf8').split('\n').find((l) => l.startsWith('!'))?.split('\t').pop();
+  return { ok: false, message: [...remote, rejected ?? gitMessage(result.stderr)].join('; ') };
+}
+
+/**
+ * The uncommitted work of the tree at `root` (tracked changes and untracked files, minus ignored
+ * ones) as a commit whose parent is HEAD, like `git stash create`, built in a temporary index so
+ * the user's index and branch are never touched.
+ */
+export async function snapshotWorkTree(root: string, indexFile: string, message: string, identity: NodeJS.ProcessEnv): Promise<{ commit: string; base: string; tree: string }> {
+  const base = await resolveCommit(root, 'HEAD');
+  if (!base) throw new AgenceError('conflict', `${root} has no commit yet, so there is nothing to carry the work on`, { fix: 'commit once, or hand off without --with-worktree' });
+  const env = { ...process.env, ...identity, GIT_INDEX_FILE: indexFile };
+  await git(['read-tree', base], { cwd: root, env });
+  await git(['add', '-A', '--', '.'], { cwd: root, env });
+  const tree = await git(['write-tree'], { cwd: root, env });
+  const commit = await git(['commit-tree', tree, '-p', base, '-m', message], { cwd: root, env });
+  return { commit, base, tree };
+}
+
+/** `git diff --binary` between two commits, as bytes. */
+export async function binaryDiff(cwd: string, from: string, to: string): Promise<Buffer> {
+  const result = await execGit(['diff', '--binary', '--full-index', '--no-color', '--no-ext-diff', from, to, '--'], { cwd });
+  if (result.code !== 0) throw new AgenceError('git', `git diff failed: ${gitMessage(result.stderr)}`);
+  return result.stdout;
+}
+
+/** Apply a patch to the work tree (not the index); with `check`, only say whether it would apply. */
+export async function applyPatch(cwd: string, patch: Buffer, check: boolean): Promise<PushOutcome> {
+  const result = await execGit(['apply', '--binary', ...(check ? ['--check'] : []), '-'], { cwd, input: patch });
+  return { ok: result.code === 0, message: result.code === 0 ? '' : gitMessage(result.stderr) };
 }
 
 export interface WorkTreeState {

@@ -183,39 +183,56 @@ function mergeTodos(existing: Todo[], titles: string[]): Todo[] {
   return todos;
 }
 
+interface SaveState {
+  tree: Session['git'];
+  history: string[];
+  notes: Session['notes'];
+  now: Date;
+}
+
+/** What `^save` (and `^handoff`, which saves first) records: git state, shell history, the note. */
+async function saveState(ctx: SessionContext, input: { note?: string }): Promise<SaveState> {
+  const note = input.note === undefined ? undefined : checkNote(input.note);
+  const [tree, author] = await Promise.all([ctx.workTree(ctx.cwd), note ? ctx.actor() : Promise.resolve('')]);
+  const now = ctx.now();
+  return { tree, history: recentShellHistory(ctx.env), notes: note ? [{ at: now.toISOString(), author, text: note }] : [], now };
+}
+
+/** The current session with a save applied, as its next revision (not stored). */
+function savedRevision(ctx: SessionContext, current: Session, input: Partial<SaveInput>, state: SaveState): Session {
+  return {
+    ...current,
+    rev: current.rev + 1,
+    updated_at: state.now.toISOString(),
+    status: transition(current.status, 'save', current.session_id),
+    agent: input.agent ?? current.agent,
+    runstate: { ...current.runstate, todo_list: mergeTodos(current.runstate.todo_list, input.todos ?? []) },
+    metadata: {
+      ...current.metadata,
+      task_description: input.task ?? current.metadata.task_description,
+      priority: input.priority ?? current.metadata.priority,
+      tags: [...new Set([...current.metadata.tags, ...(input.tags ?? [])])],
+    },
+    git: state.tree,
+    cwd: ctx.cwd,
+    notes: [...current.notes, ...state.notes],
+    shell_history: state.history,
+  };
+}
+
 /** `^save`: a new session, or a new revision of the one this shard is working on. */
 export async function saveSession(ctx: SessionContext, input: SaveInput): Promise<SaveResult> {
   const p = paths(ctx);
-  const note = input.note === undefined ? undefined : checkNote(input.note);
-  const [tree, author] = await Promise.all([ctx.workTree(ctx.cwd), note ? ctx.actor() : Promise.resolve('')]);
-  const history = recentShellHistory(ctx.env);
-  const now = ctx.now();
+  const state = await saveState(ctx, input);
+  const { now } = state;
   const at = now.toISOString();
-  const notes = note ? [{ at, author, text: note }] : [];
   return withStoreLock(p, () => {
     const pointer = input.forceNew ? null : readPointer(p, ctx.env);
     const current = pointer ? loadCurrent(ctx, pointer).session : null;
     let session: Session;
     let created = false;
     if (current && (current.status === 'SAVED' || current.status === 'ACTIVE')) {
-      session = {
-        ...current,
-        rev: current.rev + 1,
-        updated_at: at,
-        status: transition(current.status, 'save', current.session_id),
-        agent: input.agent ?? current.agent,
-        runstate: { ...current.runstate, todo_list: mergeTodos(current.runstate.todo_list, input.todos) },
-        metadata: {
-          ...current.metadata,
-          task_description: input.task ?? current.metadata.task_description,
-          priority: input.priority ?? current.metadata.priority,
-          tags: [...new Set([...current.metadata.tags, ...input.tags])],
-        },
-        git: tree,
-        cwd: ctx.cwd,
-        notes: [...current.notes, ...notes],
-        shell_history: history,
-      };
+      session = savedRevision(ctx, current, input, state);
     } else {
       created = true;
       session = {
@@ -227,16 +244,91 @@ export async function saveSession(ctx: SessionContext, input: SaveInput): Promis
         agent: input.agent ?? ctx.defaultAgent,
         runstate: { agent_context: '', execution_stack: [], memory_state: {}, cursor_position: null, todo_list: mergeTodos([], input.todos) },
         metadata: { task_description: input.task ?? '', repo: ctx.shard.mainRoot, priority: input.priority ?? 'normal', tags: [...new Set(input.tags)] },
-        git: tree,
+        git: state.tree,
         cwd: ctx.cwd,
-        notes,
-        shell_history: history,
+        notes: state.notes,
+        shell_history: state.history,
         lineage: { parent: null, from_shard: null, from_agent: null, to_agent: null, handoff_note: null },
       };
     }
     const stored = appendRevision(p, session, now); // validates the record before it is written
     writePointer(p, session, stored);
     return { session, created, quarantined: stored.quarantined };
+  });
+}
+
+/**
+ * The latest revision of `id`: through the `current` pointer when it names `id` (no SQLite, as
+ * for `^save`), else through the index, which is returned open so the caller can record in it.
+ */
+function latestOf(ctx: SessionContext, id: string): { session: Session; index: OpenedIndex | null } {
+  const pointer = readPointer(paths(ctx), ctx.env);
+  if (pointer?.id === id) return { session: loadCurrent(ctx, pointer).session, index: null };
+  return loadLatest(ctx, id);
+}
+
+/**
+ * The first half of `^handoff` (the current session, saved first, with `note`) and of `^export
+ * <id>` (that session as it is): the TRANSFERRED revision it becomes once the bundle is out.
+ * Nothing is stored: the caller builds, signs and sends the bundle, then calls `storeTransfer`,
+ * so a refused push leaves the store as it was.
+ */
+export async function prepareTransfer(ctx: SessionContext, input: { current: true; note?: string } | { current: false; id: string }): Promise<Session> {
+  if (input.current && !readPointer(paths(ctx), ctx.env)) {
+    throw new AgenceError('usage', 'no session to hand off: this shard has no current session', { fix: 'save the work first (`agence ^save "note"`), or resume a saved one (`agence ^resume ID`)' });
+  }
+  const target = targetId(ctx, input.current ? undefined : input.id, 'hand off');
+  const state = input.current ? await saveState(ctx, input) : null;
+  const { session: latest, index } = latestOf(ctx, target);
+  index?.db.close();
+  const saved = state && (latest.status === 'SAVED' || latest.status === 'ACTIVE') ? savedRevision(ctx, latest, {}, state) : latest;
+  return { ...saved, rev: latest.rev + 1, updated_at: ctx.now().toISOString(), status: transition(saved.status, 'handoff', target) };
+}
+
+function assertUnchanged(latest: Session, transfer: Session): void {
+  if (latest.rev !== transfer.rev - 1) {
+    throw new AgenceError('conflict', `session ${transfer.session_id} changed since it was handed off (now rev ${latest.rev})`, { fix: 'hand it off again' });
+  }
+}
+
+/** Whether a TRANSFERRED revision `prepareTransfer` made can still be stored (checked again when it is). */
+export function checkTransfer(ctx: SessionContext, session: Session): void {
+  const { session: latest, index } = latestOf(ctx, session.session_id);
+  index?.db.close();
+  assertUnchanged(latest, session);
+}
+
+/** Store the TRANSFERRED revision `prepareTransfer` made, unless the session moved on meanwhile. */
+export function storeTransfer(ctx: SessionContext, session: Session): void {
+  const p = paths(ctx);
+  withStoreLock(p, () => {
+    const { session: latest, index } = latestOf(ctx, session.session_id);
+    try {
+      assertUnchanged(latest, session);
+      const at = appendRevision(p, session, ctx.now());
+      // Without the index open, it takes the new line in at its next read, as after `^save`.
+      if (index) recordRevision(index.db, p, session, at);
+    } finally {
+      index?.db.close();
+    }
+    clearPointer(p, session.session_id);
+  });
+}
+
+/**
+ * `^accept` / `^import`: store a handed-off session as a new local session (SAVED, with its
+ * lineage). `claim` runs under the store lock first and throws to refuse (a replay); `record`
+ * runs after the append, still under the lock, so two accepts of one bundle cannot both pass.
+ */
+export function storeImported(ctx: SessionContext, make: (id: string, now: Date) => Session, claim: () => void, record: (session: Session) => void): Session {
+  const p = paths(ctx);
+  return withStoreLock(p, () => {
+    claim();
+    const now = ctx.now();
+    const session = make(allocateId(p, now), now);
+    appendRevision(p, session, now);
+    record(session);
+    return session;
   });
 }
 
@@ -292,18 +384,20 @@ function targetId(ctx: SessionContext, id: string | undefined, what: string): st
   return pointer.id;
 }
 
+/** The session `^resume [id]` acts on: the one given, else the most recently saved. */
+export function resumeTarget(ctx: SessionContext, id?: string): string {
+  if (id !== undefined) return parseSessionRef(id, ctx.shardName);
+  const index = openIndex(paths(ctx), { notify: ctx.notify });
+  const [row] = list(index.db, { status: 'SAVED', limit: 1 });
+  index.db.close();
+  if (!row) throw new AgenceError('not_found', 'there is no saved session to resume', { fix: 'save one with `agence ^save "note"`, or list them with `agence ^sessions`' });
+  return row.id;
+}
+
 /** `^resume [id]`: mark a session active (default: the most recently saved) and brief on it. */
 export async function resumeSession(ctx: SessionContext, id?: string): Promise<ResumeBrief> {
   const p = paths(ctx);
-  let target = id === undefined ? undefined : parseSessionRef(id, ctx.shardName);
-  if (target === undefined) {
-    const index = openIndex(p, { notify: ctx.notify });
-    const [row] = list(index.db, { status: 'SAVED', limit: 1 });
-    index.db.close();
-    if (!row) throw new AgenceError('not_found', 'there is no saved session to resume', { fix: 'save one with `agence ^save "note"`, or list them with `agence ^sessions`' });
-    target = row.id;
-  }
-  const { session, at } = applyEvent(ctx, target, 'resume');
+  const { session, at } = applyEvent(ctx, resumeTarget(ctx, id), 'resume');
   writePointer(p, session, at);
   const progress = todoProgress(session.runstate.todo_list);
   return {

@@ -9,7 +9,9 @@ import { writeFileAtomic } from '../store/atomic.js';
 import { requireRepo, type ShardPaths, shardPaths } from './layout.js';
 import { readManifest, writeManifest } from './manifest.js';
 import { type RegisterOutcome, readRegistry, registerShard } from './registry.js';
+import { signingKey } from './keys.js';
 import { copyTemplate, ensureDirs, readTemplate } from './templates.js';
+import { addTrustedKey } from './trust.js';
 
 /** Versioned folders of a shard, kept in git with a `.gitkeep` while empty. */
 export const VERSIONED_DIRS = [
@@ -162,6 +164,11 @@ export async function initShard(input: InitInput): Promise<InitResult> {
   created.push(...ensureDirs(paths.agence, VERSIONED_DIRS, true));
   created.push(...ensureDirs(paths.nexus, NEXUS_DIRS, false, 0o700).map((p) => `nexus/${p}`));
   created.push(...ensureDirs(paths.hermetic, HERMETIC_DIRS, false, 0o700).map((p) => `hermetic/${p}`));
+  // The shard's signing key (made on first use, in hermetic/keys) is listed in its trust.yaml, so
+  // once committed, other clones and shards can verify the handoffs it signs.
+  if (addTrustedKey(paths, manifest.shard, signingKey(paths).publicSsh)) {
+    if (!created.includes('codex/trust.yaml')) created.push('codex/trust.yaml');
+  }
 
   const registry = registerShard(
     input.env,

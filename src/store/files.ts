@@ -5,7 +5,8 @@ import { firstIssue } from '../core/schemas.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-function readOrNull(path: string): Buffer | null {
+/** The bytes of a file, or null when it does not exist (any other failure is thrown). */
+export function readOrNull(path: string): Buffer | null {
   try {
     return readFileSync(path);
   } catch (error) {

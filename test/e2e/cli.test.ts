@@ -25,7 +25,7 @@ describe('front door', () => {
     expect(agence(sb, sb.dir, ['^init', '--help']).stdout).toBe(one.stdout);
     const data = json<{ commands: { command: string; available: boolean }[] }>(agence(sb, sb.dir, ['--help', '--json']));
     expect(data.commands.find((c) => c.command === '^init')?.available).toBe(true);
-    expect(data.commands.find((c) => c.command === '^handoff')?.available).toBe(false);
+    expect(data.commands.find((c) => c.command === '^tangent')?.available).toBe(false);
   });
 
   it('suggests the nearest command for an unknown one (exit 1)', () => {
@@ -43,7 +43,7 @@ describe('front door', () => {
       [['+fix the build'], 'auto mode'],
       [['!claude'], 'agence !claude is not available yet'],
       [['system', 'aider'], 'agence !aider is not available yet'],
-      [['^handoff', 'ralph'], 'agence ^handoff is not available yet'],
+      [['^tangent', 'ralph'], 'agence ^tangent is not available yet'],
       [['~learn', 'x'], 'agence ~learn is not available yet'],
       [['@sonya', 'review this'], 'ask mode'],
     ];

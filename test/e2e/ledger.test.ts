@@ -205,7 +205,7 @@ describe('^ledger', () => {
     expect(untrusted.stdout).toMatch(/is not listed in codex\/trust.yaml/);
     const signed = JSON.parse(readFileSync(bRoot, 'utf8'));
     const trust = join(a.dir, '.agence/codex/trust.yaml');
-    writeFileSync(trust, readFileSync(trust, 'utf8').replace('shards: []', `shards:\n  - { id: "${signed.shard}", name: trust-b, key: "${signed.signer} trust-b" }`));
+    writeFileSync(trust, readFileSync(trust, 'utf8').replace(/^shards:.*$/m, `shards:\n  - { id: "${signed.shard}", name: trust-b, key: "${signed.signer} trust-b" }`));
     const trusted = agence(sb, a.dir, ['^ledger', 'check-root', bRoot]);
     expect(trusted.stdout).toMatch(/signed by shard trust-b, whose key codex\/trust.yaml lists/);
     expect(trusted.code).toBe(0);

@@ -14,7 +14,20 @@ type Decision = 'approved' | 'denied';
 /** What the filing service does with a decision; returns a line for the person. */
 type Act = (paths: ShardPaths, approval: Approval, inv: Invocation) => Promise<string>;
 
-const ACT_ON: Partial<Record<ApprovalKind, Record<Decision, Act>>> = {
+const loadHandoffs = () => import('../../handoff/handoffs.js');
+
+const ACT_ON: Record<ApprovalKind, Record<Decision, Act>> = {
+  // An agent's cross-shard handoff waits on its local ref until a person decides.
+  handoff: {
+    approved: async (paths, a, inv) => {
+      const pushed = await (await loadHandoffs()).pushApprovedHandoff(paths, a, a.decided_by ?? 'unknown', inv.now());
+      return `handoff ${pushed.bundle_id} pushed to ${pushed.exchange}`;
+    },
+    denied: async (paths, a, inv) => {
+      const dropped = await (await loadHandoffs()).dropDeniedHandoff(paths, a, a.decided_by ?? 'unknown', inv.now());
+      return `handoff ${dropped.bundle_id} dropped; session ${dropped.session} stays with ${a.requested_by}`;
+    },
+  },
   // A T2 command runs once when the agent that asked runs it again (validatedCommands.ts).
   command: {
     approved: async (_paths, a) => `${a.requested_by} may now run \`${a.subject}\` once: the same command, run again, goes through`,
@@ -47,7 +60,6 @@ async function decide(inv: Invocation, decision: Decision): Promise<{ data: unkn
   const request = readApproval(paths, id);
   if (!request) throw new AgenceError('not_found', `no approval request ${id}`, { fix: 'list pending requests with `agence ^approve --list`' });
   const act = ACT_ON[request.kind];
-  if (!act) throw new AgenceError('not_available', `approvals of kind ${request.kind} cannot be acted on yet`, { fix: 'nothing was decided; this agence does not have the service that filed it' });
   const { configGet } = await import('../../git/git.js');
   const by = (await configGet(paths.root, 'user.email')) || 'unknown';
   const decided = decideApproval(paths, id, decision, by, inv.now());

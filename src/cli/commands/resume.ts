@@ -1,4 +1,4 @@
-import { resumeSession } from '../../sessions/sessions.js';
+import { resumeSession, resumeTarget } from '../../sessions/sessions.js';
 import type { Handler } from '../types.js';
 import { sessionContext } from '../sessionContext.js';
 
@@ -8,6 +8,7 @@ function shellQuote(value: string): string {
 }
 
 export const run: Handler = async (inv) => {
+  if (inv.opts.apply) return resumeApplying(inv);
   const { ctx } = await sessionContext(inv);
   const brief = await resumeSession(ctx, inv.args[0]);
   const { session } = brief;
@@ -38,3 +39,22 @@ export const run: Handler = async (inv) => {
   if (brief.cd) lines.push(`cd:    cd ${shellQuote(brief.cd)}   (or: eval "$(agence ^resume ${session.session_id} --shell)")`);
   return { data: brief, text: lines.join('\n') };
 };
+
+/**
+ * `^resume --apply`: the handed-off work is checked first (it must apply and touch no file with
+ * local changes), then the session is resumed, then the work is written to the work tree.
+ */
+async function resumeApplying(inv: Parameters<Handler>[0]) {
+  const { ctx } = await sessionContext(inv);
+  const { planWorktree, applyWorktree } = await import('../../handoff/worktree.js');
+  const plan = await planWorktree(ctx.shard, resumeTarget(ctx, inv.args[0]));
+  const resumed = await run({ ...inv, opts: { ...inv.opts, apply: false } });
+  await applyWorktree(ctx.shard, plan, await ctx.actor(), ctx.now());
+  const applied = { bundle_id: plan.bundle_id, commit: plan.commit, files: plan.files };
+  return {
+    ...resumed,
+    data: { ...(resumed.data as object), applied },
+    // With --shell the text is code to eval: nothing is added to it.
+    text: inv.opts.shell ? resumed.text : `${resumed.text}\napplied: the handed-off work, ${plan.files.length} file${plan.files.length === 1 ? '' : 's'}: ${plan.files.slice(0, 10).join(', ')}${plan.files.length > 10 ? ', ...' : ''}`,
+  };
+}

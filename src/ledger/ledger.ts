@@ -69,7 +69,12 @@ function appendPoint(paths: ShardPaths, key: Uint8Array): ChainPoint {
   const size = fileSize(file);
   const head = readHead(paths, key);
   if (head === null) {
-    if (size === 0) return GENESIS;
+    if (size === 0) {
+      // The head exists before the first line does, so a crash in the first append leaves a
+      // head that lags (taken in by the next append), never a ledger without a head.
+      writeHead(paths, key, { seq: 0, hash: GENESIS.hash, size: 0, offset: 0, broken: null });
+      return GENESIS;
+    }
     throw new AgenceError('corrupt', 'nexus/ledger.head.json is missing but the ledger is not empty: a truncation could not be told', {
       file: headFile(paths),
       fix: REPAIR_FIX,

@@ -270,11 +270,13 @@ export function verifyLines(bytes: Buffer, cursor: ChainCursor, key: Uint8Array,
   }
   const usePads = key.length <= 64;
   let scratch = Buffer.allocUnsafe(4096);
+  // Views of the scratch buffer by body length, made once: a view per entry is garbage.
+  let views = new Map<number, Buffer>();
   let start = 0;
   for (let end = bytes.indexOf(0x0a); end !== -1; end = bytes.indexOf(0x0a, start)) {
     line++;
-    const text = bytes.subarray(start, end);
-    const h = text.lastIndexOf(HASH_KEY);
+    // Offsets into `bytes`: the hot path makes no view of the line.
+    const h = end - start > HASH_KEY.length ? bytes.lastIndexOf(HASH_KEY, end - HASH_KEY.length) : -1;
     const hashAt = h + HASH_KEY.length;
     const macAt = hashAt + HEX_LEN + MAC_KEY.length;
     const prevKeyAt = macAt + HEX_LEN;
@@ -282,20 +284,28 @@ export function verifyLines(bytes: Buffer, cursor: ChainCursor, key: Uint8Array,
     const seqAt = prevAt + HEX_LEN + SEQ_KEY.length;
     // The separators around hash and mac are not in the hashed body: they are checked here.
     let good =
-      h > 0 &&
-      seqAt < text.length &&
-      text.compare(MAC_KEY, 0, MAC_KEY.length, hashAt + HEX_LEN, macAt) === 0 &&
-      text.compare(PREV_KEY, 0, PREV_KEY.length, prevKeyAt, prevAt) === 0 &&
-      hexMatches(text, prevAt, prev);
+      h > start &&
+      seqAt < end &&
+      bytes.compare(MAC_KEY, 0, MAC_KEY.length, hashAt + HEX_LEN, macAt) === 0 &&
+      bytes.compare(PREV_KEY, 0, PREV_KEY.length, prevKeyAt, prevAt) === 0 &&
+      hexMatches(bytes, prevAt, prev);
     let digest: Buffer | null = null;
     if (good) {
       // The body (the line without hash and mac), gathered into one buffer for a one-shot hash.
-      const head = h + 1;
-      const bodyLength = text.length - (prevKeyAt + 2 - head);
-      if (bodyLength > scratch.length) scratch = Buffer.allocUnsafe(bodyLength * 2);
-      text.copy(scratch, 0, 0, head);
-      text.copy(scratch, head, prevKeyAt + 2);
-      digest = oneShotHash('sha256', scratch.subarray(0, bodyLength), 'buffer') as unknown as Buffer;
+      const headLength = h + 1 - start;
+      const bodyLength = end - start - (prevKeyAt + 2 - (h + 1));
+      if (bodyLength > scratch.length) {
+        scratch = Buffer.allocUnsafe(bodyLength * 2);
+        views = new Map();
+      }
+      bytes.copy(scratch, 0, start, h + 1);
+      bytes.copy(scratch, headLength, prevKeyAt + 2, end);
+      let view = views.get(bodyLength);
+      if (view === undefined) {
+        view = scratch.subarray(0, bodyLength);
+        views.set(bodyLength, view);
+      }
+      digest = oneShotHash('sha256', view, 'buffer') as unknown as Buffer;
       let mac: Buffer;
       if (usePads) {
         digest.copy(inner, 64);
@@ -304,10 +314,10 @@ export function verifyLines(bytes: Buffer, cursor: ChainCursor, key: Uint8Array,
       } else {
         mac = createHmac('sha256', key).update(digest).digest();
       }
-      good = hexMatches(text, hashAt, digest) && hexMatches(text, macAt, mac) && seqIs(text, seqAt, seq + 1);
+      good = hexMatches(bytes, hashAt, digest) && hexMatches(bytes, macAt, mac) && seqIs(bytes, seqAt, seq + 1);
     }
     if (!good || digest === null) {
-      const result = checkLine(text, { seq, hash: hashHex ?? prev.toString('hex') }, key);
+      const result = checkLine(bytes.subarray(start, end), { seq, hash: hashHex ?? prev.toString('hex') }, key);
       // Canonical lines that pass checkLine pass here too; anything else is a real problem.
       const problem: LineProblem = 'problem' in result ? result.problem : { kind: 'malformed', detail: 'not in canonical form' };
       return { cursor: { point: { seq, hash: hashHex ?? prev.toString('hex') }, line: line - 1, offset: cursor.offset + start, lastOffset }, broken: { line, offset: cursor.offset + start, problem } };
@@ -324,7 +334,10 @@ export function verifyLines(bytes: Buffer, cursor: ChainCursor, key: Uint8Array,
 
 /** Is the canonical integer at `at` exactly `seq`, followed by a comma? */
 function seqIs(line: Buffer, at: number, seq: number): boolean {
-  const digits = String(seq);
-  for (let i = 0; i < digits.length; i++) if (line[at + i] !== digits.charCodeAt(i)) return false;
-  return line[at + digits.length] === 0x2c;
+  // Digits from the last: no string per entry.
+  let width = 1;
+  for (let n = seq; n >= 10; n = Math.floor(n / 10)) width++;
+  if (line[at + width] !== 0x2c) return false;
+  for (let i = at + width - 1, n = seq; i >= at; i--, n = Math.floor(n / 10)) if (line[i] !== 0x30 + (n % 10)) return false;
+  return true;
 }

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync } from 'node:fs';
+import { closeSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgenceError } from '../core/errors.js';
 import { GENESIS, checkLine, describeProblem, sealEntry, sealHead, sealedLine, headMac, type ChainPoint, type LedgerRecord } from '../core/ledgerChain.js';
@@ -28,7 +28,7 @@ export function headFile(paths: ShardPaths): string {
 
 const REPAIR_FIX = 'run `agence ^ledger verify` to see what is wrong, then `agence ^ledger repair` to move the bad tail aside';
 
-/** The head, its MAC checked; the genesis head when there is no ledger yet. */
+/** The head, its MAC checked, or null when there is none. */
 export function readHead(paths: ShardPaths, key: Uint8Array): LedgerHead | null {
   const file = headFile(paths);
   const head = readJsonFile(file, LedgerHeadSchema, { shown: 'nexus/ledger.head.json', fix: REPAIR_FIX });
@@ -45,14 +45,10 @@ export function writeHead(paths: ShardPaths, key: Uint8Array, head: Omit<LedgerH
   return sealed;
 }
 
+/** Bytes in `path`, 0 when it does not exist. */
 export function fileSize(path: string): number {
   try {
-    const fd = openSync(path, 'r');
-    try {
-      return fstatSync(fd).size;
-    } finally {
-      closeSync(fd);
-    }
+    return statSync(path).size;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
     throw error;

@@ -108,7 +108,16 @@ describe('^ledger', () => {
     const paths = shardPaths({ root: dir, mainRoot: dir });
     write(file, lines.map((x, i) => (i === 5 ? x.replace('"n":6', '"n":66') : x)));
     expect(agence(sb, dir, ['^ledger', 'verify']).code).toBe(3);
-    expect(() => appendLedger(paths, { actor: 'a', action: 'x', subject: '', decision: 'allow' }, now)).toThrow(/line 6 is bad .*appends are refused/);
+    const refused = (() => {
+      try {
+        appendLedger(paths, { actor: 'a', action: 'x', subject: '', decision: 'allow' }, now);
+        return null;
+      } catch (error) {
+        return error as Error & { exitCode: number };
+      }
+    })();
+    expect(refused?.message).toMatch(/line 6 is bad .*appends are refused/);
+    expect(refused?.exitCode).toBe(3);
     const repaired = agence(sb, dir, ['^ledger', 'repair', '--json']);
     expect(repaired.code).toBe(0);
     const result = json<{ repaired: boolean; quarantined: string; movedLines: number; entry: { seq: number } }>(repaired);

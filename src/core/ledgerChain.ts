@@ -1,7 +1,8 @@
 import { createHash, createHmac, hash as oneShotHash } from 'node:crypto';
 import { canonicalJson } from './canonicalJson.js';
 import { AgenceError } from './errors.js';
-import { LedgerEntrySchema, firstIssue, type LedgerEntry, type LedgerHead, type Tier } from './schemas.js';
+import { LedgerEntrySchema, type LedgerEntry, type LedgerHead } from './governanceSchemas.js';
+import { firstIssue, type Tier } from './schemas.js';
 
 /**
  * The ledger's hash chain (docs/ledger.md). An entry is one line of canonical JSON; `hash` is

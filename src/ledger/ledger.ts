@@ -2,7 +2,7 @@ import { closeSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgenceError } from '../core/errors.js';
 import { GENESIS, checkLine, describeProblem, sealEntry, sealHead, sealedLine, headMac, type ChainPoint, type LedgerRecord } from '../core/ledgerChain.js';
-import { LedgerHeadSchema, type LedgerEntry, type LedgerHead } from '../core/schemas.js';
+import { LedgerHeadSchema, type LedgerEntry, type LedgerHead } from '../core/governanceSchemas.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { readJsonFile } from '../store/files.js';
 import { appendLine, readRange } from '../store/jsonl.js';

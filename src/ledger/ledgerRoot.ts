@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { canonicalJson } from '../core/canonicalJson.js';
 import { AgenceError } from '../core/errors.js';
 import { consistencyPath, inclusionPath, leafHash, treeHash, verifyConsistency, verifyInclusion, type Hash } from '../core/merkle.js';
-import { LedgerRootSchema, type LedgerRoot } from '../core/schemas.js';
+import { LedgerRootSchema, type LedgerRoot } from '../core/governanceSchemas.js';
 import { formatJson, writeFileAtomic } from '../store/atomic.js';
 import { readJsonFile, readTextFile } from '../store/files.js';
 import { parseSshPublicKey, signBytes, signingKey, verifyBytes } from '../shard/keys.js';

@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { AgenceError } from '../core/errors.js';
 import { START, describeProblem, lineFields, verifyLines, type ChainBreak, type ChainCursor, type ChainPoint, type LineProblem } from '../core/ledgerChain.js';
-import type { LedgerHead, LedgerRoot } from '../core/schemas.js';
+import type { LedgerHead, LedgerRoot } from '../core/governanceSchemas.js';
 import { fsyncDir } from '../store/atomic.js';
 import { readRange } from '../store/jsonl.js';
 import { withFileLock } from '../store/lockFile.js';

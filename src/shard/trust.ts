@@ -1,6 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import { AgenceError } from '../core/errors.js';
-import { TrustSchema, firstIssue, type Trust } from '../core/schemas.js';
+import { TrustSchema, type Trust } from '../core/governanceSchemas.js';
+import { firstIssue } from '../core/schemas.js';
 import { readEffective } from './effectiveView.js';
 import type { ShardPaths } from './layout.js';
 

@@ -1,6 +1,6 @@
 import { requireAccess, type AccessAction } from '../../core/access.js';
 import { AgenceError } from '../../core/errors.js';
-import type { LedgerEntry } from '../../core/schemas.js';
+import type { LedgerEntry } from '../../core/governanceSchemas.js';
 import { countLedger, searchLedger, showLedger, tailLedger } from '../../ledger/ledgerRead.js';
 import { checkRoot, proveConsistency, proveInclusion, publishRoot, publishedRoot } from '../../ledger/ledgerRoot.js';
 import { repairLedger, verifyLedger } from '../../ledger/ledgerVerify.js';

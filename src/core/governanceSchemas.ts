@@ -69,3 +69,31 @@ export const TrustSchema = z.object({
   shards: z._default(z.array(z.looseObject({ id: z.string().check(z.regex(SHARD_ID_RE)), name: z.optional(z.string()), key: z.string() })), []),
 });
 export type Trust = z.infer<typeof TrustSchema>;
+
+/** `^ledger prove SEQ`: that an entry is in the tree of `tree_size` entries (RFC 6962 audit path). */
+export const InclusionProofSchema = z.object({
+  type: z.literal('inclusion'),
+  shard: z.string().check(z.regex(SHARD_ID_RE)),
+  seq: z.int().check(z.positive()),
+  leaf_index: z.int().check(z.nonnegative()),
+  tree_size: z.int().check(z.positive()),
+  root_hash: hex64,
+  /** The entry's line: the checker hashes it into the leaf. */
+  entry: z.string(),
+  path: z.array(hex64),
+});
+export type InclusionProof = z.infer<typeof InclusionProofSchema>;
+
+/** `^ledger prove --from N`: that the tree of `first` entries is a prefix of the tree of `second`. */
+export const ConsistencyProofSchema = z.object({
+  type: z.literal('consistency'),
+  shard: z.string().check(z.regex(SHARD_ID_RE)),
+  first: z.int().check(z.nonnegative()),
+  second: z.int().check(z.nonnegative()),
+  first_root: hex64,
+  second_root: hex64,
+  proof: z.array(hex64),
+});
+export type ConsistencyProof = z.infer<typeof ConsistencyProofSchema>;
+
+export const LedgerProofSchema = z.union([InclusionProofSchema, ConsistencyProofSchema]);

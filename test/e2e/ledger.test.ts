@@ -166,6 +166,15 @@ describe('^ledger', () => {
     expect(checked.stdout).toMatch(/ok\s+root signature: signed by this shard's own key/);
     expect(checked.stdout).toMatch(/ok\s+inclusion: entry 7 is in the tree of 20 entries/);
 
+    // A file that is not a proof, and a proof of another shard's log.
+    const bogus = join(sb.dir, 'bogus-proof.json');
+    writeFileSync(bogus, '{"type":"inclusion","seq":1}');
+    const notProof = agence(sb, dir, ['^ledger', 'check-root', rootPath, '--proof', bogus]);
+    expect(notProof.code).toBe(3);
+    expect(notProof.stderr).toMatch(/bogus-proof.json is malformed/);
+    writeFileSync(bogus, JSON.stringify({ ...JSON.parse(readFileSync(proof, 'utf8')), shard: 'abcdefabcdef' }));
+    expect(agence(sb, dir, ['^ledger', 'check-root', rootPath, '--proof', bogus]).stdout).toMatch(/FAIL inclusion: the proof is for shard abcdefabcdef/);
+
     // A proof for another entry's text does not verify.
     const forged = JSON.parse(readFileSync(proof, 'utf8'));
     forged.entry = forged.entry.replace('git status 7', 'git status 9');

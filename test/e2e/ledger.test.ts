@@ -231,3 +231,24 @@ describe('^ledger', () => {
     git(sb, a.dir, ['status', '--short']);
   });
 });
+
+describe('^ledger access (DESIGN §5)', () => {
+  it('an agent on a session imported from another shard may not read the raw ledger; a local agent may', () => {
+    const dir = repo(sb, 'access');
+    expect(agence(sb, dir, ['^init']).code).toBe(0);
+    const agent = { AGENCE_AGENT: 'claude' };
+    const saved = json<{ session: { session_id: string } }>(agence(sb, dir, ['^save', 'local work', '--json'], agent));
+    const id = saved.session.session_id;
+    expect(agence(sb, dir, ['^ledger', 'count'], { ...agent, AGENCE_SESSION: id }).code).toBe(0);
+    // The same session, as a handoff from another shard would have made it: its lineage names that shard.
+    const file = join(dir, '.agence/nexus/sessions/session-saved.jsonl');
+    const record = JSON.parse(readFileSync(file, 'utf8').trim().split('\n').at(-1) as string);
+    writeFileSync(file, `${JSON.stringify({ ...record, rev: record.rev + 1, lineage: { ...record.lineage, from_shard: 'other-shard' } })}\n`, { flag: 'a' });
+    expect(agence(sb, dir, ['^reindex']).code).toBe(0);
+    const refused = agence(sb, dir, ['^ledger', 'tail'], { ...agent, AGENCE_SESSION: id });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/claude \(an agent working on a session from another shard\) may not read NEXUS/);
+    // A person (no AGENCE_AGENT) reads it.
+    expect(agence(sb, dir, ['^ledger', 'tail'], { AGENCE_SESSION: id }).code).toBe(0);
+  });
+});

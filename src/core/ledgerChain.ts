@@ -237,14 +237,9 @@ export interface ChainBreak {
 
 export const START: ChainCursor = { point: GENESIS, line: 0, offset: 0, lastOffset: 0 };
 
-const HEX_CHARS = Buffer.from('0123456789abcdef');
-
-/** Do the 64 hex digits at `at` in `line` spell `digest`? Compared in place, without strings. */
-function hexMatches(line: Buffer, at: number, digest: Buffer): boolean {
-  for (let i = 0; i < 32; i++) {
-    const b = digest[i] as number;
-    if (line[at + 2 * i] !== HEX_CHARS[b >> 4] || line[at + 2 * i + 1] !== HEX_CHARS[b & 15]) return false;
-  }
+/** Are the 64 bytes at `at` in `line` the hex digits of `hex`? */
+function hexAt(line: Buffer, at: number, hex: string): boolean {
+  for (let i = 0; i < HEX_LEN; i++) if (line[at + i] !== hex.charCodeAt(i)) return false;
   return true;
 }
 
@@ -253,16 +248,16 @@ function hexMatches(line: Buffer, at: number, digest: Buffer): boolean {
  * entry after the one before. Stops at the first bad line. `watch` maps seqs whose hashes the
  * caller wants (the head's, a published root's) and gets them filled in.
  *
- * This is the loop a million-entry verify spends its time in, so a good line costs two hashes
- * and byte comparisons, no strings; a line that fails is re-checked by checkLine for the why.
+ * This is the loop a million-entry verify spends its time in, so a good line costs three
+ * one-shot hashes with hex output (a Buffer per digest costs twice as much) and byte
+ * comparisons; a line that fails is re-checked by checkLine for the why.
  */
 export function verifyLines(bytes: Buffer, cursor: ChainCursor, key: Uint8Array, watch?: Map<number, string | null>): { cursor: ChainCursor; broken: ChainBreak | null } {
   let { line, lastOffset } = cursor;
   let seq = cursor.point.seq;
-  let hashHex: string | null = cursor.point.hash;
-  let prev: Buffer = Buffer.from(cursor.point.hash, 'hex');
-  // HMAC-SHA256 as two one-shot hashes over pre-padded buffers (RFC 2104; a 32-byte key needs
-  // no hashing first): no Hmac object per entry, which is most of what createHmac costs.
+  let prev = cursor.point.hash;
+  // HMAC-SHA256 as two one-shot hashes over pre-padded buffers (RFC 2104; a key of up to 64
+  // bytes is used as it is): no Hmac object per entry, which is most of what createHmac costs.
   const inner = Buffer.alloc(96);
   const outer = Buffer.alloc(96);
   for (let i = 0; i < 64; i++) {
@@ -289,8 +284,8 @@ export function verifyLines(bytes: Buffer, cursor: ChainCursor, key: Uint8Array,
       seqAt < end &&
       bytes.compare(MAC_KEY, 0, MAC_KEY.length, hashAt + HEX_LEN, macAt) === 0 &&
       bytes.compare(PREV_KEY, 0, PREV_KEY.length, prevKeyAt, prevAt) === 0 &&
-      hexMatches(bytes, prevAt, prev);
-    let digest: Buffer | null = null;
+      hexAt(bytes, prevAt, prev);
+    let digest: string | null = null;
     if (good) {
       // The body (the line without hash and mac), gathered into one buffer for a one-shot hash.
       const headLength = h + 1 - start;
@@ -306,31 +301,30 @@ export function verifyLines(bytes: Buffer, cursor: ChainCursor, key: Uint8Array,
         view = scratch.subarray(0, bodyLength);
         views.set(bodyLength, view);
       }
-      digest = oneShotHash('sha256', view, 'buffer') as unknown as Buffer;
-      let mac: Buffer;
+      digest = oneShotHash('sha256', view, 'hex');
+      let mac: string;
       if (usePads) {
-        digest.copy(inner, 64);
-        (oneShotHash('sha256', inner, 'buffer') as unknown as Buffer).copy(outer, 64);
-        mac = oneShotHash('sha256', outer, 'buffer') as unknown as Buffer;
+        inner.write(digest, 64, 32, 'hex');
+        outer.write(oneShotHash('sha256', inner, 'hex'), 64, 32, 'hex');
+        mac = oneShotHash('sha256', outer, 'hex');
       } else {
-        mac = createHmac('sha256', key).update(digest).digest();
+        mac = createHmac('sha256', key).update(Buffer.from(digest, 'hex')).digest('hex');
       }
-      good = hexMatches(bytes, hashAt, digest) && hexMatches(bytes, macAt, mac) && seqIs(bytes, seqAt, seq + 1);
+      good = hexAt(bytes, hashAt, digest) && hexAt(bytes, macAt, mac) && seqIs(bytes, seqAt, seq + 1);
     }
     if (!good || digest === null) {
-      const result = checkLine(bytes.subarray(start, end), { seq, hash: hashHex ?? prev.toString('hex') }, key);
+      const result = checkLine(bytes.subarray(start, end), { seq, hash: prev }, key);
       // Canonical lines that pass checkLine pass here too; anything else is a real problem.
       const problem: LineProblem = 'problem' in result ? result.problem : { kind: 'malformed', detail: 'not in canonical form' };
-      return { cursor: { point: { seq, hash: hashHex ?? prev.toString('hex') }, line: line - 1, offset: cursor.offset + start, lastOffset }, broken: { line, offset: cursor.offset + start, problem } };
+      return { cursor: { point: { seq, hash: prev }, line: line - 1, offset: cursor.offset + start, lastOffset }, broken: { line, offset: cursor.offset + start, problem } };
     }
     seq++;
     prev = digest;
-    hashHex = null;
     lastOffset = cursor.offset + start;
-    if (watch?.has(seq)) watch.set(seq, digest.toString('hex'));
+    if (watch?.has(seq)) watch.set(seq, digest);
     start = end + 1;
   }
-  return { cursor: { point: { seq, hash: hashHex ?? prev.toString('hex') }, line, offset: cursor.offset + start, lastOffset }, broken: null };
+  return { cursor: { point: { seq, hash: prev }, line, offset: cursor.offset + start, lastOffset }, broken: null };
 }
 
 /** Is the canonical integer at `at` exactly `seq`, followed by a comma? */

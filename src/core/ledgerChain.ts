@@ -243,6 +243,20 @@ function hexAt(line: Buffer, at: number, hex: string): boolean {
   return true;
 }
 
+/** Are the bytes at `at` in `line` those of `literal`? (A loop: short compares cost more as calls.) */
+function bytesAt(line: Buffer, at: number, literal: Buffer): boolean {
+  for (let i = 0; i < literal.length; i++) if (line[at + i] !== literal[i]) return false;
+  return true;
+}
+
+const HEX_VALUE = new Uint8Array(128);
+for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+
+/** Write the 32 bytes a 64-digit lowercase hex string spells into `to` at `at`. */
+function putHex(to: Buffer, at: number, hex: string): void {
+  for (let i = 0; i < 32; i++) to[at + i] = ((HEX_VALUE[hex.charCodeAt(2 * i)] as number) << 4) | (HEX_VALUE[hex.charCodeAt(2 * i + 1)] as number);
+}
+
 /**
  * Check the complete lines of `bytes`, which start at `cursor.offset` of the file, each as the
  * entry after the one before. Stops at the first bad line. `watch` maps seqs whose hashes the
@@ -282,8 +296,8 @@ export function verifyLines(bytes: Buffer, cursor: ChainCursor, key: Uint8Array,
     let good =
       h > start &&
       seqAt < end &&
-      bytes.compare(MAC_KEY, 0, MAC_KEY.length, hashAt + HEX_LEN, macAt) === 0 &&
-      bytes.compare(PREV_KEY, 0, PREV_KEY.length, prevKeyAt, prevAt) === 0 &&
+      bytesAt(bytes, hashAt + HEX_LEN, MAC_KEY) &&
+      bytesAt(bytes, prevKeyAt, PREV_KEY) &&
       hexAt(bytes, prevAt, prev);
     let digest: string | null = null;
     if (good) {
@@ -304,8 +318,8 @@ export function verifyLines(bytes: Buffer, cursor: ChainCursor, key: Uint8Array,
       digest = oneShotHash('sha256', view, 'hex');
       let mac: string;
       if (usePads) {
-        inner.write(digest, 64, 32, 'hex');
-        outer.write(oneShotHash('sha256', inner, 'hex'), 64, 32, 'hex');
+        putHex(inner, 64, digest);
+        putHex(outer, 64, oneShotHash('sha256', inner, 'hex'));
         mac = oneShotHash('sha256', outer, 'hex');
       } else {
         mac = createHmac('sha256', key).update(Buffer.from(digest, 'hex')).digest('hex');

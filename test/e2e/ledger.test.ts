@@ -1,7 +1,9 @@
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { appendLedger } from '../../src/ledger/ledger.js';
+import { GENESIS, sealEntry, type ChainPoint } from '../../src/core/ledgerChain.js';
+import { appendLedger, writeHead } from '../../src/ledger/ledger.js';
+import { hmacKey } from '../../src/shard/keys.js';
 import { shardPaths } from '../../src/shard/layout.js';
 import { agence, git, json, repo, sandbox } from './helpers.js';
 
@@ -250,5 +252,40 @@ describe('^ledger access (DESIGN §5)', () => {
     expect(refused.stderr).toMatch(/claude \(an agent working on a session from another shard\) may not read NEXUS/);
     // A person (no AGENCE_AGENT) reads it.
     expect(agence(sb, dir, ['^ledger', 'tail'], { AGENCE_SESSION: id }).code).toBe(0);
+  });
+});
+
+describe('^ledger verify on a ledger larger than a read block', () => {
+  it('verifies 30,000 entries (about 11 MB) on one thread and on several, and finds a change deep inside', () => {
+    const dir = repo(sb, 'large');
+    expect(agence(sb, dir, ['^init']).code).toBe(0);
+    const paths = shardPaths({ root: dir, mainRoot: dir });
+    const key = hmacKey(paths);
+    // Written straight with the sealing code (30,000 appends through the lock would take minutes).
+    const parts: string[] = [];
+    let point: ChainPoint = GENESIS;
+    let size = 0;
+    let offset = 0;
+    for (let i = 0; i < 30_000; i++) {
+      const { entry, line } = sealEntry({ actor: 'claude', action: 'guard.check', subject: `ls -la ${'x'.repeat(i % 200)}`, tier: 'T0', decision: 'allow', data: { i } }, point, now.toISOString(), key);
+      point = { seq: entry.seq, hash: entry.hash };
+      offset = size;
+      size += Buffer.byteLength(line) + 1;
+      parts.push(`${line}\n`);
+    }
+    const file = join(dir, '.agence/nexus/ledger.jsonl');
+    writeFileSync(file, parts.join(''));
+    writeHead(paths, key, { seq: point.seq, hash: point.hash, size, offset, broken: null });
+    expect(size).toBeGreaterThan(8 << 20);
+    for (const env of [{}, { AGENCE_LEDGER_PARALLEL_FROM: '0' }]) {
+      expect(json(agence(sb, dir, ['^ledger', 'verify', '--json'], env))).toMatchObject({ ok: true, entries: 30_000, bytes: size });
+    }
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(file, text.replace('"data":{"i":27182}', '"data":{"i":27183}'));
+    for (const env of [{}, { AGENCE_LEDGER_PARALLEL_FROM: '0' }]) {
+      const run = agence(sb, dir, ['^ledger', 'verify', '--json'], env);
+      expect(run.code).toBe(3);
+      expect(json(run)).toMatchObject({ ok: false, entries: 27_182, problem: { line: 27_183, message: 'line 27183: entry 27183 was edited: its content does not match its hash' } });
+    }
   });
 });

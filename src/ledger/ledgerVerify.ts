@@ -1,4 +1,4 @@
-import { closeSync, constants, copyFileSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
@@ -280,10 +280,15 @@ export function repairLedger(paths: ShardPaths, actor: string, now: Date): Repai
       const fd = openSync(file, 'r+');
       try {
         const moved = readRange(fd, cut, fstatSync(fd).size - cut);
-        writeFileSync(quarantined, moved, { flag: 'wx' });
-        const side = openSync(quarantined, 'r');
-        fsyncSync(side);
-        closeSync(side);
+        // The side file is durable before the ledger is cut: nothing is lost if we die in between.
+        const side = openSync(quarantined, 'wx', 0o600);
+        try {
+          let done = 0;
+          while (done < moved.length) done += writeSync(side, moved, done, moved.length - done);
+          fsyncSync(side);
+        } finally {
+          closeSync(side);
+        }
         movedBytes = moved.length;
         movedLines = moved.toString('latin1').split('\n').filter((l) => l !== '').length;
         ftruncateSync(fd, cut);

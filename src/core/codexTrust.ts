@@ -1,4 +1,4 @@
-import type { Trust } from './schemas.js';
+import type { Trust } from './governanceSchemas.js';
 
 /**
  * Who may sign CODEX changes: the admin keys of codex/trust.yaml as git's allowed-signers file

@@ -1,7 +1,8 @@
 import { createHash, createHmac, hash as oneShotHash } from 'node:crypto';
 import { canonicalJson } from './canonicalJson.js';
 import { AgenceError } from './errors.js';
-import { LedgerEntrySchema, firstIssue, type LedgerEntry, type LedgerHead, type Tier } from './schemas.js';
+import { LedgerEntrySchema, type LedgerEntry, type LedgerHead } from './governanceSchemas.js';
+import { firstIssue, type Tier } from './schemas.js';
 
 /**
  * The ledger's hash chain (docs/ledger.md). An entry is one line of canonical JSON; `hash` is
@@ -236,15 +237,24 @@ export interface ChainBreak {
 
 export const START: ChainCursor = { point: GENESIS, line: 0, offset: 0, lastOffset: 0 };
 
-const HEX_CHARS = Buffer.from('0123456789abcdef');
-
-/** Do the 64 hex digits at `at` in `line` spell `digest`? Compared in place, without strings. */
-function hexMatches(line: Buffer, at: number, digest: Buffer): boolean {
-  for (let i = 0; i < 32; i++) {
-    const b = digest[i] as number;
-    if (line[at + 2 * i] !== HEX_CHARS[b >> 4] || line[at + 2 * i + 1] !== HEX_CHARS[b & 15]) return false;
-  }
+/** Are the 64 bytes at `at` in `line` the hex digits of `hex`? */
+function hexAt(line: Buffer, at: number, hex: string): boolean {
+  for (let i = 0; i < HEX_LEN; i++) if (line[at + i] !== hex.charCodeAt(i)) return false;
   return true;
+}
+
+/** Are the bytes at `at` in `line` those of `literal`? (A loop: short compares cost more as calls.) */
+function bytesAt(line: Buffer, at: number, literal: Buffer): boolean {
+  for (let i = 0; i < literal.length; i++) if (line[at + i] !== literal[i]) return false;
+  return true;
+}
+
+const HEX_VALUE = new Uint8Array(128);
+for (let i = 0; i < 16; i++) HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+
+/** Write the 32 bytes a 64-digit lowercase hex string spells into `to` at `at`. */
+function putHex(to: Buffer, at: number, hex: string): void {
+  for (let i = 0; i < 32; i++) to[at + i] = ((HEX_VALUE[hex.charCodeAt(2 * i)] as number) << 4) | (HEX_VALUE[hex.charCodeAt(2 * i + 1)] as number);
 }
 
 /**
@@ -252,16 +262,16 @@ function hexMatches(line: Buffer, at: number, digest: Buffer): boolean {
  * entry after the one before. Stops at the first bad line. `watch` maps seqs whose hashes the
  * caller wants (the head's, a published root's) and gets them filled in.
  *
- * This is the loop a million-entry verify spends its time in, so a good line costs two hashes
- * and byte comparisons, no strings; a line that fails is re-checked by checkLine for the why.
+ * This is the loop a million-entry verify spends its time in, so a good line costs three
+ * one-shot hashes with hex output (a Buffer per digest costs twice as much) and byte
+ * comparisons; a line that fails is re-checked by checkLine for the why.
  */
 export function verifyLines(bytes: Buffer, cursor: ChainCursor, key: Uint8Array, watch?: Map<number, string | null>): { cursor: ChainCursor; broken: ChainBreak | null } {
   let { line, lastOffset } = cursor;
   let seq = cursor.point.seq;
-  let hashHex: string | null = cursor.point.hash;
-  let prev: Buffer = Buffer.from(cursor.point.hash, 'hex');
-  // HMAC-SHA256 as two one-shot hashes over pre-padded buffers (RFC 2104; a 32-byte key needs
-  // no hashing first): no Hmac object per entry, which is most of what createHmac costs.
+  let prev = cursor.point.hash;
+  // HMAC-SHA256 as two one-shot hashes over pre-padded buffers (RFC 2104; a key of up to 64
+  // bytes is used as it is): no Hmac object per entry, which is most of what createHmac costs.
   const inner = Buffer.alloc(96);
   const outer = Buffer.alloc(96);
   for (let i = 0; i < 64; i++) {
@@ -270,11 +280,13 @@ export function verifyLines(bytes: Buffer, cursor: ChainCursor, key: Uint8Array,
   }
   const usePads = key.length <= 64;
   let scratch = Buffer.allocUnsafe(4096);
+  // Views of the scratch buffer by body length, made once: a view per entry is garbage.
+  let views = new Map<number, Buffer>();
   let start = 0;
   for (let end = bytes.indexOf(0x0a); end !== -1; end = bytes.indexOf(0x0a, start)) {
     line++;
-    const text = bytes.subarray(start, end);
-    const h = text.lastIndexOf(HASH_KEY);
+    // Offsets into `bytes`: the hot path makes no view of the line.
+    const h = end - start > HASH_KEY.length ? bytes.lastIndexOf(HASH_KEY, end - HASH_KEY.length) : -1;
     const hashAt = h + HASH_KEY.length;
     const macAt = hashAt + HEX_LEN + MAC_KEY.length;
     const prevKeyAt = macAt + HEX_LEN;
@@ -282,49 +294,59 @@ export function verifyLines(bytes: Buffer, cursor: ChainCursor, key: Uint8Array,
     const seqAt = prevAt + HEX_LEN + SEQ_KEY.length;
     // The separators around hash and mac are not in the hashed body: they are checked here.
     let good =
-      h > 0 &&
-      seqAt < text.length &&
-      text.compare(MAC_KEY, 0, MAC_KEY.length, hashAt + HEX_LEN, macAt) === 0 &&
-      text.compare(PREV_KEY, 0, PREV_KEY.length, prevKeyAt, prevAt) === 0 &&
-      hexMatches(text, prevAt, prev);
-    let digest: Buffer | null = null;
+      h > start &&
+      seqAt < end &&
+      bytesAt(bytes, hashAt + HEX_LEN, MAC_KEY) &&
+      bytesAt(bytes, prevKeyAt, PREV_KEY) &&
+      hexAt(bytes, prevAt, prev);
+    let digest: string | null = null;
     if (good) {
       // The body (the line without hash and mac), gathered into one buffer for a one-shot hash.
-      const head = h + 1;
-      const bodyLength = text.length - (prevKeyAt + 2 - head);
-      if (bodyLength > scratch.length) scratch = Buffer.allocUnsafe(bodyLength * 2);
-      text.copy(scratch, 0, 0, head);
-      text.copy(scratch, head, prevKeyAt + 2);
-      digest = oneShotHash('sha256', scratch.subarray(0, bodyLength), 'buffer') as unknown as Buffer;
-      let mac: Buffer;
-      if (usePads) {
-        digest.copy(inner, 64);
-        (oneShotHash('sha256', inner, 'buffer') as unknown as Buffer).copy(outer, 64);
-        mac = oneShotHash('sha256', outer, 'buffer') as unknown as Buffer;
-      } else {
-        mac = createHmac('sha256', key).update(digest).digest();
+      const headLength = h + 1 - start;
+      const bodyLength = end - start - (prevKeyAt + 2 - (h + 1));
+      if (bodyLength > scratch.length) {
+        scratch = Buffer.allocUnsafe(bodyLength * 2);
+        views = new Map();
       }
-      good = hexMatches(text, hashAt, digest) && hexMatches(text, macAt, mac) && seqIs(text, seqAt, seq + 1);
+      bytes.copy(scratch, 0, start, h + 1);
+      bytes.copy(scratch, headLength, prevKeyAt + 2, end);
+      let view = views.get(bodyLength);
+      if (view === undefined) {
+        view = scratch.subarray(0, bodyLength);
+        views.set(bodyLength, view);
+      }
+      digest = oneShotHash('sha256', view, 'hex');
+      let mac: string;
+      if (usePads) {
+        putHex(inner, 64, digest);
+        putHex(outer, 64, oneShotHash('sha256', inner, 'hex'));
+        mac = oneShotHash('sha256', outer, 'hex');
+      } else {
+        mac = createHmac('sha256', key).update(Buffer.from(digest, 'hex')).digest('hex');
+      }
+      good = hexAt(bytes, hashAt, digest) && hexAt(bytes, macAt, mac) && seqIs(bytes, seqAt, seq + 1);
     }
     if (!good || digest === null) {
-      const result = checkLine(text, { seq, hash: hashHex ?? prev.toString('hex') }, key);
+      const result = checkLine(bytes.subarray(start, end), { seq, hash: prev }, key);
       // Canonical lines that pass checkLine pass here too; anything else is a real problem.
       const problem: LineProblem = 'problem' in result ? result.problem : { kind: 'malformed', detail: 'not in canonical form' };
-      return { cursor: { point: { seq, hash: hashHex ?? prev.toString('hex') }, line: line - 1, offset: cursor.offset + start, lastOffset }, broken: { line, offset: cursor.offset + start, problem } };
+      return { cursor: { point: { seq, hash: prev }, line: line - 1, offset: cursor.offset + start, lastOffset }, broken: { line, offset: cursor.offset + start, problem } };
     }
     seq++;
     prev = digest;
-    hashHex = null;
     lastOffset = cursor.offset + start;
-    if (watch?.has(seq)) watch.set(seq, digest.toString('hex'));
+    if (watch?.has(seq)) watch.set(seq, digest);
     start = end + 1;
   }
-  return { cursor: { point: { seq, hash: hashHex ?? prev.toString('hex') }, line, offset: cursor.offset + start, lastOffset }, broken: null };
+  return { cursor: { point: { seq, hash: prev }, line, offset: cursor.offset + start, lastOffset }, broken: null };
 }
 
 /** Is the canonical integer at `at` exactly `seq`, followed by a comma? */
 function seqIs(line: Buffer, at: number, seq: number): boolean {
-  const digits = String(seq);
-  for (let i = 0; i < digits.length; i++) if (line[at + i] !== digits.charCodeAt(i)) return false;
-  return line[at + digits.length] === 0x2c;
+  // Digits from the last: no string per entry.
+  let width = 1;
+  for (let n = seq; n >= 10; n = Math.floor(n / 10)) width++;
+  if (line[at + width] !== 0x2c) return false;
+  for (let i = at + width - 1, n = seq; i >= at; i--, n = Math.floor(n / 10)) if (line[i] !== 0x30 + (n % 10)) return false;
+  return true;
 }

@@ -97,30 +97,41 @@ export function consistencyPath(leaves: readonly Hash[], first: number, second =
   return proof.reverse();
 }
 
-/** RFC 9162 §2.1.3.2: does `path` prove leaf `index` of a tree of `size` has hash `leaf` under `root`? */
-export function verifyInclusion(leaf: Hash, index: number, size: number, path: readonly Hash[], root: Hash): boolean {
-  if (!Number.isInteger(index) || !Number.isInteger(size) || index < 0 || index >= size) return false;
-  if (leaf.length !== 32 || root.length !== 32 || path.some((p) => p.length !== 32)) return false;
-  let fn = index;
-  let sn = size - 1;
-  let r = leaf;
+/**
+ * The walk both RFC 9162 verifiers share: up from node `fn` of the last index `sn`, each proof
+ * hash is a left sibling (`left`) or a right one (`right`). True when it ends at the root.
+ */
+function walkPath(fn: number, sn: number, path: readonly Hash[], left: (p: Hash) => void, right: (p: Hash) => void): boolean {
   for (const p of path) {
     if (sn === 0) return false;
     if (fn % 2 === 1 || fn === sn) {
-      r = nodeHash(p, r);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
+      left(p);
+      while (fn % 2 === 0 && fn !== 0) {
+        fn = Math.floor(fn / 2);
+        sn = Math.floor(sn / 2);
       }
     } else {
-      r = nodeHash(r, p);
+      right(p);
     }
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);
   }
-  return sn === 0 && r.equals(root);
+  return sn === 0;
+}
+
+/** RFC 9162 §2.1.3.2: does `path` prove leaf `index` of a tree of `size` has hash `leaf` under `root`? */
+export function verifyInclusion(leaf: Hash, index: number, size: number, path: readonly Hash[], root: Hash): boolean {
+  if (!Number.isInteger(index) || !Number.isInteger(size) || index < 0 || index >= size) return false;
+  if (leaf.length !== 32 || root.length !== 32 || path.some((p) => p.length !== 32)) return false;
+  let r = leaf;
+  const ends = walkPath(
+    index,
+    size - 1,
+    path,
+    (p) => (r = nodeHash(p, r)),
+    (p) => (r = nodeHash(r, p)),
+  );
+  return ends && r.equals(root);
 }
 
 /** RFC 9162 §2.1.4.2: does `proof` show the tree of `first` leaves (`firstRoot`) is a prefix of the tree of `second` (`secondRoot`)? */
@@ -140,22 +151,15 @@ export function verifyConsistency(first: number, second: number, firstRoot: Hash
   }
   let fr = path[0] as Hash;
   let sr = path[0] as Hash;
-  for (const c of path.slice(1)) {
-    if (sn === 0) return false;
-    if (fn % 2 === 1 || fn === sn) {
+  const ends = walkPath(
+    fn,
+    sn,
+    path.slice(1),
+    (c) => {
       fr = nodeHash(c, fr);
       sr = nodeHash(c, sr);
-      if (fn % 2 === 0) {
-        while (fn % 2 === 0 && fn !== 0) {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        }
-      }
-    } else {
-      sr = nodeHash(sr, c);
-    }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  return sn === 0 && fr.equals(firstRoot) && sr.equals(secondRoot);
+    },
+    (c) => (sr = nodeHash(sr, c)),
+  );
+  return ends && fr.equals(firstRoot) && sr.equals(secondRoot);
 }

@@ -1,8 +1,8 @@
-import { closeSync, fstatSync, openSync } from 'node:fs';
+import { closeSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgenceError } from '../core/errors.js';
 import { GENESIS, checkLine, describeProblem, sealEntry, sealHead, sealedLine, headMac, type ChainPoint, type LedgerRecord } from '../core/ledgerChain.js';
-import { LedgerHeadSchema, type LedgerEntry, type LedgerHead } from '../core/schemas.js';
+import { LedgerHeadSchema, type LedgerEntry, type LedgerHead } from '../core/governanceSchemas.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { readJsonFile } from '../store/files.js';
 import { appendLine, readRange } from '../store/jsonl.js';
@@ -28,7 +28,7 @@ export function headFile(paths: ShardPaths): string {
 
 const REPAIR_FIX = 'run `agence ^ledger verify` to see what is wrong, then `agence ^ledger repair` to move the bad tail aside';
 
-/** The head, its MAC checked; the genesis head when there is no ledger yet. */
+/** The head, its MAC checked, or null when there is none. */
 export function readHead(paths: ShardPaths, key: Uint8Array): LedgerHead | null {
   const file = headFile(paths);
   const head = readJsonFile(file, LedgerHeadSchema, { shown: 'nexus/ledger.head.json', fix: REPAIR_FIX });
@@ -39,20 +39,21 @@ export function readHead(paths: ShardPaths, key: Uint8Array): LedgerHead | null 
   return head;
 }
 
-export function writeHead(paths: ShardPaths, key: Uint8Array, head: Omit<LedgerHead, 'mac'>): LedgerHead {
+/**
+ * Replace the head, durably. `lagOk`: the rename is not waited for (the content still is), so
+ * after a crash the previous head may be back; fine after an append, whose line the next append
+ * takes in, and it saves an append one of its three fsyncs.
+ */
+export function writeHead(paths: ShardPaths, key: Uint8Array, head: Omit<LedgerHead, 'mac'>, lagOk = false): LedgerHead {
   const sealed = sealHead(key, head);
-  writeFileAtomic(headFile(paths), `${JSON.stringify(sealed)}\n`);
+  writeFileAtomic(headFile(paths), `${JSON.stringify(sealed)}\n`, 0o644, !lagOk);
   return sealed;
 }
 
+/** Bytes in `path`, 0 when it does not exist. */
 export function fileSize(path: string): number {
   try {
-    const fd = openSync(path, 'r');
-    try {
-      return fstatSync(fd).size;
-    } finally {
-      closeSync(fd);
-    }
+    return statSync(path).size;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
     throw error;
@@ -69,7 +70,12 @@ function appendPoint(paths: ShardPaths, key: Uint8Array): ChainPoint {
   const size = fileSize(file);
   const head = readHead(paths, key);
   if (head === null) {
-    if (size === 0) return GENESIS;
+    if (size === 0) {
+      // The head exists before the first line does, so a crash in the first append leaves a
+      // head that lags (taken in by the next append), never a ledger without a head.
+      writeHead(paths, key, { seq: 0, hash: GENESIS.hash, size: 0, offset: 0, broken: null });
+      return GENESIS;
+    }
     throw new AgenceError('corrupt', 'nexus/ledger.head.json is missing but the ledger is not empty: a truncation could not be told', {
       file: headFile(paths),
       fix: REPAIR_FIX,
@@ -124,7 +130,7 @@ export function appendLedger(paths: ShardPaths, record: LedgerRecord, now: Date)
     const point = appendPoint(paths, key);
     const { entry, line } = sealEntry(record, point, now.toISOString(), key);
     const written = appendLine(file, line, now);
-    writeHead(paths, key, { seq: entry.seq, hash: entry.hash, size: written.offset + written.length + 1, offset: written.offset, broken: null });
+    writeHead(paths, key, { seq: entry.seq, hash: entry.hash, size: written.offset + written.length + 1, offset: written.offset, broken: null }, true);
     return entry;
   });
 }

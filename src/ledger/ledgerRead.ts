@@ -1,7 +1,8 @@
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { AgenceError } from '../core/errors.js';
 import { lineFields } from '../core/ledgerChain.js';
-import { LedgerEntrySchema, firstIssue, type LedgerEntry } from '../core/schemas.js';
+import { LedgerEntrySchema, type LedgerEntry } from '../core/governanceSchemas.js';
+import { firstIssue } from '../core/schemas.js';
 import { readRange } from '../store/jsonl.js';
 import type { ShardPaths } from '../shard/layout.js';
 import { ledgerFile } from './ledger.js';

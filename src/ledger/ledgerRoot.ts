@@ -2,9 +2,9 @@ import { join } from 'node:path';
 import { canonicalJson } from '../core/canonicalJson.js';
 import { AgenceError } from '../core/errors.js';
 import { consistencyPath, inclusionPath, leafHash, treeHash, verifyConsistency, verifyInclusion, type Hash } from '../core/merkle.js';
-import { LedgerRootSchema, type LedgerRoot } from '../core/schemas.js';
+import { LedgerProofSchema, LedgerRootSchema, type ConsistencyProof, type InclusionProof, type LedgerRoot } from '../core/governanceSchemas.js';
 import { formatJson, writeFileAtomic } from '../store/atomic.js';
-import { readJsonFile, readTextFile } from '../store/files.js';
+import { readJsonFile } from '../store/files.js';
 import { parseSshPublicKey, signBytes, signingKey, verifyBytes } from '../shard/keys.js';
 import type { ShardPaths } from '../shard/layout.js';
 import { readTrust } from '../shard/trust.js';
@@ -80,28 +80,6 @@ export function publishRoot(paths: ShardPaths, shardId: string, now: Date): { ro
   return { root, verdict, consistent };
 }
 
-export interface InclusionProof {
-  type: 'inclusion';
-  shard: string;
-  seq: number;
-  leaf_index: number;
-  tree_size: number;
-  root_hash: string;
-  /** The entry's line: the checker hashes it into the leaf. */
-  entry: string;
-  path: string[];
-}
-
-export interface ConsistencyProof {
-  type: 'consistency';
-  shard: string;
-  first: number;
-  second: number;
-  first_root: string;
-  second_root: string;
-  proof: string[];
-}
-
 /** Inclusion proof of entry `seq` in the tree of `size` entries (default: the published root's, else all). */
 export function proveInclusion(paths: ShardPaths, shardId: string, seq: number, size?: number): InclusionProof {
   const treeSize = size ?? publishedRoot(paths, shardId)?.tree_size ?? Number.MAX_SAFE_INTEGER;
@@ -166,18 +144,9 @@ function signerCheck(root: LedgerRoot, label: string, paths: ShardPaths | null, 
 const hex = (s: string) => Buffer.from(s, 'hex');
 
 function readProof(file: string): InclusionProof | ConsistencyProof {
-  const text = readTextFile(file);
-  if (text === null) throw new AgenceError('not_found', `${file} does not exist`, { fix: 'give the file `agence ^ledger prove` wrote' });
-  let value: Record<string, unknown>;
-  try {
-    value = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    throw new AgenceError('corrupt', `${file} is not valid JSON`, { file, fix: 'give the file `agence ^ledger prove --json` wrote' });
-  }
-  const hexList = (v: unknown) => Array.isArray(v) && v.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h));
-  if (value.type === 'inclusion' && typeof value.entry === 'string' && Number.isInteger(value.leaf_index) && Number.isInteger(value.tree_size) && hexList(value.path)) return value as unknown as InclusionProof;
-  if (value.type === 'consistency' && Number.isInteger(value.first) && Number.isInteger(value.second) && hexList(value.proof)) return value as unknown as ConsistencyProof;
-  throw new AgenceError('corrupt', `${file} is not an inclusion or consistency proof`, { file, fix: 'give the file `agence ^ledger prove --json` wrote' });
+  const proof = readJsonFile(file, LedgerProofSchema, { fix: 'give the file `agence ^ledger prove` wrote' });
+  if (!proof) throw new AgenceError('not_found', `${file} does not exist`, { fix: 'give the file `agence ^ledger prove` wrote' });
+  return proof;
 }
 
 /**
@@ -197,6 +166,7 @@ export function checkRoot(
   const proof = options.proof ? readProof(options.proof) : null;
   if (proof?.type === 'inclusion') {
     const ok =
+      proof.shard === root.shard &&
       proof.tree_size === root.tree_size &&
       verifyInclusion(leafHash(Buffer.from(proof.entry, 'utf8')), proof.leaf_index, proof.tree_size, proof.path.map(hex), hex(root.root_hash));
     checks.push({
@@ -204,7 +174,9 @@ export function checkRoot(
       ok,
       detail: ok
         ? `entry ${proof.leaf_index + 1} is in the tree of ${root.tree_size} entries`
-        : proof.tree_size !== root.tree_size
+        : proof.shard !== root.shard
+          ? `the proof is for shard ${proof.shard}, the root is of shard ${root.shard}`
+          : proof.tree_size !== root.tree_size
           ? `the proof is for a tree of ${proof.tree_size} entries, the root has ${root.tree_size}`
           : `the proof does not lead from entry ${proof.leaf_index + 1} to the root hash`,
     });
@@ -215,7 +187,7 @@ export function checkRoot(
     checks.push(signerCheck(old, 'old root', paths, ownId));
     checks.push(consistencyCheck(paths, ownId, old, root, proof?.type === 'consistency' ? proof : null));
   } else if (proof?.type === 'consistency') {
-    const ok = proof.second === root.tree_size && proof.second_root === root.root_hash && verifyConsistency(proof.first, proof.second, hex(proof.first_root), hex(root.root_hash), proof.proof.map(hex));
+    const ok = proof.shard === root.shard && proof.second === root.tree_size && proof.second_root === root.root_hash && verifyConsistency(proof.first, proof.second, hex(proof.first_root), hex(root.root_hash), proof.proof.map(hex));
     checks.push({ name: 'consistency', ok, detail: ok ? `the tree of ${proof.first} entries is a prefix of this root` : 'the consistency proof does not hold for this root' });
   }
   return { ok: checks.every((c) => c.ok), checks, root };
@@ -228,7 +200,7 @@ function consistencyCheck(paths: ShardPaths | null, ownId: string | null, old: L
   // Where the proof comes from: a proof file, the one the new root carries, or our own log.
   let proof: string[] | null = null;
   let source = '';
-  if (given && given.first === old.tree_size && given.second === root.tree_size) {
+  if (given && given.shard === root.shard && given.first === old.tree_size && given.second === root.tree_size) {
     proof = given.proof;
     source = 'the proof file';
   } else if (root.consistency && root.consistency.from_size === old.tree_size && root.consistency.from_root === old.root_hash) {

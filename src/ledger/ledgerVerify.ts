@@ -1,10 +1,10 @@
-import { closeSync, constants, copyFileSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { AgenceError } from '../core/errors.js';
 import { START, describeProblem, lineFields, verifyLines, type ChainBreak, type ChainCursor, type ChainPoint, type LineProblem } from '../core/ledgerChain.js';
-import type { LedgerHead, LedgerRoot } from '../core/schemas.js';
+import type { LedgerHead, LedgerRoot } from '../core/governanceSchemas.js';
 import { fsyncDir } from '../store/atomic.js';
 import { readRange } from '../store/jsonl.js';
 import { withFileLock } from '../store/lockFile.js';
@@ -25,7 +25,7 @@ export interface LedgerFinding {
   line: number | null;
   seq: number | null;
   offset: number | null;
-  kind: LineProblem['kind'] | 'torn' | 'truncated' | 'head' | 'root';
+  kind: LineProblem['kind'] | 'torn' | 'truncated' | 'rewritten' | 'head';
   message: string;
 }
 
@@ -161,43 +161,33 @@ function lineFinding(file: string, broken: ChainBreak): LedgerFinding {
   };
 }
 
-function headFinding(head: LedgerHead | null, scan: Scan): LedgerFinding | null {
+/**
+ * Compare the end of the verified chain with a point recorded elsewhere: the head (seq and hash
+ * of the last entry) or the last published root (tree size and the hash of that entry). This is
+ * what tells a truncation at a line boundary from a shorter ledger.
+ */
+function recordedFinding(recorded: { seq: number; hash: string; by: string; hint?: string }, scan: Scan): LedgerFinding | null {
   const { point } = scan.cursor;
-  if (head === null) {
-    return point.seq === 0 ? null : { line: null, seq: null, offset: null, kind: 'head', message: 'nexus/ledger.head.json is missing: a truncation of the ledger could not be told' };
+  if (recorded.seq > point.seq) {
+    const cut = recorded.seq - point.seq === 1 ? `entry ${recorded.seq} was` : `entries ${point.seq + 1}-${recorded.seq} were`;
+    return { line: null, seq: point.seq + 1, offset: scan.cursor.offset, kind: 'truncated', message: `the ledger ends at entry ${point.seq} but ${recorded.by} says ${recorded.seq}: ${cut} cut off (truncation)` };
   }
-  if (head.seq > point.seq) {
-    return {
-      line: null,
-      seq: point.seq + 1,
-      offset: scan.cursor.offset,
-      kind: 'truncated',
-      message: `the ledger ends at entry ${point.seq} but its head says ${head.seq}: ${head.seq - point.seq === 1 ? `entry ${head.seq} was` : `entries ${point.seq + 1}-${head.seq} were`} cut off (truncation)`,
-    };
-  }
-  const seen = head.seq === 0 ? head.hash : scan.watched.get(head.seq);
-  if (seen !== head.hash) {
-    return { line: null, seq: head.seq, offset: null, kind: 'head', message: `entry ${head.seq} is not the one the head recorded: the ledger was rewritten from there on` };
+  if (recorded.seq > 0 && scan.watched.get(recorded.seq) !== recorded.hash) {
+    return { line: null, seq: recorded.seq, offset: null, kind: 'rewritten', message: `entry ${recorded.seq} is not the one ${recorded.by} recorded: the ledger was rewritten from there on${recorded.hint ?? ''}` };
   }
   return null;
 }
 
+function headFinding(head: LedgerHead | null, scan: Scan): LedgerFinding | null {
+  if (head === null) {
+    return scan.cursor.point.seq === 0 ? null : { line: null, seq: null, offset: null, kind: 'head', message: 'nexus/ledger.head.json is missing: a truncation of the ledger could not be told' };
+  }
+  return recordedFinding({ seq: head.seq, hash: head.hash, by: 'its head' }, scan);
+}
+
 function rootFinding(root: LedgerRoot | null, scan: Scan): LedgerFinding | null {
-  if (root === null || root.tree_size === 0) return null;
-  const { point } = scan.cursor;
-  if (root.tree_size > point.seq) {
-    return {
-      line: null,
-      seq: point.seq + 1,
-      offset: scan.cursor.offset,
-      kind: 'truncated',
-      message: `the ledger ends at entry ${point.seq} but organic/ledger-root.json published ${root.tree_size} entries: the ledger was truncated`,
-    };
-  }
-  if (scan.watched.get(root.tree_size) !== root.head_hash) {
-    return { line: null, seq: root.tree_size, offset: null, kind: 'root', message: `entry ${root.tree_size} is not the one organic/ledger-root.json published: the ledger was rewritten (after a repair, publish a new root with \`agence ^ledger root\`)` };
-  }
-  return null;
+  if (root === null) return null;
+  return recordedFinding({ seq: root.tree_size, hash: root.head_hash, by: 'organic/ledger-root.json', hint: ' (after a repair, publish a new root with `agence ^ledger root`)' }, scan);
 }
 
 /**
@@ -290,10 +280,15 @@ export function repairLedger(paths: ShardPaths, actor: string, now: Date): Repai
       const fd = openSync(file, 'r+');
       try {
         const moved = readRange(fd, cut, fstatSync(fd).size - cut);
-        writeFileSync(quarantined, moved, { flag: 'wx' });
-        const side = openSync(quarantined, 'r');
-        fsyncSync(side);
-        closeSync(side);
+        // The side file is durable before the ledger is cut: nothing is lost if we die in between.
+        const side = openSync(quarantined, 'wx', 0o600);
+        try {
+          let done = 0;
+          while (done < moved.length) done += writeSync(side, moved, done, moved.length - done);
+          fsyncSync(side);
+        } finally {
+          closeSync(side);
+        }
         movedBytes = moved.length;
         movedLines = moved.toString('latin1').split('\n').filter((l) => l !== '').length;
         ftruncateSync(fd, cut);

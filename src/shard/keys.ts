@@ -1,8 +1,8 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { AgenceError } from '../core/errors.js';
-import { writeFileAtomic } from '../store/atomic.js';
+import { fsyncDir, tempName } from '../store/atomic.js';
 import type { ShardPaths } from './layout.js';
 
 /**
@@ -25,6 +25,34 @@ export function keysDir(paths: ShardPaths): string {
   return join(paths.hermetic, 'keys');
 }
 
+/**
+ * Create a key file unless it exists, durably and race-free: written to a temp file, fsynced,
+ * then hard-linked into place, which fails if another process got there first. Everyone then
+ * reads the one file, so two first uses at once never end up with different keys.
+ */
+function createKeyOnce(file: string, data: string): void {
+  const dir = dirname(file);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const temp = join(dir, tempName(basename(file)));
+  const fd = openSync(temp, 'wx', 0o600);
+  try {
+    const bytes = Buffer.from(data, 'utf8');
+    let done = 0;
+    while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(temp, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    rmSync(temp, { force: true });
+  }
+  fsyncDir(dir);
+}
+
 const SIGNING_FILE = 'shard-ed25519.pem';
 const HMAC_FILE = 'ledger-hmac.key';
 
@@ -32,7 +60,7 @@ export function signingKey(paths: ShardPaths): ShardSigningKey {
   const file = join(keysDir(paths), SIGNING_FILE);
   if (!existsSync(file)) {
     const { privateKey } = generateKeyPairSync('ed25519');
-    writeFileAtomic(file, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, 0o600);
+    createKeyOnce(file, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
   }
   let privateKey: KeyObject;
   try {
@@ -51,7 +79,7 @@ export function signingKey(paths: ShardPaths): ShardSigningKey {
 /** 32 random bytes, hex, created on first use. */
 export function hmacKey(paths: ShardPaths): Buffer {
   const file = join(keysDir(paths), HMAC_FILE);
-  if (!existsSync(file)) writeFileAtomic(file, `${randomBytes(32).toString('hex')}\n`, 0o600);
+  if (!existsSync(file)) createKeyOnce(file, `${randomBytes(32).toString('hex')}\n`);
   const text = readFileSync(file, 'utf8').trim();
   if (!/^[0-9a-f]{64}$/.test(text)) {
     throw new AgenceError('corrupt', `${file} is not a 64-hex-digit key`, { file, fix: 'restore it from a backup; a new key cannot verify the existing ledger' });

@@ -17,9 +17,10 @@ export function tempName(name: string): string {
 /**
  * Write a file so that readers see either the old or the new content, never a mix, and the new
  * content survives a crash once this returns: temp file in the same directory, fsync, rename,
- * fsync of the directory.
+ * fsync of the directory. `syncDir: false` skips the last step, for files where finding the old
+ * content after a crash is fine (the ledger head, which the next append brings up to date).
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644, syncDir = true): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
   const temp = join(dir, tempName(basename(path)));
@@ -41,7 +42,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
     rmSync(temp, { force: true });
     throw error;
   }
-  fsyncDir(dir);
+  if (syncDir) fsyncDir(dir);
 }
 
 export function fsyncDir(dir: string): void {

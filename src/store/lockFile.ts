@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AgenceError } from '../core/errors.js';
 
@@ -28,29 +28,38 @@ function abandonedInode(path: string): number | null {
   }
 }
 
+/** A breaker killed between taking `<lock>.break` and letting it go leaves it; clear it after this. */
+const BREAKER_STALE_MS = 5_000;
+
 /**
- * Take an abandoned lock away without ever removing a live one: rename it aside, and if what was
- * renamed turns out to be a newer lock (another process removed the old one and locked in the
- * meantime), link it back.
+ * Remove an abandoned lock without ever removing a live one. Only one process at a time may
+ * break a lock: it holds `<lock>.break` (O_EXCL) while it checks that the lock is still the same
+ * abandoned file and removes it. Without that, two processes clearing the same abandoned lock
+ * could each end up removing the other's fresh lock, and two would hold it at once (the
+ * concurrent ledger appends with SIGKILLs caught that in the rename-and-link-back version).
  */
-function removeAbandoned(path: string, inode: number): void {
-  const aside = `${path}.abandoned-${process.pid}-${Date.now()}`;
+function breakAbandoned(path: string, inode: number): void {
+  const breaker = `${path}.break`;
+  let fd: number;
   try {
-    renameSync(path, aside);
-  } catch {
-    return; // already gone
-  }
-  if (statSync(aside).ino !== inode) {
+    fd = openSync(breaker, 'wx');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     try {
-      linkSync(aside, path);
+      if (Date.now() - statSync(breaker).mtimeMs > BREAKER_STALE_MS) rmSync(breaker, { force: true });
     } catch {
-      throw new AgenceError('conflict', `${path}: lost track of a lock while clearing an abandoned one`, {
-        file: path,
-        fix: 'run the command again',
-      });
+      // gone already
     }
+    return;
   }
-  rmSync(aside, { force: true });
+  closeSync(fd);
+  try {
+    // Only breakers remove another process's lock, and we are the only breaker: if it is still
+    // the abandoned file we saw, nobody can have replaced it before we remove it.
+    if (abandonedInode(path) === inode) rmSync(path, { force: true });
+  } finally {
+    rmSync(breaker, { force: true });
+  }
 }
 
 function sleep(ms: number): void {
@@ -75,7 +84,7 @@ export function withFileLock<T>(path: string, fn: () => T): T {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const inode = abandonedInode(lockPath);
       if (inode !== null) {
-        removeAbandoned(lockPath, inode);
+        breakAbandoned(lockPath, inode);
         continue;
       }
       if (Date.now() > deadline) {

@@ -1,7 +1,9 @@
 import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { appendLedger } from '../../src/ledger/ledger.js';
+import { GENESIS, sealEntry, type ChainPoint } from '../../src/core/ledgerChain.js';
+import { appendLedger, writeHead } from '../../src/ledger/ledger.js';
+import { hmacKey } from '../../src/shard/keys.js';
 import { shardPaths } from '../../src/shard/layout.js';
 import { agence, git, json, repo, sandbox } from './helpers.js';
 
@@ -108,7 +110,16 @@ describe('^ledger', () => {
     const paths = shardPaths({ root: dir, mainRoot: dir });
     write(file, lines.map((x, i) => (i === 5 ? x.replace('"n":6', '"n":66') : x)));
     expect(agence(sb, dir, ['^ledger', 'verify']).code).toBe(3);
-    expect(() => appendLedger(paths, { actor: 'a', action: 'x', subject: '', decision: 'allow' }, now)).toThrow(/line 6 is bad .*appends are refused/);
+    const refused = (() => {
+      try {
+        appendLedger(paths, { actor: 'a', action: 'x', subject: '', decision: 'allow' }, now);
+        return null;
+      } catch (error) {
+        return error as Error & { exitCode: number };
+      }
+    })();
+    expect(refused?.message).toMatch(/line 6 is bad .*appends are refused/);
+    expect(refused?.exitCode).toBe(3);
     const repaired = agence(sb, dir, ['^ledger', 'repair', '--json']);
     expect(repaired.code).toBe(0);
     const result = json<{ repaired: boolean; quarantined: string; movedLines: number; entry: { seq: number } }>(repaired);
@@ -156,6 +167,15 @@ describe('^ledger', () => {
     expect(checked.code).toBe(0);
     expect(checked.stdout).toMatch(/ok\s+root signature: signed by this shard's own key/);
     expect(checked.stdout).toMatch(/ok\s+inclusion: entry 7 is in the tree of 20 entries/);
+
+    // A file that is not a proof, and a proof of another shard's log.
+    const bogus = join(sb.dir, 'bogus-proof.json');
+    writeFileSync(bogus, '{"type":"inclusion","seq":1}');
+    const notProof = agence(sb, dir, ['^ledger', 'check-root', rootPath, '--proof', bogus]);
+    expect(notProof.code).toBe(3);
+    expect(notProof.stderr).toMatch(/bogus-proof.json is malformed/);
+    writeFileSync(bogus, JSON.stringify({ ...JSON.parse(readFileSync(proof, 'utf8')), shard: 'abcdefabcdef' }));
+    expect(agence(sb, dir, ['^ledger', 'check-root', rootPath, '--proof', bogus]).stdout).toMatch(/FAIL inclusion: the proof is for shard abcdefabcdef/);
 
     // A proof for another entry's text does not verify.
     const forged = JSON.parse(readFileSync(proof, 'utf8'));
@@ -211,5 +231,61 @@ describe('^ledger', () => {
     expect(trusted.code).toBe(0);
     expect(existsSync(join(a.dir, '.agence/organic/ledger-root.json'))).toBe(false);
     git(sb, a.dir, ['status', '--short']);
+  });
+});
+
+describe('^ledger access (DESIGN §5)', () => {
+  it('an agent on a session imported from another shard may not read the raw ledger; a local agent may', () => {
+    const dir = repo(sb, 'access');
+    expect(agence(sb, dir, ['^init']).code).toBe(0);
+    const agent = { AGENCE_AGENT: 'claude' };
+    const saved = json<{ session: { session_id: string } }>(agence(sb, dir, ['^save', 'local work', '--json'], agent));
+    const id = saved.session.session_id;
+    expect(agence(sb, dir, ['^ledger', 'count'], { ...agent, AGENCE_SESSION: id }).code).toBe(0);
+    // The same session, as a handoff from another shard would have made it: its lineage names that shard.
+    const file = join(dir, '.agence/nexus/sessions/session-saved.jsonl');
+    const record = JSON.parse(readFileSync(file, 'utf8').trim().split('\n').at(-1) as string);
+    writeFileSync(file, `${JSON.stringify({ ...record, rev: record.rev + 1, lineage: { ...record.lineage, from_shard: 'other-shard' } })}\n`, { flag: 'a' });
+    expect(agence(sb, dir, ['^reindex']).code).toBe(0);
+    const refused = agence(sb, dir, ['^ledger', 'tail'], { ...agent, AGENCE_SESSION: id });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/claude \(an agent working on a session from another shard\) may not read NEXUS/);
+    // A person (no AGENCE_AGENT) reads it.
+    expect(agence(sb, dir, ['^ledger', 'tail'], { AGENCE_SESSION: id }).code).toBe(0);
+  });
+});
+
+describe('^ledger verify on a ledger larger than a read block', () => {
+  it('verifies 30,000 entries (about 11 MB) on one thread and on several, and finds a change deep inside', () => {
+    const dir = repo(sb, 'large');
+    expect(agence(sb, dir, ['^init']).code).toBe(0);
+    const paths = shardPaths({ root: dir, mainRoot: dir });
+    const key = hmacKey(paths);
+    // Written straight with the sealing code (30,000 appends through the lock would take minutes).
+    const parts: string[] = [];
+    let point: ChainPoint = GENESIS;
+    let size = 0;
+    let offset = 0;
+    for (let i = 0; i < 30_000; i++) {
+      const { entry, line } = sealEntry({ actor: 'claude', action: 'guard.check', subject: `ls -la ${'x'.repeat(i % 200)}`, tier: 'T0', decision: 'allow', data: { i } }, point, now.toISOString(), key);
+      point = { seq: entry.seq, hash: entry.hash };
+      offset = size;
+      size += Buffer.byteLength(line) + 1;
+      parts.push(`${line}\n`);
+    }
+    const file = join(dir, '.agence/nexus/ledger.jsonl');
+    writeFileSync(file, parts.join(''));
+    writeHead(paths, key, { seq: point.seq, hash: point.hash, size, offset, broken: null });
+    expect(size).toBeGreaterThan(8 << 20);
+    for (const env of [{}, { AGENCE_LEDGER_PARALLEL_FROM: '0' }]) {
+      expect(json(agence(sb, dir, ['^ledger', 'verify', '--json'], env))).toMatchObject({ ok: true, entries: 30_000, bytes: size });
+    }
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(file, text.replace('"data":{"i":27182}', '"data":{"i":27183}'));
+    for (const env of [{}, { AGENCE_LEDGER_PARALLEL_FROM: '0' }]) {
+      const run = agence(sb, dir, ['^ledger', 'verify', '--json'], env);
+      expect(run.code).toBe(3);
+      expect(json(run)).toMatchObject({ ok: false, entries: 27_182, problem: { line: 27_183, message: 'line 27183: entry 27183 was edited: its content does not match its hash' } });
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -32,6 +32,14 @@ for (let i = 0; i < Number(count); i++) appendLedger(paths, { actor: who, action
   );
 });
 
+function ledgerSize(root: string): number {
+  try {
+    return statSync(join(root, '.agence/nexus/ledger.jsonl')).size;
+  } catch {
+    return 0;
+  }
+}
+
 function run(root: string, who: string, count: number) {
   const child = spawn(process.execPath, [appender, root, who, String(count)], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -57,7 +65,10 @@ describe('ledger appends under concurrency and crashes', () => {
     expect(agence(sb, dir, ['^init']).code).toBe(0);
     for (let round = 0; round < 6; round++) {
       const writers = ['k1', 'k2', 'k3'].map((who) => run(dir, `${who}-${round}`, 400));
-      await new Promise((ok) => setTimeout(ok, 150 + round * 40));
+      // Kill once the writers are appending (the ledger grew), a little later each round.
+      const before = ledgerSize(dir);
+      while (ledgerSize(dir) === before && writers.some((w) => w.child.exitCode === null)) await new Promise((ok) => setTimeout(ok, 5));
+      await new Promise((ok) => setTimeout(ok, round * 15));
       for (const w of writers) w.child.kill('SIGKILL');
       await Promise.all(writers.map((w) => w.done));
     }

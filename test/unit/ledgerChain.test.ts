@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/core/canonicalJson.js';
 import { GENESIS, GENESIS_HASH, START, checkLine, describeProblem, lineFields, sealEntry, verifyLines, type ChainPoint } from '../../src/core/ledgerChain.js';
-import { LedgerEntrySchema } from '../../src/core/schemas.js';
+import { LedgerEntrySchema } from '../../src/core/governanceSchemas.js';
 
 const key = Buffer.alloc(32, 7);
 const ts = '2026-11-24T10:00:00.000Z';

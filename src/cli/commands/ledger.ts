@@ -1,6 +1,6 @@
 import { requireAccess, type AccessAction } from '../../core/access.js';
 import { AgenceError } from '../../core/errors.js';
-import type { LedgerEntry } from '../../core/schemas.js';
+import type { LedgerEntry } from '../../core/governanceSchemas.js';
 import { countLedger, searchLedger, showLedger, tailLedger } from '../../ledger/ledgerRead.js';
 import { checkRoot, proveConsistency, proveInclusion, publishRoot, publishedRoot } from '../../ledger/ledgerRoot.js';
 import { repairLedger, verifyLedger } from '../../ledger/ledgerVerify.js';
@@ -9,11 +9,25 @@ import { requireShard, type ShardPaths } from '../../shard/layout.js';
 import { readManifest } from '../../shard/manifest.js';
 import type { Handler, Invocation } from '../types.js';
 
+/**
+ * Whether the agent works on a session handed over from another shard (DESIGN §5's "agent
+ * (cross)"): agence gives the agents it launches AGENCE_SESSION, and an imported session's
+ * lineage names the shard it came from. A session that cannot be read fails the command.
+ */
+async function onImportedSession(inv: Invocation): Promise<boolean> {
+  const id = inv.env.AGENCE_SESSION;
+  if (!inv.env.AGENCE_AGENT || !id) return false;
+  // Sessions (and SQLite) are loaded only for an agent in a session.
+  const [{ sessionContext }, { showSession }] = await Promise.all([import('../sessionContext.js'), import('../../sessions/sessions.js')]);
+  const { ctx } = await sessionContext(inv);
+  return showSession(ctx, id).session.lineage.from_shard !== null;
+}
+
 /** The shard, its id and the actor, after the access check for `action` on this machine's NEXUS. */
 async function ledgerContext(inv: Invocation, action: AccessAction): Promise<{ paths: ShardPaths; shardId: string; actor: string }> {
   const paths = requireShard(inv.cwd);
   const shardId = readManifest(paths).shard.id;
-  const actor = await resolveActor(paths, inv.env);
+  const actor = await resolveActor(paths, inv.env, await onImportedSession(inv));
   requireAccess(actor, action, { kind: 'nexus', owner: null, view: 'raw' });
   return { paths, shardId, actor: actor.id };
 }

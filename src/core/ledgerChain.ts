@@ -116,6 +116,8 @@ export function lineFields(line: Buffer): LineFields | null {
   const prevAt = prevKeyAt + PREV_KEY.length;
   const seqKeyAt = prevAt + HEX_LEN;
   const seqAt = seqKeyAt + SEQ_KEY.length;
+  // A line cut short (a changed byte can make a newline) must not send the compares past its end.
+  if (seqAt >= line.length) return null;
   if (
     !isHex64(line, hashAt) ||
     line.compare(MAC_KEY, 0, MAC_KEY.length, macKeyAt, macAt) !== 0 ||

@@ -41,6 +41,13 @@ describe('ledger chain', () => {
     expect(() => sealEntry({ ...record, data: { n: Number.NaN } }, GENESIS, ts, key)).toThrow(/plain JSON/);
   });
 
+  it('finds every cut of a line bad, and never reads past its end', () => {
+    // A changed byte can turn into a newline and leave a line that ends inside the fields.
+    const { line } = sealEntry(record, GENESIS, ts, key);
+    const bytes = Buffer.from(line);
+    for (let end = 0; end < bytes.length; end++) expect(checkLine(bytes.subarray(0, end), GENESIS, key)).toHaveProperty('problem');
+  });
+
   it('reads hash, mac, prev and seq from the bytes, even when data and subject mimic the fields', () => {
     fc.assert(
       fc.property(fc.string(), fc.dictionary(fc.string(), fc.jsonValue()), fc.nat({ max: 10 ** 12 }), (subject, data, seq) => {

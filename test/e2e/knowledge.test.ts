@@ -305,3 +305,70 @@ describe('knowledge travels with git', () => {
     hermeticInvisible(dir);
   });
 });
+
+describe('formtags, links and context packs', () => {
+  const dir = shard('graph');
+
+  it('^formtags [PREFIX] prints the tree with counts; prefixes select subtrees; unknown codes are reported', () => {
+    learned(agence(sb, dir, ['^learn', 'Renew TLS certificates early', '--formtag', '420.3', '--json']));
+    learned(agence(sb, dir, ['^learn', 'DNS TTLs lie', '--formtag', '420.1', '--json']));
+    learned(agence(sb, dir, ['^learn', 'Pin helm chart versions', '--formtag', '410.2', '--json']));
+    learned(agence(sb, dir, ['^learn', 'Postgres vacuum', '--formtag', '310', '--json']));
+    type Tree = { classes: { code: string; items: number; total: number }[]; unknown: { code: string; items: number }[] };
+    const all = json<Tree>(ok(agence(sb, dir, ['^formtags', '--json'])));
+    const byCode = Object.fromEntries(all.classes.map((c) => [c.code, c]));
+    expect(byCode['400']).toMatchObject({ items: 0, total: 3 });
+    expect(byCode['420']).toMatchObject({ items: 0, total: 2 });
+    expect(byCode['420.3']).toMatchObject({ items: 1, total: 1 });
+    expect(byCode['300']).toMatchObject({ total: 1 });
+    const four = json<Tree>(ok(agence(sb, dir, ['^formtags', '4', '--json']))).classes.map((c) => c.code);
+    expect(four.every((c) => c.startsWith('4'))).toBe(true);
+    expect(four).toContain('400');
+    expect(json<Tree>(ok(agence(sb, dir, ['^formtags', '42', '--json']))).classes.map((c) => c.code)).toEqual(['420', '420.1', '420.2', '420.3']);
+    expect(json<Tree>(ok(agence(sb, dir, ['^formtags', '420.3', '--json']))).classes.map((c) => c.code)).toEqual(['420.3']);
+    expect(ok(agence(sb, dir, ['^formtags', '42'])).stdout).toMatch(/420\s+Networking\s+\(2, 0 here\)/);
+    // an item written by hand with a code the taxonomy lacks
+    const lesson = `---\nid: handmade\ntype: lesson\ntitle: Odd class\nformtag: "999.9"\ncreated: 2026-01-01T00:00:00Z\nupdated: 2026-01-01T00:00:00Z\n---\nbody\n`;
+    writeFileSync(join(dir, '.agence/synthetic/lessons/handmade.md'), lesson);
+    expect(json<Tree>(ok(agence(sb, dir, ['^formtags', '--json']))).unknown).toEqual([{ code: '999.9', items: 1 }]);
+    expect(agence(sb, dir, ['^formtags', 'x4']).code).toBe(1);
+  });
+
+  it('^related walks [[id]] links and related: two hops out, both directions', () => {
+    const a = learned(agence(sb, dir, ['^learn', 'Root lesson', '--json']));
+    const b = learned(agence(sb, dir, ['^learn', `Builds on [[${a}]]`, '--json']));
+    const c = learned(agence(sb, dir, ['^learn', `Builds on [[${b}]] and [[missing-item]]`, '--json']));
+    learned(agence(sb, dir, ['^learn', `Three hops away from the root: [[${c}]]`, '--json']));
+    type Rel = { neighbours: { id: string; hop: number; via: string | null; title: string | null }[] };
+    const rel = json<Rel>(ok(agence(sb, dir, ['^related', a, '--json'])));
+    expect(rel.neighbours.map((n) => [n.id, n.hop, n.via])).toEqual([
+      [b, 1, null],
+      [c, 2, b],
+    ]);
+    const fromC = json<Rel>(ok(agence(sb, dir, ['^related', c, '--json'])));
+    expect(fromC.neighbours.find((n) => n.id === 'missing-item')).toMatchObject({ hop: 1, title: null });
+    expect(fromC.neighbours.find((n) => n.id === a)).toMatchObject({ hop: 2, via: b });
+  });
+
+  it('^reload assembles laws, principles, rules, persona, session brief and lessons within the budget', () => {
+    ok(agence(sb, dir, ['^save', 'pack test', '--task', 'renew TLS certificates', '--todo', 'renew the staging cert']));
+    type Pack = { agent: string; tokens: number; budget: number; sections: { kind: string; title: string; tokens: number }[]; dropped: { kind: string }[] };
+    const big = json<Pack>(ok(agence(sb, dir, ['^reload', '--agent', 'sonya', '--json', '--budget', '100000'])));
+    expect(big.sections.map((s) => s.kind).slice(0, 5)).toEqual(['laws', 'principles', 'rules', 'persona', 'session']);
+    expect(big.sections.find((s) => s.kind === 'lesson')?.title).toBe('Renew TLS certificates early');
+    expect(big.dropped).toEqual([]);
+    const lawsTokens = big.sections[0]?.tokens as number;
+    const small = json<Pack>(ok(agence(sb, dir, ['^reload', '--agent', 'sonya', '--json', '--budget', String(lawsTokens + 50)])));
+    expect(small.tokens).toBeLessThanOrEqual(small.budget);
+    expect(small.sections[0]?.kind).toBe('laws');
+    expect(small.dropped[0]?.kind).toBe('lesson');
+    expect(small.dropped.map((d) => d.kind)).toContain('persona');
+    const text = ok(agence(sb, dir, ['^reload', '--task', 'helm chart']));
+    expect(text.stdout).toContain('Pin helm chart versions');
+    expect(text.stdout).toMatch(/context pack for sonya: ~\d+ of 8000 tokens/);
+    expect(agence(sb, dir, ['^reload', '--agent', 'nobody']).stderr).toContain('no persona nobody');
+    const over = agence(sb, dir, ['^reload', '--budget', '100']);
+    expect(over.code).toBe(0);
+    expect(over.stderr).toContain('never dropped');
+  });
+});

@@ -372,3 +372,55 @@ describe('formtags, links and context packs', () => {
     expect(over.stderr).toContain('never dropped');
   });
 });
+
+describe('recall across the shards of an org (mnemonic)', () => {
+  it('merges every registered shard of the org, names the shard, never shows hermetic or another org; vanished shards are skipped', () => {
+    const orgShard = (name: string, org: string) => {
+      const dir = repo(sb, name);
+      ok(agence(sb, dir, ['^init', '--org', org]));
+      return dir;
+    };
+    const a = orgShard('org-a', 'acme');
+    const b = orgShard('org-b', 'acme');
+    const c = orgShard('org-c', 'elsewhere');
+    const gone = orgShard('org-gone', 'acme');
+    const idA = learned(agence(sb, a, ['^learn', 'Zebra crossings need a pelican signal', '--json']));
+    const idB = learned(agence(sb, b, ['^learn', 'Zebra stripes confuse the camera calibration', '--json']));
+    learned(agence(sb, b, ['~learn', 'Zebra private hunch never shared', '--json']));
+    learned(agence(sb, c, ['^learn', 'Zebra lesson of another org', '--json']));
+    learned(agence(sb, gone, ['^learn', 'Zebra lesson of a shard that will vanish', '--json']));
+    ok(agence(sb, a, ['^recall', 'zebra', '--shards', 'org']));
+    rmSync(gone, { recursive: true, force: true });
+
+    type Org = Recall & { org: string; shards: string[]; vanished: { name: string }[]; refreshed: string[] };
+    const run = ok(agence(sb, a, ['^recall', 'zebra', '--shards', 'org', '--json']));
+    const result = json<Org>(run);
+    expect(result.org).toBe('acme');
+    expect(result.shards.sort()).toEqual(['org-a', 'org-b']);
+    expect(result.vanished.map((v) => v.name)).toEqual(['org-gone']);
+    expect(run.stderr).toContain('shard org-gone is registered at');
+    expect(result.hits.map((h) => [h.id, h.shard]).sort()).toEqual(
+      [
+        [idA, 'org-a'],
+        [idB, 'org-b'],
+      ].sort(),
+    );
+    expect(ok(agence(sb, a, ['^recall', 'zebra', '--shards', 'org'])).stdout).toContain('shard org-b');
+    expect(agence(sb, a, ['~recall', 'zebra', '--shards', 'org']).code).toBe(2);
+
+    // the global index is a per-org cache: no hermetic text, no other org, refreshed only on change
+    const cache = join(sb.env.HOME as string, '.cache/agence/mnemonic');
+    expect(readdirSync(cache).filter((f) => f.endsWith('.db'))).toEqual(['acme.db']);
+    const bytes = readFileSync(join(cache, 'acme.db'));
+    expect(bytes.includes(Buffer.from('private hunch'))).toBe(false);
+    expect(bytes.includes(Buffer.from('another org'))).toBe(false);
+    expect(json<Org>(ok(agence(sb, a, ['^recall', 'zebra', '--shards', 'org', '--json']))).refreshed).toEqual([]);
+    const idB2 = learned(agence(sb, b, ['^learn', 'Zebra fish tanks need heaters', '--json']));
+    const again = json<Org>(ok(agence(sb, a, ['^recall', 'zebra', '--shards', 'org', '--json'])));
+    expect(again.refreshed).toEqual(['org-b']);
+    expect(again.hits.map((h) => h.id)).toContain(idB2);
+    rmSync(join(cache, 'acme.db'));
+    expect(json<Org>(ok(agence(sb, a, ['^recall', 'zebra', '--shards', 'org', '--json']))).hits.length).toBe(3);
+    hermeticInvisible(b);
+  });
+});

@@ -74,11 +74,20 @@ export function openIndex(ctx: KnowledgeContext, full = false): { db: Database; 
   const db = openKnowledgeDb(indexFile(ctx.shard), ctx.notify);
   try {
     const report = updateIndex(db, ctx.shard, { full, notify: ctx.notify, ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}) });
+    for (const landed of report.landed) markLanded(ctx, landed);
     return { db, report };
   } catch (error) {
     db.close();
     throw error;
   }
+}
+
+/** A promoted item is in base/ now: the local copy is marked superseded by the master's (same id). */
+function markLanded(ctx: KnowledgeContext, landed: { file: string; shown: string }): void {
+  const parsed = parseItem(readFileSync(landed.file, 'utf8'), landed.shown, YAML);
+  if (parsed.item.superseded_by) return;
+  writeItem(landed.file, landed.shown, { ...parsed.item, superseded_by: parsed.item.id, updated: ctx.now().toISOString() }, parsed.body);
+  ctx.notify(`${parsed.item.id} was merged into the master and is in base/ now: ${landed.shown} is marked superseded (commit that, or remove the file)`);
 }
 
 function withIndex<T>(ctx: KnowledgeContext, fn: (db: Database) => T): T {
@@ -305,7 +314,7 @@ export interface Shown {
 }
 
 /** The one item an id names for the actor: missing, above clearance and duplicated ids each say so. */
-function resolveItem(db: Database, id: string, v: Visibility): { row: ItemRow; duplicates: string[] } {
+export function resolveItem(db: Database, id: string, v: Visibility): { row: ItemRow; duplicates: string[] } {
   assertItemId(id);
   const rows = rowsById(db, id, v);
   if (rows.length === 0) {

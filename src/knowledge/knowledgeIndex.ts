@@ -78,6 +78,8 @@ export interface UpdateReport {
   /** Ids used by more than one file of the same origin (after a merge). */
   duplicates: { id: string; paths: string[] }[];
   walked: boolean;
+  /** Promoted local items whose master copy arrived in base/ (see knowledgeSources). */
+  landed: { file: string; shown: string }[];
 }
 
 export interface UpdateOptions {
@@ -271,7 +273,7 @@ function putEntry(st: Statements, source: SourceFile, entry: Entry): void {
 
 /** Bring the index in line with the files. Cheap when nothing changed: folder mtimes only. */
 export function updateIndex(db: Database, paths: ShardPaths, options: UpdateOptions = {}): UpdateReport {
-  const report: UpdateReport = { indexed: 0, removed: 0, problems: [], duplicates: [], walked: false };
+  const report: UpdateReport = { indexed: 0, removed: 0, problems: [], duplicates: [], walked: false, landed: [] };
   const storedFolders = meta(db, 'folders');
   if (!options.full && storedFolders) {
     const folders = JSON.parse(storedFolders) as string[];
@@ -280,6 +282,7 @@ export function updateIndex(db: Database, paths: ShardPaths, options: UpdateOpti
   report.walked = true;
   const started = Date.now();
   const walk = walkSources(paths);
+  report.landed = walk.landed;
   const folders = [...new Set([...watchedFolders(paths), ...walk.folders])];
   const stamp = folderStamp(folders);
   const known = new Map((db.prepare('SELECT key, sig, hash FROM k_files').all() as { key: string; sig: string; hash: string }[]).map((r) => [r.key, r]));

@@ -9,7 +9,7 @@ import { shardPaths } from '../shard/layout.js';
 import { isMissing, readRegistry } from '../shard/registry.js';
 import { type Database, loadSqlite, openSqlite } from '../store/sqlite.js';
 import { hitsFrom, type KnowledgeContext, type RecallHit, type RecallOptions, visibility } from './knowledge.js';
-import { generation, type Hit, openKnowledgeDb, updateIndex } from './knowledgeIndex.js';
+import { generation, type Hit, openKnowledgeDb, refreshIndex } from './knowledgeIndex.js';
 
 /**
  * The mnemonic (DESIGN §1), the second tier of memory: recall across every registered shard of
@@ -118,7 +118,7 @@ export async function recallOrg(ctx: KnowledgeContext, query: string, options: R
   const all = ftsQuery(query, 'all');
   const any = ftsQuery(query, 'any');
   if (!all || !any) throw new AgenceError('usage', `the query "${query}" has no words to search for`, { fix: 'give some words, e.g. agence ^recall "dns timeout" --shards org' });
-  const v = visibility(ctx, { all: options.all ?? false });
+  const v = await visibility(ctx, { all: options.all ?? false });
   const entries = readRegistry(ctx.env).shards.filter((s) => s.org === ctx.org);
   const result: OrgRecall = { org: ctx.org, query, shards: [], vanished: [], refreshed: [], matched: 'none', hits: [] };
   const global = openGlobal(ctx.env, ctx.org, ctx.notify);
@@ -137,7 +137,7 @@ export async function recallOrg(ctx: KnowledgeContext, query: string, options: R
       const db = openKnowledgeDb(file, ctx.notify);
       let gen: number;
       try {
-        updateIndex(db, paths, { notify: (m) => ctx.notify(`${entry.name}: ${m}`) });
+        await refreshIndex(db, paths, { notify: (m) => ctx.notify(`${entry.name}: ${m}`) });
         gen = generation(db);
       } finally {
         db.close();

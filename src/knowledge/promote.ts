@@ -7,7 +7,7 @@ import { fetchableMasterUrl } from '../core/masterUrl.js';
 import { readManifest } from '../shard/manifest.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { type KnowledgeContext, openIndex, resolveItem, visibility } from './knowledge.js';
-import { YAML } from './knowledgeIndex.js';
+import { loadYaml } from './knowledgeIndex.js';
 
 /**
  * `^promote <id>`: propose a shard's item to the org's master for review. It is committed on a
@@ -28,10 +28,11 @@ export interface Promotion {
 export async function promoteItem(ctx: KnowledgeContext, id: string): Promise<Promotion> {
   const manifest = readManifest(ctx.shard);
   if (!manifest.master) throw new AgenceError('usage', 'this shard has no master to promote to', { fix: 'set one with `agence ^init --master URL`' });
-  const { db } = openIndex(ctx);
+  const v = await visibility(ctx, { private: true, all: true });
+  const { db } = await openIndex(ctx);
   let row;
   try {
-    row = resolveItem(db, id, visibility(ctx, { private: true, all: true })).row;
+    row = resolveItem(db, id, v).row;
   } finally {
     db.close();
   }
@@ -40,7 +41,8 @@ export async function promoteItem(ctx: KnowledgeContext, id: string): Promise<Pr
   }
   if (labelRank(row.label) > labelRank('internal')) throw new AgenceError('refused', `item ${id} is labelled ${row.label}: nothing above internal leaves this machine`);
   const file = join(ctx.shard.root, row.path);
-  const parsed = parseItem(readFileSync(file, 'utf8'), row.path, YAML);
+  const yaml = await loadYaml();
+  const parsed = parseItem(readFileSync(file, 'utf8'), row.path, yaml);
   const inMaster = row.path.replace(/^\.agence\//, '');
   const branch = `agence/promote/${ctx.shardName}/${id}`;
   const url = fetchableMasterUrl(manifest.master.url, ctx.shard.root);
@@ -53,13 +55,13 @@ export async function promoteItem(ctx: KnowledgeContext, id: string): Promise<Pr
     const proposed = { ...parsed.item };
     delete proposed.promoted;
     mkdirSync(dirname(join(clone, inMaster)), { recursive: true });
-    writeFileAtomic(join(clone, inMaster), renderItem(proposed, parsed.body, YAML));
+    writeFileAtomic(join(clone, inMaster), renderItem(proposed, parsed.body, yaml));
     await git(['add', '--', inMaster], { cwd: clone });
     await git(['commit', '--quiet', '--no-verify', '-m', `Promote ${parsed.item.type} ${id} from shard ${ctx.shardName}: ${parsed.item.title}`], { cwd: clone });
     const commit = await git(['rev-parse', 'HEAD'], { cwd: clone });
     await git(['-c', 'protocol.ext.allow=never', 'push', '--quiet', 'origin', `refs/heads/${branch}:refs/heads/${branch}`], { cwd: clone });
     const promoted = { branch, master: manifest.master.url, commit, at: ctx.now().toISOString() };
-    writeFileAtomic(file, renderItem({ ...parsed.item, promoted }, parsed.body, YAML));
+    writeFileAtomic(file, renderItem({ ...parsed.item, promoted }, parsed.body, yaml));
     return { id, branch, master: manifest.master.url, commit, path: inMaster };
   } finally {
     rmSync(temp, { recursive: true, force: true });

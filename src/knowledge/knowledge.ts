@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { basename, join, relative, resolve } from 'node:path';
 import * as z from 'zod/mini';
 import { AgenceError } from '../core/errors.js';
@@ -24,6 +22,7 @@ import { contentWords, type FormtagClass, ftsQuery, SIMILAR_THRESHOLD, similarit
 import type { ShardPaths } from '../shard/layout.js';
 import { configDir } from '../shard/registry.js';
 import { writeFileAtomic } from '../store/atomic.js';
+import { childProcess, nodeCrypto } from '../store/lazyBuiltins.js';
 import { readJsonFile } from '../store/files.js';
 import type { Database } from '../store/sqlite.js';
 import {
@@ -251,7 +250,7 @@ export async function createItem(ctx: KnowledgeContext, input: NewItem): Promise
   const suggested = input.formtag || input.keep?.formtag ? null : suggestFormtag(`${title}\n${input.text}`, await formtagClasses(ctx.shard));
   const { currentSessionId } = await import('../sessions/sessions.js');
   const { resolveCommit } = await loadGit();
-  const id = newItemId(input.type, now, randomBytes(5));
+  const id = newItemId(input.type, now, nodeCrypto().randomBytes(5));
   const item: Item = {
     ...input.keep,
     id,
@@ -417,8 +416,7 @@ export async function supersedeItem(ctx: KnowledgeContext, oldId: string, newId:
 /** `^edit <id>`: $VISUAL or $EDITOR (argv, no shell) on the file; the result must still be an item. */
 export async function editItem(ctx: KnowledgeContext, id: string): Promise<{ id: string; path: string; changed: boolean }> {
   const { row, file } = await withIndex(ctx, (db) => writable(ctx, db, id, 'edited'));
-  // Only the editor needs child_process (streams and all): loaded here, not at start-up.
-  const { spawnSync } = (typeof require === 'function' ? require('node:child_process') : createRequire(import.meta.filename)('node:child_process')) as typeof import('node:child_process');
+  const { spawnSync } = childProcess();
   const before = readFileSync(file, 'utf8');
   const editor = (ctx.env.VISUAL || ctx.env.EDITOR || 'vi').trim().split(/\s+/);
   const result = spawnSync(editor[0] as string, [...editor.slice(1), file], { stdio: 'inherit', env: ctx.env });

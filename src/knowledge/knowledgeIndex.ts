@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
@@ -8,6 +7,7 @@ import { type Item, type Label, labelRank, linksIn, parseItem, splitFrontMatter,
 import type { readEffective } from '../shard/effectiveView.js';
 import type { ShardPaths } from '../shard/layout.js';
 import { decodeUtf8 } from '../store/files.js';
+import { nodeCrypto } from '../store/lazyBuiltins.js';
 import { type Database, loadSqlite, openSqlite } from '../store/sqlite.js';
 import { folderStamp, type KnowledgeLayer, type SourceFile, walkSources, watchedFolders } from './knowledgeSources.js';
 
@@ -225,7 +225,7 @@ function readSource(paths: ShardPaths, source: SourceFile, readers: Readers): { 
   } else {
     bytes = readHead(source.file, source.size);
   }
-  const hash = createHash('sha256').update(bytes).digest('hex');
+  const hash = nodeCrypto().createHash('sha256').update(bytes).digest('hex');
   if (isBinary(bytes)) return { hash, entry: null, problem: `${source.shown} is a binary file: not indexed (knowledge items are Markdown; keep binaries elsewhere)` };
   try {
     return { hash, entry: entryFrom(source, decodeUtf8(bytes, source.file, source.shown), readers.yaml), problem: null };

@@ -138,12 +138,8 @@ export function folderStamp(folders: readonly string[]): { stamp: string; newest
   let newest = 0;
   const parts: string[] = [];
   for (const folder of folders) {
-    let mtime = 0;
-    try {
-      mtime = statSync(folder).mtimeMs;
-    } catch {
-      // a folder that is gone stamps as 0; its parent's mtime changed too
-    }
+    // A folder that is gone stamps as 0; its parent's mtime changed too.
+    const mtime = statSync(folder, { throwIfNoEntry: false })?.mtimeMs ?? 0;
     newest = Math.max(newest, mtime);
     parts.push(String(mtime));
   }

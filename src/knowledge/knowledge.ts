@@ -500,13 +500,14 @@ export function hitsFrom(hits: Hit[], shardName: string, root: (row: ItemRow) =>
 
 /** Mark hits whose referenced files changed since the item's commit (one git diff per commit). */
 async function markStale(ctx: KnowledgeContext, hits: RecallHit[], rows: Map<string, ItemRow>): Promise<void> {
-  const { changedSinceCommit } = await loadGit();
-  for (const hit of hits) {
+  const checks = hits.flatMap((hit) => {
     const row = rows.get(hit.path);
     const files = row ? (JSON.parse(row.files) as string[]).map((f) => fileRef(f).path) : [];
-    if (!row?.commit_sha || files.length === 0) continue;
-    hit.stale = await changedSinceCommit(ctx.shard.root, row.commit_sha, files);
-  }
+    return row?.commit_sha && files.length > 0 ? [{ hit, commit: row.commit_sha, files }] : [];
+  });
+  if (checks.length === 0) return; // git (and child_process) only when some hit references files
+  const { changedSinceCommit } = await loadGit();
+  for (const check of checks) check.hit.stale = await changedSinceCommit(ctx.shard.root, check.commit, check.files);
 }
 
 /** `^recall`: BM25 over the index, every word first, any word when that finds nothing. */

@@ -316,10 +316,11 @@ function updateIndex(db: Database, paths: ShardPaths, readers: Readers, options:
   report.landed = walk.landed;
   const folders = [...new Set([...watchedFolders(paths), ...walk.folders])];
   const stamp = folderStamp(folders);
-  const known = new Map((db.prepare('SELECT key, sig, hash FROM k_files').all() as { key: string; sig: string; hash: string }[]).map((r) => [r.key, r]));
   const st = statements(db);
   const total = walk.files.length;
   db.transaction(() => {
+    // Read inside the write transaction: another process may have updated the index meanwhile.
+    const known = new Map((db.prepare('SELECT key, sig, hash FROM k_files').all() as { key: string; sig: string; hash: string }[]).map((r) => [r.key, r]));
     if (options.full) {
       db.exec('DELETE FROM k_files; DELETE FROM k_items; DELETE FROM k_fts; DELETE FROM k_links; DELETE FROM k_supersedes;');
       known.clear();

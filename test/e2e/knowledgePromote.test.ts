@@ -1,47 +1,17 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { agence, git, json, repo, sandbox } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { agence, git, gitDaemon, json, repo, sandbox } from './helpers.js';
 
 const sb = sandbox();
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
 describe('^promote to the master served over git daemon on 127.0.0.1', () => {
-  let daemon: ChildProcess | null = null;
-  afterAll(() => {
-    daemon?.kill();
-  });
-
   it('pushes a branch agence/promote/<shard>/<id> to the master; once merged and pulled, base/ wins and the local copy is superseded', async () => {
     const served = join(sb.dir, 'served');
     mkdirSync(served);
     expect(agence(sb, served, ['^master', 'init', 'org-master']).code).toBe(0);
     const master = join(served, 'org-master');
-    const port = await freePort();
-    daemon = spawn('git', ['daemon', '--reuseaddr', '--export-all', '--enable=receive-pack', `--base-path=${served}`, '--listen=127.0.0.1', `--port=${port}`, served], { env: sb.env, stdio: 'ignore' });
-    const url = `git://127.0.0.1:${port}/org-master`;
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      try {
-        git(sb, served, ['ls-remote', url]);
-        break;
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    const url = await gitDaemon(sb, served, 'org-master', { push: true });
     const shard = repo(sb, 'promoting');
     expect(agence(sb, shard, ['^init', '--master', url]).code).toBe(0);
     expect(agence(sb, shard, ['^pull']).code).toBe(0);

@@ -2,7 +2,7 @@
 // .md files in node_modules, cut into sections and repeated with variations), generated once
 // into a temp dir. Index build throughput (MB/s), then ^recall next to `grep -ril` on the same
 // files, and a command at 10k when nothing changed, against `node -e 0`, in one run.
-import { linkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CLI, interleaved, sandbox, sh } from './lib.mjs';
 
@@ -127,7 +127,12 @@ export function run({ rounds }) {
     { name: `show @${label(middle)} (no change)`, cmd: node, args: [CLI, '^show', 'bench-7'], options: at(middle), target: 1.5 },
   ];
   const measured = cases.filter((c) => !c.alias);
-  const results = interleaved(measured, { rounds: Math.min(rounds, 10), warmup: 2 });
+  let results;
+  try {
+    results = interleaved(measured, { rounds: Math.min(rounds, 10), warmup: 2 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true }); // about a gigabyte at 100k: not left in /tmp
+  }
   const median = Object.fromEntries(results.map((r) => [r.name, r.median_ms]));
   const rows = cases.map((c) => {
     const r = c.alias ? { ...results.find((x) => x.name === c.alias), name: c.name } : results.find((x) => x.name === c.name);

@@ -27,6 +27,7 @@ import { readJsonFile } from '../store/files.js';
 import type { Database } from '../store/sqlite.js';
 import {
   anyRowById,
+  indexProblems,
   type Hit,
   type ItemRow,
   MAX_ITEM_BYTES,
@@ -529,10 +530,10 @@ export async function recall(ctx: KnowledgeContext, query: string, options: Reca
 }
 
 /** `^reindex`: the knowledge tables brought up to date (`full`: rebuilt from nothing). */
-export async function reindexKnowledge(ctx: KnowledgeContext, full: boolean): Promise<UpdateReport & { items: number }> {
+export async function reindexKnowledge(ctx: KnowledgeContext, full: boolean): Promise<UpdateReport & { items: number; notIndexed: { path: string; problem: string }[] }> {
   const { db, report } = await openIndex(ctx, full);
   try {
-    return { ...report, items: db.prepare('SELECT count(*) FROM k_items').pluck().get() as number };
+    return { ...report, items: db.prepare('SELECT count(*) FROM k_items').pluck().get() as number, notIndexed: indexProblems(db) };
   } finally {
     db.close();
   }

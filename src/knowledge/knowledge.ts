@@ -7,6 +7,7 @@ import {
   canRead,
   fileRef,
   type Item,
+  itemFieldsFrom,
   type ItemType,
   LABELS,
   type Label,
@@ -235,6 +236,13 @@ function similarItems(db: Database, text: string, v: Visibility): Similar[] {
 /** Write an item file and read it back: only then is it saved. */
 function writeItem(file: string, shown: string, item: Item, body: string, yaml: Yaml): void {
   const text = renderItem(item, body, yaml);
+  // Checked before anything is written, so a bad value never leaves a broken item behind.
+  try {
+    parseItem(text, shown, yaml);
+  } catch (error) {
+    if (error instanceof AgenceError) throw new AgenceError('usage', `${error.message}; nothing was written`, { fix: 'check the values given (title, tags, formtag, label)' });
+    throw error;
+  }
   writeFileAtomic(file, text);
   const back = parseItem(readFileSync(file, 'utf8'), shown, yaml);
   if (back.item.id !== item.id) throw new AgenceError('corrupt', `${shown} did not read back as written`, { file, fix: 'check the disk, then try again' });
@@ -298,8 +306,13 @@ export async function addDoc(ctx: KnowledgeContext, file: string, input: Omit<Ne
   let keep: Partial<Item> = {};
   let body = text;
   if (own) {
-    const value = (await loadYaml()).parse(own.yaml);
-    if (value && typeof value === 'object' && !Array.isArray(value)) keep = value as Partial<Item>;
+    let value: unknown;
+    try {
+      value = (await loadYaml()).parse(own.yaml);
+    } catch (error) {
+      throw new AgenceError('usage', `the front matter of ${file} is not YAML (${(error as Error).message.split('\n')[0]}); nothing was written`, { fix: 'fix it, or remove it' });
+    }
+    keep = itemFieldsFrom(value, file);
     body = own.body;
   }
   delete keep.id;

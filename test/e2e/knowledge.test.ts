@@ -188,6 +188,15 @@ describe('knowledge items', () => {
     expect(doc.path).toMatch(/^\.agence\/synthetic\/docs\/d-/);
     expect(doc.item).toMatchObject({ type: 'doc', title: 'Rotating the signing key' });
     expect(recall(dir, ['signing', 'key']).hits.map((h) => h.id)).toContain(doc.item.id);
+    // its own front matter is kept, and must make a valid item: else nothing is written
+    writeFileSync(join(sb.dir, 'tagged.md'), '---\ntitle: Tagged runbook\ntags: [ops]\n---\nBody of the tagged runbook.\n');
+    expect(json<{ item: { title: string; tags: string[] } }>(ok(cmd(dir, ['^doc', 'add', join(sb.dir, 'tagged.md'), '--json']))).item).toMatchObject({ title: 'Tagged runbook', tags: ['ops'] });
+    const before = readdirSync(join(dir, '.agence/synthetic/docs')).length;
+    writeFileSync(join(sb.dir, 'badtags.md'), '---\ntitle: Bad\ntags: 42\n---\nBody.\n');
+    const bad = cmd(dir, ['^doc', 'add', join(sb.dir, 'badtags.md')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('nothing was written');
+    expect(readdirSync(join(dir, '.agence/synthetic/docs')).length).toBe(before);
   });
 
   it('"possibly stale" when a file the item references changed since its commit', () => {

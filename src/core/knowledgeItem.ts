@@ -76,7 +76,8 @@ export function itemFieldsFrom(value: unknown, shown: string): Partial<Item> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new AgenceError('usage', `the front matter of ${shown} is not a mapping of fields`, { fix: 'fix it, or remove it' });
   const result = z.safeParse(z.partial(ItemSchema), normaliseDates(value as Record<string, unknown>));
   if (!result.success) throw new AgenceError('usage', `the front matter of ${shown} is not valid: ${firstIssue(result.error)}; nothing was written`, { fix: 'fix it, or remove it' });
-  return result.data as Partial<Item>;
+  // Only what the document says: the schema's defaults are for whole items.
+  return Object.fromEntries(Object.entries(result.data).filter(([key]) => key in value)) as Partial<Item>;
 }
 
 export interface Yaml {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as yaml from 'yaml';
 import { AgenceError } from '../../src/core/errors.js';
-import { canRead, ITEM_ID_RE, type Item, linksIn, newItemId, parseItem, renderItem, splitFrontMatter } from '../../src/core/knowledgeItem.js';
+import { canRead, ITEM_ID_RE, type Item, itemFieldsFrom, linksIn, newItemId, parseItem, renderItem, splitFrontMatter } from '../../src/core/knowledgeItem.js';
 import { estimateTokens, formtagMatches, formtagParent, formtagSubtree, ftsQuery, similarity, contentWords, suggestFormtag } from '../../src/core/knowledgeText.js';
 
 const YAML = { parse: (t: string) => yaml.parse(t), stringify: (v: unknown) => yaml.stringify(v) };
@@ -50,6 +50,12 @@ describe('item files', () => {
     expect(messages[1]).toMatch(/front matter of lessons\/bad.md is not YAML/);
     expect(messages[2]).toMatch(/not a mapping/);
     expect(messages[3]).toMatch(/not valid/);
+  });
+
+  it("a document's own front matter: any valid subset of the fields, else a usage error naming it", () => {
+    expect(itemFieldsFrom({ title: 'T', tags: ['a'], formtag: 420.3 }, 'doc.md')).toEqual({ title: 'T', tags: ['a'], formtag: '420.3' });
+    expect(() => itemFieldsFrom({ tags: 42 }, 'doc.md')).toThrow(/front matter of doc.md is not valid/);
+    expect(() => itemFieldsFrom(['x'], 'doc.md')).toThrow(/not a mapping/);
   });
 
   it('splits front matter only at a closing --- line', () => {

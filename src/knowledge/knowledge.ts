@@ -20,6 +20,7 @@ import {
   type Yaml,
 } from '../core/knowledgeItem.js';
 import { contentWords, type FormtagClass, ftsQuery, SIMILAR_THRESHOLD, similarity, suggestFormtag, words } from '../core/knowledgeText.js';
+import { NAME_RE } from '../core/schemas.js';
 import type { ShardPaths } from '../shard/layout.js';
 import { configDir } from '../shard/registry.js';
 import { writeFileAtomic } from '../store/atomic.js';
@@ -112,6 +113,7 @@ const UserSettingsSchema = z.looseObject({ clearance: z.optional(z.enum(LABELS))
  */
 export async function clearance(ctx: KnowledgeContext): Promise<Label> {
   if (ctx.agent) {
+    if (!NAME_RE.test(ctx.agent)) throw new AgenceError('usage', `agent "${ctx.agent}" (AGENCE_AGENT or @agent) is not an agent name`, { fix: 'use a persona name from codex/agents/, e.g. sonya' });
     let persona: string;
     try {
       persona = (await loadView()).readEffective(ctx.shard, 'codex', `agents/${ctx.agent}.md`).content;
@@ -120,7 +122,12 @@ export async function clearance(ctx: KnowledgeContext): Promise<Label> {
       throw error;
     }
     const split = splitFrontMatter(persona);
-    const value = split ? ((await loadYaml()).parse(split.yaml) as Record<string, unknown> | null)?.clearance : undefined;
+    let value: unknown;
+    try {
+      value = split ? ((await loadYaml()).parse(split.yaml) as Record<string, unknown> | null)?.clearance : undefined;
+    } catch (error) {
+      throw new AgenceError('corrupt', `the front matter of codex/agents/${ctx.agent}.md is not YAML (${(error as Error).message.split('\n')[0]})`, { fix: 'fix the persona file' });
+    }
     return (LABELS as readonly unknown[]).includes(value) ? (value as Label) : 'internal';
   }
   const file = join(configDir(ctx.env), 'knowledge.json');

@@ -179,6 +179,7 @@ describe('knowledge items', () => {
     const refused = cmd(dir, ['^show', secretId], asAgent);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('above the clearance');
+    expect(cmd(dir, ['^recall', 'vault'], { AGENCE_AGENT: '../LAWS' }).stderr).toContain('is not an agent name');
     rmSync(settings);
   });
 

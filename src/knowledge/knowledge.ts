@@ -74,10 +74,10 @@ export function indexFile(shard: ShardPaths): string {
 }
 
 /** The index, brought up to date with the files. The caller closes it. */
-export async function openIndex(ctx: KnowledgeContext, full = false): Promise<{ db: Database; report: UpdateReport }> {
+export async function openIndex(ctx: KnowledgeContext, how: { full?: boolean; walk?: boolean } = {}): Promise<{ db: Database; report: UpdateReport }> {
   const db = openKnowledgeDb(indexFile(ctx.shard), ctx.notify);
   try {
-    const report = await refreshIndex(db, ctx.shard, { full, notify: ctx.notify, ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}) });
+    const report = await refreshIndex(db, ctx.shard, { ...how, notify: ctx.notify, ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}) });
     for (const landed of report.landed) await markLanded(ctx, landed);
     return { db, report };
   } catch (error) {
@@ -549,9 +549,9 @@ export async function recall(ctx: KnowledgeContext, query: string, options: Reca
   return { query, matched: found.matched, hits };
 }
 
-/** `^reindex`: the knowledge tables brought up to date (`full`: rebuilt from nothing). */
+/** `^reindex`: the knowledge tables brought up to date by a stat walk (`full`: rebuilt from nothing). */
 export async function reindexKnowledge(ctx: KnowledgeContext, full: boolean): Promise<UpdateReport & { items: number; notIndexed: { path: string; problem: string }[] }> {
-  const { db, report } = await openIndex(ctx, full);
+  const { db, report } = await openIndex(ctx, { full, walk: true });
   try {
     return { ...report, items: db.prepare('SELECT count(*) FROM k_items').pluck().get() as number, notIndexed: indexProblems(db) };
   } finally {

@@ -211,6 +211,16 @@ describe('knowledge items', () => {
     expect(ok(cmd(dir, ['^recall', 'jitter'])).stdout).toContain('possibly stale: retry.ts');
     expect(cmd(dir, ['^learn', 'x', '--file', 'nope.ts']).stderr).toContain('nope.ts does not exist');
   });
+
+  it('^reindex walks the files even when no folder changed (an edit in place), and re-reads only what changed', () => {
+    const id = learned(cmd(dir, ['^learn', 'Keep the canary at five percent', '--json']));
+    const file = join(dir, `.agence/synthetic/lessons/${id}.md`);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('five percent', 'ten percent, rising to fifty'));
+    const reindex = json<{ knowledge: { indexed: number; walked: boolean } }>(ok(cmd(dir, ['^reindex', '--json'])));
+    expect(reindex.knowledge).toMatchObject({ walked: true, indexed: 1 });
+    expect(recall(dir, ['fifty']).hits.map((h) => h.id)).toEqual([id]);
+    expect(json<{ knowledge: { indexed: number } }>(ok(cmd(dir, ['^reindex', '--json']))).knowledge.indexed).toBe(0);
+  });
 });
 
 describe('bad input in the knowledge layers', () => {

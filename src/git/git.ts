@@ -357,3 +357,11 @@ export async function commitSignature(cwd: string, commit: string, allowedSigner
   const [hash = '', parents = '', status = 'N', key = '', signer = '', author = '', subject = ''] = out.split('\x1f');
   return { commit: hash, parents: parents.split(' ').filter((p) => p !== ''), status, key, signer, author, subject };
 }
+
+/** Which of `files` differ between `commit` and the work tree; null when `commit` is not known here. */
+export async function changedSinceCommit(cwd: string, commit: string, files: readonly string[]): Promise<string[] | null> {
+  if (files.length === 0) return [];
+  if (!(await resolveCommit(cwd, commit))) return null;
+  const out = await git(['diff', '--name-only', '-z', commit, '--', ...files], { cwd });
+  return out.split('\0').filter((p) => p !== '');
+}

@@ -44,7 +44,7 @@ describe('front door', () => {
       [['!claude'], 'agence !claude is not available yet'],
       [['system', 'aider'], 'agence !aider is not available yet'],
       [['^tangent', 'ralph'], 'agence ^tangent is not available yet'],
-      [['~learn', 'x'], 'agence ~learn is not available yet'],
+      [['^mcp'], 'agence ^mcp is not available yet'],
       [['@sonya', 'review this'], 'ask mode'],
     ];
     for (const [args, expected] of cases) {

@@ -1,0 +1,73 @@
+import * as yaml from 'yaml';
+import { modelFor, ModelsFileSchema, type ModelsFile, parsePersona, type Persona, type ResolvedModel } from '../core/agents.js';
+import { AgenceError } from '../core/errors.js';
+import { firstIssue } from '../core/schemas.js';
+import { nearest } from '../core/suggest.js';
+import { readEffective } from '../shard/effectiveView.js';
+import { listLayer } from '../shard/layerFiles.js';
+import type { ShardPaths } from '../shard/layout.js';
+import { readManifest } from '../shard/manifest.js';
+
+/**
+ * The agent registry: personas from the effective `codex/agents/*.md` and model aliases from the
+ * effective `codex/models.yaml` (base + local, merged by name).
+ */
+
+const YAML = { parse: (text: string) => yaml.parse(text) };
+
+/** Names of the personas in the effective codex. */
+export function agentNames(paths: ShardPaths): string[] {
+  return listLayer(paths, 'codex')
+    .map((f) => /^agents\/([^/]+)\.md$/.exec(f.path)?.[1])
+    .filter((n): n is string => n !== undefined)
+    .sort();
+}
+
+export function loadPersona(paths: ShardPaths, name: string): Persona {
+  const names = agentNames(paths);
+  if (!names.includes(name)) {
+    const guess = nearest(name, names);
+    throw new AgenceError('not_found', `no agent @${name} in this shard's codex`, {
+      fix: `${guess ? `did you mean @${guess}? ` : ''}\`agence ^agents\` lists them (${names.join(', ')})`,
+    });
+  }
+  const file = readEffective(paths, 'codex', `agents/${name}.md`);
+  return parsePersona(file.content, file.sources[file.sources.length - 1] as string, name, YAML);
+}
+
+export function listPersonas(paths: ShardPaths): Persona[] {
+  return agentNames(paths).map((name) => loadPersona(paths, name));
+}
+
+export function loadModels(paths: ShardPaths): ModelsFile {
+  let file;
+  try {
+    file = readEffective(paths, 'codex', 'models.yaml');
+  } catch (error) {
+    if (error instanceof AgenceError && error.code === 'not_found') {
+      throw new AgenceError('not_found', 'this shard has no codex/models.yaml (model aliases and prices)', {
+        fix: 'run `agence ^init` to add the default one, or write .agence/codex/models.yaml',
+      });
+    }
+    throw error;
+  }
+  const parsed = ModelsFileSchema.safeParse(yaml.parse(file.content));
+  const shown = file.sources.join(' + ');
+  if (!parsed.success) throw new AgenceError('corrupt', `${shown} is not a model table (${firstIssue(parsed.error)})`, { file: shown, fix: 'fix it (see the comments of the default, templates/codex/models.yaml)' });
+  return parsed.data;
+}
+
+/** Who answers: `@agent[.model]`, else AGENCE_AGENT, else the shard's default agent. */
+export interface Routed {
+  persona: Persona;
+  /** Null for a consensus persona (`peers:`): each peer has its own model. */
+  model: ResolvedModel | null;
+  models: ModelsFile;
+}
+
+export function routeAgent(paths: ShardPaths, ref: { agent: string; model: string | null } | null, env: NodeJS.ProcessEnv): Routed {
+  const name = ref?.agent ?? (env.AGENCE_AGENT || readManifest(paths).default_agent);
+  const persona = loadPersona(paths, name);
+  const models = loadModels(paths);
+  return { persona, models, model: persona.peers && !ref?.model ? null : modelFor(persona, ref?.model ?? null, models) };
+}

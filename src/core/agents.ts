@@ -1,0 +1,117 @@
+import * as z from 'zod/mini';
+import { AgenceError } from './errors.js';
+import { LABELS, splitFrontMatter } from './knowledgeItem.js';
+import { firstIssue, NAME_RE } from './schemas.js';
+import { nearest } from './suggest.js';
+
+/**
+ * Agents (personas) and model aliases: the records of `codex/agents/*.md` and `codex/models.yaml`,
+ * and how an `@agent[.model]` reference resolves to a provider and a model id. Pure.
+ */
+
+/** A peer of a consensus persona: a model alias, with its weight and its own temperature. */
+export const PeerSchema = z.object({
+  model: z.string().check(z.minLength(1)),
+  weight: z._default(z.number().check(z.positive()), 1),
+  temperature: z.optional(z.number().check(z.gte(0), z.lte(2))),
+});
+export type Peer = z.infer<typeof PeerSchema>;
+
+export const PersonaSchema = z.looseObject({
+  name: z.string().check(z.regex(NAME_RE, 'lowercase letters, digits, ".", "_" or "-"')),
+  model: z.string().check(z.minLength(1)),
+  provider: z.string().check(z.minLength(1)),
+  capabilities: z._default(z.array(z.string()), []),
+  context_window: z._default(z.int().check(z.positive()), 128000),
+  handoff_rules: z._default(z.array(z.string()), []),
+  constraints: z._default(z.array(z.string()), []),
+  clearance: z._default(z.enum(LABELS), 'internal'),
+  launch: z.optional(z.string()),
+  /** For a consensus persona: the peers asked, as aliases or `{model, weight, temperature}`. */
+  peers: z.optional(z.array(z.union([z.string(), PeerSchema]))),
+});
+export type PersonaFields = z.infer<typeof PersonaSchema>;
+
+export interface Persona extends PersonaFields {
+  /** The persona prompt: the Markdown body. */
+  prompt: string;
+  /** Where it came from, relative to the shard root. */
+  source: string;
+}
+
+export const ModelEntrySchema = z.object({
+  provider: z.string().check(z.minLength(1)),
+  /** The provider's own model id. */
+  id: z.string().check(z.minLength(1)),
+  context_window: z._default(z.int().check(z.positive()), 128000),
+  /** US dollars per million tokens. */
+  price: z._default(z.object({ input: z.number().check(z.gte(0)), output: z.number().check(z.gte(0)) }), { input: 0, output: 0 }),
+});
+export type ModelEntry = z.infer<typeof ModelEntrySchema>;
+
+export const ModelsFileSchema = z.object({
+  version: z.literal(1),
+  models: z.record(z.string(), ModelEntrySchema),
+});
+export type ModelsFile = z.infer<typeof ModelsFileSchema>;
+
+export interface YamlParser {
+  parse(text: string): unknown;
+}
+
+/** Parse a persona file; every problem is an error naming the file and the fix. */
+export function parsePersona(text: string, shown: string, expectedName: string, yaml: YamlParser): Persona {
+  const fix = `fix the front matter of ${shown}, or restore it with \`git checkout -- ${shown}\``;
+  const split = splitFrontMatter(text);
+  if (!split) throw new AgenceError('corrupt', `${shown} has no front matter (a --- block of YAML at the top)`, { file: shown, fix });
+  let value: unknown;
+  try {
+    value = yaml.parse(split.yaml);
+  } catch (error) {
+    throw new AgenceError('corrupt', `the front matter of ${shown} is not YAML (${(error as Error).message.split('\n')[0]})`, { file: shown, fix });
+  }
+  const parsed = PersonaSchema.safeParse(value);
+  if (!parsed.success) throw new AgenceError('corrupt', `the front matter of ${shown} is not a persona (${firstIssue(parsed.error)})`, { file: shown, fix });
+  if (parsed.data.name !== expectedName) {
+    throw new AgenceError('corrupt', `${shown} says name: ${parsed.data.name}, but its file name says ${expectedName}`, { file: shown, fix: `make them agree (name: ${expectedName})` });
+  }
+  return { ...parsed.data, prompt: split.body.trim(), source: shown };
+}
+
+/** What one call goes to: the provider, the provider's model id, and what it costs. */
+export interface ResolvedModel {
+  alias: string;
+  provider: string;
+  id: string;
+  contextWindow: number;
+  price: { input: number; output: number };
+}
+
+/** A model alias of `codex/models.yaml`, or a clear error with the nearest alias. */
+export function resolveAlias(alias: string, models: ModelsFile, where: string): ResolvedModel {
+  const entry = models.models[alias];
+  if (!entry) {
+    const guess = nearest(alias, Object.keys(models.models));
+    throw new AgenceError('not_found', `unknown model alias "${alias}" (${where})`, {
+      fix: `${guess ? `did you mean ${guess}? ` : ''}aliases are in codex/models.yaml: ${Object.keys(models.models).join(', ')}`,
+    });
+  }
+  return { alias, provider: entry.provider, id: entry.id, contextWindow: entry.context_window, price: entry.price };
+}
+
+/** The model a persona answers with: `@agent.model` wins over the persona's own. */
+export function modelFor(persona: Persona, override: string | null, models: ModelsFile): ResolvedModel {
+  if (override) return resolveAlias(override, models, `@${persona.name}.${override}`);
+  return resolveAlias(persona.model, models, `model of ${persona.source}`);
+}
+
+/** The peers of a consensus persona, each as `{model, weight, temperature}`. */
+export function peersOf(persona: Persona): Peer[] {
+  return (persona.peers ?? []).map((p) => (typeof p === 'string' ? { model: p, weight: 1 } : p));
+}
+
+/** Price of a call in US dollars (prices are per million tokens). */
+export function callCost(price: { input: number; output: number }, inputTokens: number, outputTokens: number): number {
+  // price x tokens is in millionths of a dollar; keep whole millionths.
+  return Math.round(price.input * inputTokens + price.output * outputTokens) / 1e6;
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import * as yaml from 'yaml';
+import { callCost, modelFor, type ModelsFile, parsePersona, peersOf } from '../../src/core/agents.js';
+import { AgenceError } from '../../src/core/errors.js';
+
+const models: ModelsFile = {
+  version: 1,
+  models: {
+    sonnet: { provider: 'anthropic', id: 'claude-sonnet-4-5', context_window: 200000, price: { input: 3, output: 15 } },
+    'gpt-4o': { provider: 'openai', id: 'gpt-4o', context_window: 128000, price: { input: 2.5, output: 10 } },
+  },
+};
+const persona = (front: string, body = 'You are Test.') => `---\n${front}\n---\n${body}\n`;
+
+describe('personas', () => {
+  it('parses front matter and body, with defaults', () => {
+    const p = parsePersona(persona('name: tess\nmodel: sonnet\nprovider: anthropic'), 'codex/agents/tess.md', 'tess', yaml);
+    expect(p).toMatchObject({ name: 'tess', model: 'sonnet', clearance: 'internal', context_window: 128000, prompt: 'You are Test.', capabilities: [] });
+  });
+
+  it('names the file and the problem when the front matter is broken', () => {
+    const bad = (text: string) => {
+      try {
+        parsePersona(text, '.agence/codex/agents/tess.md', 'tess', yaml);
+      } catch (error) {
+        expect(error).toBeInstanceOf(AgenceError);
+        return (error as AgenceError).line;
+      }
+      throw new Error('accepted');
+    };
+    expect(bad('no front matter')).toMatch(/tess\.md has no front matter/);
+    expect(bad(persona('name: tess\nmodel: [sonnet'))).toMatch(/front matter of .*tess\.md is not YAML/);
+    expect(bad(persona('name: tess\nprovider: anthropic'))).toMatch(/tess\.md is not a persona \(model:/);
+    expect(bad(persona('name: tess\nmodel: sonnet\nprovider: x\nclearance: cosmic'))).toMatch(/clearance/);
+    expect(bad(persona('name: other\nmodel: sonnet\nprovider: x'))).toMatch(/name: other, but its file name says tess/);
+  });
+
+  it('resolves the model: @agent.model wins, unknown aliases suggest the nearest', () => {
+    const p = parsePersona(persona('name: tess\nmodel: sonnet\nprovider: anthropic'), 'f', 'tess', yaml);
+    expect(modelFor(p, null, models)).toMatchObject({ provider: 'anthropic', id: 'claude-sonnet-4-5' });
+    expect(modelFor(p, 'gpt-4o', models)).toMatchObject({ provider: 'openai', id: 'gpt-4o', alias: 'gpt-4o' });
+    try {
+      modelFor(p, 'gpt-4', models);
+      throw new Error('accepted');
+    } catch (error) {
+      expect((error as AgenceError).line).toMatch(/unknown model alias "gpt-4" \(@tess.gpt-4\).*did you mean gpt-4o/);
+    }
+  });
+
+  it('reads peers as aliases or weighted records', () => {
+    const p = parsePersona(persona('name: peers\nmodel: consensus\nprovider: peers\npeers: [sonnet, {model: gpt-4o, weight: 2, temperature: 0.2}]'), 'f', 'peers', yaml);
+    expect(peersOf(p)).toEqual([{ model: 'sonnet', weight: 1 }, { model: 'gpt-4o', weight: 2, temperature: 0.2 }]);
+  });
+
+  it('prices a call per million tokens', () => {
+    expect(callCost({ input: 3, output: 15 }, 1000, 500)).toBeCloseTo(0.0105, 9);
+    expect(callCost({ input: 0, output: 0 }, 1e6, 1e6)).toBe(0);
+  });
+});

@@ -4,10 +4,12 @@
 //   app.cjs           router, commands and services; heavy parts initialise lazily
 //   vendor/yaml.cjs   the YAML parser, required only by commands that read YAML
 //   vendor/tar.cjs    tar and gzip, required only to read or write session archives
+//   vendor/ai.cjs     the Vercel AI SDK and its providers (src/llm/sdk.ts), only for model calls
 // better-sqlite3's JavaScript is in app.cjs; its compiled addon stays in node_modules.
 // CommonJS, because Node's ESM loader (and its eager builtin facades) costs more at start-up
 // than the whole of `agence ^status`.
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { build } from 'esbuild';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -22,6 +24,16 @@ const externalAs = (specifier, target) => ({
     b.onResolve({ filter }, () => ({ path: target, external: true }));
   },
 });
+
+/** `src/llm/sdk.ts`, however it is imported, is the separate bundle vendor/ai.cjs. */
+const sdkAsVendor = {
+  name: 'vendor:ai',
+  setup(b) {
+    b.onResolve({ filter: /\/sdk\.js$/ }, (args) =>
+      resolve(args.resolveDir, args.path) === resolve('src/llm/sdk.js') ? { path: './vendor/ai.cjs', external: true } : undefined,
+    );
+  },
+};
 
 rmSync('dist', { recursive: true, force: true });
 await build({
@@ -38,9 +50,10 @@ await build({
   // The sources are ESM and use import.meta.filename/dirname (not .url: building a file URL
   // costs milliseconds at start-up); in the CommonJS bundle they are the bundle's own.
   define: { 'import.meta.filename': '__filename', 'import.meta.dirname': '__dirname' },
-  plugins: [externalAs('yaml', './vendor/yaml.cjs'), externalAs('tar', './vendor/tar.cjs')],
+  plugins: [externalAs('yaml', './vendor/yaml.cjs'), externalAs('tar', './vendor/tar.cjs'), sdkAsVendor],
 });
 await build({ ...common, entryPoints: ['yaml'], outfile: 'dist/vendor/yaml.cjs' });
 await build({ ...common, entryPoints: ['tar'], outfile: 'dist/vendor/tar.cjs' });
+await build({ ...common, entryPoints: ['src/llm/sdk.ts'], outfile: 'dist/vendor/ai.cjs' });
 chmodSync('dist/agence.cjs', 0o755);
 console.log(`built dist/ (agence ${pkg.version})`);

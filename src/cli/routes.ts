@@ -19,10 +19,26 @@ export interface Mode {
   /** For a mode that is not built yet: what brings it. */
   later?: string;
   placeholder: string;
+  /** For a mode that takes free text and is built: its options and its handler (the text is `args`). */
+  options?: OptionSpec[];
+  load?: () => Promise<Handler>;
 }
 
 export const MODES: readonly Mode[] = [
-  { name: 'ask', prefix: '', alias: 'ask', placeholder: '<text>', summary: 'chat in natural language with an agent', hasCommands: false, later: 'agents and LLM providers' },
+  {
+    name: 'ask',
+    prefix: '',
+    alias: 'ask',
+    placeholder: '<text>',
+    summary: 'chat in natural language with an agent (@agent[.model] picks who answers; @peers asks three models)',
+    hasCommands: false,
+    options: [
+      { name: 'new', type: 'boolean', description: 'start a fresh conversation (in a new session)' },
+      { name: 'over-budget', type: 'boolean', description: "go past the shard's monthly budget for this call (people only)" },
+      { name: 'judge', type: 'boolean', description: 'with @peers: add a call that reconciles the answers' },
+    ],
+    load: () => import('./commands/ask.js').then((m) => m.run),
+  },
   { name: 'auto', prefix: '+', alias: 'auto', placeholder: '+<task>', summary: 'autonomous: plan, then execute guarded steps', hasCommands: false, later: 'agents and LLM providers' },
   { name: 'run', prefix: '/', alias: 'run', placeholder: '/<name>', summary: 'validated external command from codex/commands.json', hasCommands: false, later: 'governance (the command guard)' },
   { name: 'system', prefix: '!', alias: 'system', placeholder: '!<agent>', summary: 'shells and agent launchers (!bash, !claude, !aider, !codex)', hasCommands: false, later: 'the swarm (agent launchers)' },

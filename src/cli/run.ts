@@ -40,10 +40,17 @@ async function dispatch(parsed: Parsed, version: string, style: Style, errStyle:
       const { helpData, overviewText, topicText } = await import('./help.js');
       return { data: helpData(parsed.topic), text: parsed.topic === null ? overviewText(version, style) : topicText(parsed.topic, style) };
     }
-    case 'mode':
-      throw new AgenceError('not_available', `${parsed.mode.alias} mode (${parsed.mode.prefix || 'plain input'}) is not available yet`, {
-        fix: `it comes with ${parsed.mode.later}; \`agence help\` lists what works now`,
-      });
+    case 'mode': {
+      const { mode } = parsed;
+      if (!mode.load) {
+        throw new AgenceError('not_available', `${mode.alias} mode (${mode.prefix || 'plain input'}) is not available yet`, {
+          fix: `it comes with ${mode.later}; \`agence help\` lists what works now`,
+        });
+      }
+      // A built free-text mode runs like a shard command whose arguments are the text.
+      const route: Route = { mode: 'shared', name: mode.alias, summary: mode.summary, shard: 'required', load: mode.load };
+      return dispatch({ kind: 'route', globals: parsed.globals, route, args: parsed.input, opts: parsed.opts, agent: parsed.agent }, version, style, errStyle, early);
+    }
     case 'route': {
       const { route } = parsed;
       if (!route.load) {

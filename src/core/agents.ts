@@ -115,3 +115,49 @@ export function callCost(price: { input: number; output: number }, inputTokens: 
   // price x tokens is in millionths of a dollar; keep whole millionths.
   return Math.round(price.input * inputTokens + price.output * outputTokens) / 1e6;
 }
+
+/**
+ * A conversation turn. Chat keeps the turns in the session's `runstate.memory_state.conversation`,
+ * so `^save`, `^resume` and `^handoff` carry them without a new session field.
+ */
+export const TurnSchema = z.object({
+  at: z.string(),
+  role: z.enum(['user', 'assistant']),
+  agent: z.string(),
+  /** The model alias that answered (assistant turns). */
+  model: z.optional(z.string()),
+  text: z.string(),
+});
+export type Turn = z.infer<typeof TurnSchema>;
+const ConversationSchema = z.array(TurnSchema);
+
+/** The turns of a session's memory; a value that is not a conversation is corrupt data, named. */
+export function conversationOf(memory: Record<string, unknown>, session: string): Turn[] {
+  if (memory.conversation === undefined) return [];
+  const parsed = ConversationSchema.safeParse(memory.conversation);
+  if (!parsed.success) {
+    throw new AgenceError('corrupt', `session ${session} has a damaged conversation (${firstIssue(parsed.error)})`, { fix: 'start a fresh one with --new' });
+  }
+  return parsed.data;
+}
+
+export function withTurns(memory: Record<string, unknown>, session: string, turns: readonly Turn[]): Record<string, unknown> {
+  return { ...memory, conversation: [...conversationOf(memory, session), ...turns] };
+}
+
+/**
+ * The turns that fit: the newest first, until `budget` tokens (estimated by `measure`) are used.
+ * Old turns are dropped in pairs so the history never starts with an answer.
+ */
+export function fitTurns(turns: readonly Turn[], budget: number, measure: (text: string) => number): Turn[] {
+  const kept: Turn[] = [];
+  let used = 0;
+  for (let i = turns.length - 1; i >= 0; i--) {
+    const turn = turns[i] as Turn;
+    used += measure(turn.text);
+    if (used > budget) break;
+    kept.unshift(turn);
+  }
+  while (kept[0]?.role === 'assistant') kept.shift();
+  return kept;
+}

@@ -1,0 +1,39 @@
+import { AgenceError } from '../../core/errors.js';
+import { readManifest } from '../../shard/manifest.js';
+import { withKnowledge } from '../knowledgeContext.js';
+import { isTerminal, writeFd } from '../output.js';
+import { sessionContext } from '../sessionContext.js';
+import type { Handler, Invocation } from '../types.js';
+
+/** What every model-calling command needs: sessions, knowledge and the shard's budget. */
+export async function chatContext<T>(inv: Invocation, fn: (ctx: import('../../agents/chat.js').ChatContext) => Promise<T>): Promise<T> {
+  const { ctx: sessions } = await sessionContext(inv);
+  const monthlyBudget = readManifest(sessions.shard).budget?.monthly_usd;
+  return withKnowledge(inv, (knowledge) => fn({ sessions, knowledge, monthlyBudget }));
+}
+
+/** `agence [@agent[.model]] "question"`: chat, streamed on a terminal; `--json` gives the whole answer with usage. */
+export const run: Handler = async (inv) => {
+  const question = inv.args.join(' ').trim();
+  if (question === '') throw new AgenceError('usage', 'ask what? the question is empty', { fix: 'agence "How do I configure TLS?"' });
+  const stream = !inv.json && isTerminal(1);
+  if (inv.agent && !inv.agent.model) {
+    const { loadPersona } = await import('../../agents/agentRegistry.js');
+    const { requireShard } = await import('../../shard/layout.js');
+    if (loadPersona(requireShard(inv.cwd), inv.agent.agent).peers) throw new AgenceError('not_available', `@${inv.agent.agent} (peers) is not available yet`, { fix: 'ask one agent for now' });
+  }
+  const { chat } = await import('../../agents/chat.js');
+  const result = await chatContext(inv, (ctx) =>
+    chat(ctx, {
+      question,
+      ref: inv.agent,
+      fresh: inv.opts.new === true,
+      overBudget: inv.opts['over-budget'] === true,
+      ...(stream ? { onText: (delta: string) => writeFd(1, delta) } : {}),
+    }),
+  );
+  if (isTerminal(2)) {
+    inv.notify(inv.style.dim(`@${result.agent} (${result.model.alias}) · ${result.usage.input_tokens} in, ${result.usage.output_tokens} out · $${result.cost.toFixed(4)} · session ${result.session}`));
+  }
+  return { data: result, text: stream ? (result.answer.endsWith('\n') ? '' : '\n') : result.answer };
+};

@@ -1,0 +1,12 @@
+/**
+ * The Vercel AI SDK and its providers, as one module: `scripts/build.mjs` bundles this file alone
+ * into `dist/vendor/ai.cjs`, required only by the commands that call a model, so the start-up of
+ * every other command is untouched. Import it only from modules that the command table loads
+ * lazily (the bundle requires it when such a module initialises; a dynamic import() of it would
+ * not work under the V8 code cache of compileCache.ts).
+ */
+export { createAnthropic } from '@ai-sdk/anthropic';
+export { createOpenAI } from '@ai-sdk/openai';
+export { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+export { APICallError, generateText, jsonSchema, NoObjectGeneratedError, Output, RetryError, stepCountIs, streamText, tool } from 'ai';
+export type { LanguageModel, ModelMessage, ToolSet } from 'ai';

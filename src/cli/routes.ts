@@ -309,6 +309,17 @@ export const ROUTES: readonly Route[] = [
     shard: 'required',
     load: () => import('./commands/agents.js').then((m) => m.show),
   },
+  {
+    mode: 'shared',
+    name: 'cost',
+    summary: 'what model calls cost, from nexus/logs/llm-calls.jsonl, and the monthly budget',
+    options: [
+      { name: 'since', type: 'string', value: 'DATE', description: 'calls at or after (2026-11-01, ISO time, or 7d)' },
+      { name: 'by', type: 'string', value: 'G', description: 'group by agent (default), model, session, provider or actor' },
+    ],
+    shard: 'required',
+    load: () => import('./commands/cost.js').then((m) => m.run),
+  },
   ...later('shared', ['mcp', 'regen'], 'MCP server and instruction files', 'agent integration'),
   ...later('shared', ['buffers', 'tangent', 'sequent', 'task'], 'tangents, sequents and tasks', 'the swarm'),
   ...later('shared', ['chunk', 'symbols'], 'code knowledge', 'code knowledge (chunk)'),

@@ -1,5 +1,5 @@
 import * as yaml from 'yaml';
-import { modelFor, ModelsFileSchema, type ModelsFile, parsePersona, type Persona, type ResolvedModel } from '../core/agents.js';
+import { modelFor, ModelsFileSchema, type ModelsFile, parsePersona, parseSkill, type Persona, type ResolvedModel, type Skill } from '../core/agents.js';
 import { AgenceError } from '../core/errors.js';
 import { firstIssue } from '../core/schemas.js';
 import { nearest } from '../core/suggest.js';
@@ -9,34 +9,50 @@ import type { ShardPaths } from '../shard/layout.js';
 import { readManifest } from '../shard/manifest.js';
 
 /**
- * The agent registry: personas from the effective `codex/agents/*.md` and model aliases from the
- * effective `codex/models.yaml` (base + local, merged by name).
+ * The agent registry: personas from the effective `codex/agents/*.md`, skills from
+ * `codex/skills/*.md`, and model aliases from `codex/models.yaml` (base + local, merged by name).
  */
 
 const YAML = { parse: (text: string) => yaml.parse(text) };
 
-/** Names of the personas in the effective codex. */
-export function agentNames(paths: ShardPaths): string[] {
+/** Names of the one-file-per-name entries of a codex folder (agents/, skills/). */
+export function codexNames(paths: ShardPaths, folder: 'agents' | 'skills'): string[] {
+  const re = new RegExp(`^${folder}/([^/]+)\\.md$`);
   return listLayer(paths, 'codex')
-    .map((f) => /^agents\/([^/]+)\.md$/.exec(f.path)?.[1])
+    .map((f) => re.exec(f.path)?.[1])
     .filter((n): n is string => n !== undefined)
     .sort();
 }
 
-export function loadPersona(paths: ShardPaths, name: string): Persona {
-  const names = agentNames(paths);
+/** One file of a codex folder in the effective view, or a clear error with the nearest name. */
+export function codexEntry(paths: ShardPaths, folder: 'agents' | 'skills', name: string): { content: string; shown: string } {
+  const names = codexNames(paths, folder);
   if (!names.includes(name)) {
     const guess = nearest(name, names);
-    throw new AgenceError('not_found', `no agent @${name} in this shard's codex`, {
-      fix: `${guess ? `did you mean @${guess}? ` : ''}\`agence ^agents\` lists them (${names.join(', ')})`,
-    });
+    const what = folder === 'agents' ? { one: `agent @${name}`, guess: `@${guess}`, list: '`agence ^agents`' } : { one: `skill ${name}`, guess: `^${guess}`, list: '`agence ^skills`' };
+    throw new AgenceError('not_found', `no ${what.one} in this shard's codex`, { fix: `${guess ? `did you mean ${what.guess}? ` : ''}${what.list} lists them (${names.join(', ')})` });
   }
-  const file = readEffective(paths, 'codex', `agents/${name}.md`);
-  return parsePersona(file.content, file.sources[file.sources.length - 1] as string, name, YAML);
+  const file = readEffective(paths, 'codex', `${folder}/${name}.md`);
+  return { content: file.content, shown: file.sources[file.sources.length - 1] as string };
+}
+
+
+export function loadPersona(paths: ShardPaths, name: string): Persona {
+  const { content, shown } = codexEntry(paths, 'agents', name);
+  return parsePersona(content, shown, name, YAML);
 }
 
 export function listPersonas(paths: ShardPaths): Persona[] {
-  return agentNames(paths).map((name) => loadPersona(paths, name));
+  return codexNames(paths, 'agents').map((name) => loadPersona(paths, name));
+}
+
+export function loadSkill(paths: ShardPaths, name: string): Skill {
+  const { content, shown } = codexEntry(paths, 'skills', name);
+  return parseSkill(content, shown, name, YAML);
+}
+
+export function listSkills(paths: ShardPaths): Skill[] {
+  return codexNames(paths, 'skills').map((name) => loadSkill(paths, name));
 }
 
 export function loadModels(paths: ShardPaths): ModelsFile {

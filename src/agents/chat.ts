@@ -27,6 +27,8 @@ export interface ChatInput {
   /** `--new`: a fresh conversation, in a new session. */
   fresh: boolean;
   overBudget: boolean;
+  /** What the call is for in the log: chat, skill:review, ... */
+  purpose?: string;
   /** Each piece of the answer as it streams in. */
   onText?: (delta: string) => void;
 }
@@ -106,7 +108,7 @@ export async function chat(ctx: ChatContext, input: ChatInput): Promise<ChatResu
   const prompt = await buildPrompt(ctx, persona, model, session, input.question);
   const prepared = await prepareModel(model, s.env);
   const scope = await callScope(ctx, session?.session_id ?? null, input.overBudget);
-  const request = { agent: persona.name, purpose: 'chat', system: prompt.system, messages: prompt.messages, secretItems: prompt.pack.secretItems };
+  const request = { agent: persona.name, purpose: input.purpose ?? 'chat', system: prompt.system, messages: prompt.messages, secretItems: prompt.pack.secretItems };
   const { value: answer, call } = await callModel(scope, prepared, request, async (signal) => {
     const result = streamText({ model: prepared.model, system: prompt.system, messages: prompt.messages, abortSignal: signal, maxRetries: prepared.settings.maxRetries, onError: () => {} }); // errors come as parts below
     let text = '';

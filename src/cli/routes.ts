@@ -62,6 +62,34 @@ export interface Route {
   later?: string;
 }
 
+/** The skills agence ships (templates/codex/skills/); a shard's own run with `^skill NAME`. */
+const SKILLS: [string, string, string][] = [
+  ['review', '[FOCUS]', 'review the changes in the work tree (git diff HEAD) with @pilot'],
+  ['fix', '"PROBLEM"', 'find the cause of a problem and propose the smallest fix, with a test'],
+  ['explain', 'FILE...', 'explain what files do and how they fit together'],
+  ['plan', '"TASK"', 'turn a task into small, tested, reviewable steps'],
+  ['test', 'FILE...', 'write the tests these files are missing'],
+  ['document', 'FILE...', 'write the documentation these files need'],
+  ['refactor', 'FILE...', 'propose a refactoring that keeps behaviour, step by step'],
+  ['design', '"PROBLEM"', 'design options with their trade-offs and a recommendation'],
+  ['brainstorm', '"TOPIC"', 'many ideas, then the few worth trying'],
+  ['precommit', '', 'check the staged changes (git diff --cached) before a commit'],
+];
+const CHAT_OPTIONS: OptionSpec[] = [
+  { name: 'new', type: 'boolean', description: 'start a fresh conversation (in a new session)' },
+  { name: 'over-budget', type: 'boolean', description: "go past the shard's monthly budget for this call (people only)" },
+];
+const skillRoute = ([name, usage, summary]: [string, string, string]): Route => ({
+  mode: 'shared',
+  name,
+  summary: `skill: ${summary}`,
+  ...(usage ? { usage } : {}),
+  args: { min: 0, max: 50 },
+  options: CHAT_OPTIONS,
+  shard: 'required',
+  load: () => import('./commands/skills.js').then((m) => m.runner(name)),
+});
+
 const later = (mode: Route['mode'], names: string[], summary: string, by: string): Route[] =>
   names.map((name) => ({ mode, name, summary, later: by }));
 
@@ -309,6 +337,24 @@ export const ROUTES: readonly Route[] = [
     shard: 'required',
     load: () => import('./commands/agents.js').then((m) => m.show),
   },
+  {
+    mode: 'shared',
+    name: 'skills',
+    summary: 'list the skills of the effective codex: prompt workflows and guides',
+    shard: 'required',
+    load: () => import('./commands/skills.js').then((m) => m.list),
+  },
+  {
+    mode: 'shared',
+    name: 'skill',
+    summary: "run any prompt workflow of codex/skills/ (the shard's own too)",
+    usage: 'NAME [ARGS...]',
+    args: { min: 1, max: 50 },
+    options: CHAT_OPTIONS,
+    shard: 'required',
+    load: () => import('./commands/skills.js').then((m) => m.runner(null)),
+  },
+  ...SKILLS.map(skillRoute),
   {
     mode: 'shared',
     name: 'cost',

@@ -161,3 +161,64 @@ export function fitTurns(turns: readonly Turn[], budget: number, measure: (text:
   while (kept[0]?.role === 'assistant') kept.shift();
   return kept;
 }
+
+/** What a skill puts before its prompt: a read-only git command's output, or files. */
+export const SkillContextSchema = z.union([
+  z.strictObject({ git: z.string().check(z.minLength(1)) }),
+  /** `args`: the files named on the command line; else one path inside the repository. */
+  z.strictObject({ files: z.string().check(z.minLength(1)) }),
+]);
+export type SkillContext = z.infer<typeof SkillContextSchema>;
+
+export const SkillSchema = z.looseObject({
+  name: z.string().check(z.regex(NAME_RE)),
+  description: z.string(),
+  /** Who runs it (default: the chat's agent). */
+  agent: z.optional(z.string()),
+  inputs: z._default(z.array(z.object({ name: z.string(), description: z._default(z.string(), ''), required: z._default(z.boolean(), false) })), []),
+  context: z._default(z.array(SkillContextSchema), []),
+  triggers: z.optional(z.array(z.string())),
+});
+export type SkillFields = z.infer<typeof SkillSchema>;
+
+export interface Skill extends SkillFields {
+  /** A prompt workflow (it names an agent, inputs or context) or a guide for agents to read. */
+  kind: 'workflow' | 'guide';
+  prompt: string;
+  source: string;
+}
+
+/** git subcommands a skill may run for context: they read, never change anything. */
+export const SKILL_GIT_COMMANDS = ['diff', 'log', 'show', 'status', 'blame', 'ls-files', 'shortlog'] as const;
+
+export function parseSkill(text: string, shown: string, expectedName: string, yaml: YamlParser): Skill {
+  const fix = `fix the front matter of ${shown}, or restore it with \`git checkout -- ${shown}\``;
+  const split = splitFrontMatter(text);
+  if (!split) throw new AgenceError('corrupt', `${shown} has no front matter (a --- block of YAML at the top)`, { file: shown, fix });
+  let value: unknown;
+  try {
+    value = yaml.parse(split.yaml);
+  } catch (error) {
+    throw new AgenceError('corrupt', `the front matter of ${shown} is not YAML (${(error as Error).message.split('\n')[0]})`, { file: shown, fix });
+  }
+  const parsed = SkillSchema.safeParse(value);
+  if (!parsed.success) throw new AgenceError('corrupt', `the front matter of ${shown} is not a skill (${firstIssue(parsed.error)})`, { file: shown, fix });
+  if (parsed.data.name !== expectedName) throw new AgenceError('corrupt', `${shown} says name: ${parsed.data.name}, but its file name says ${expectedName}`, { file: shown, fix: `make them agree (name: ${expectedName})` });
+  for (const c of parsed.data.context) {
+    if ('git' in c && !(SKILL_GIT_COMMANDS as readonly string[]).includes(c.git.trim().split(/\s+/)[0] as string)) {
+      throw new AgenceError('corrupt', `${shown}: context git "${c.git}" is not a read-only git command`, { file: shown, fix: `use one of git ${SKILL_GIT_COMMANDS.join(', ')}` });
+    }
+  }
+  const workflow = parsed.data.agent !== undefined || parsed.data.inputs.length > 0 || parsed.data.context.length > 0;
+  return { ...parsed.data, kind: workflow ? 'workflow' : 'guide', prompt: split.body.trim(), source: shown };
+}
+
+/** The skill's prompt with `{{input}}` (all arguments) and `{{name}}` (its inputs, in order) filled in. */
+export function renderSkill(skill: Skill, args: readonly string[]): string {
+  const missing = skill.inputs.filter((input, i) => input.required && (args[i] === undefined || args[i] === ''));
+  if (missing.length > 0) {
+    throw new AgenceError('usage', `^${skill.name} needs ${missing.map((m) => m.name).join(', ')}`, { fix: `usage: agence ^${skill.name} ${skill.inputs.map((i) => (i.required ? i.name.toUpperCase() : `[${i.name.toUpperCase()}]`)).join(' ')}` });
+  }
+  const values = new Map(skill.inputs.map((input, i) => [input.name, args[i] ?? ''] as const));
+  return skill.prompt.replace(/\{\{\s*([a-z_][a-z0-9_-]*)\s*\}\}/gi, (whole, name: string) => (name === 'input' ? args.join(' ') : (values.get(name) ?? whole)));
+}

@@ -82,7 +82,7 @@ describe('completion', () => {
     };
     expect(complete(['agence', '^st'])).toEqual(['^status']);
     expect(complete(['agence', 'sha'])).toEqual(['shared']);
-    expect(complete(['agence', 'shared', 'doc'])).toEqual(['doctor', 'doc']);
+    expect(complete(['agence', 'shared', 'doc'])).toEqual(['doctor', 'doc', 'document']);
     expect(complete(['agence', '^master', ''])).toEqual(['init']);
     expect(complete(['agence', '^pull', '--c'])).toEqual(['--check']);
     expect(complete(['agence', 'completion', ''])).toEqual(expect.arrayContaining(['bash', 'zsh', 'fish']));

@@ -3,7 +3,7 @@ import { readManifest } from '../../shard/manifest.js';
 import { withKnowledge } from '../knowledgeContext.js';
 import { isTerminal, writeFd } from '../output.js';
 import { sessionContext } from '../sessionContext.js';
-import type { Handler, Invocation } from '../types.js';
+import type { Handler, Invocation, Outcome } from '../types.js';
 
 /** What every model-calling command needs: sessions, knowledge and the shard's budget. */
 export async function chatContext<T>(inv: Invocation, fn: (ctx: import('../../agents/chat.js').ChatContext) => Promise<T>): Promise<T> {
@@ -16,7 +16,7 @@ export async function chatContext<T>(inv: Invocation, fn: (ctx: import('../../ag
 export const run: Handler = async (inv) => {
   const question = inv.args.join(' ').trim();
   if (question === '') throw new AgenceError('usage', 'ask what? the question is empty', { fix: 'agence "How do I configure TLS?"' });
-  const stream = !inv.json && isTerminal(1);
+  const { stream, onText } = streamTo(inv);
   if (inv.agent && !inv.agent.model) {
     const { loadPersona } = await import('../../agents/agentRegistry.js');
     const { requireShard } = await import('../../shard/layout.js');
@@ -29,11 +29,22 @@ export const run: Handler = async (inv) => {
       ref: inv.agent,
       fresh: inv.opts.new === true,
       overBudget: inv.opts['over-budget'] === true,
-      ...(stream ? { onText: (delta: string) => writeFd(1, delta) } : {}),
+      ...(onText ? { onText } : {}),
     }),
   );
+  return answerOutcome(inv, result, stream);
+};
+
+/** Streamed on a terminal (so only the end of line is left to print), else the whole answer; a footer on a terminal's stderr. */
+export function answerOutcome(inv: Invocation, result: import('../../agents/chat.js').ChatResult, streamed: boolean): Outcome {
   if (isTerminal(2)) {
     inv.notify(inv.style.dim(`@${result.agent} (${result.model.alias}) · ${result.usage.input_tokens} in, ${result.usage.output_tokens} out · $${result.cost.toFixed(4)} · session ${result.session}`));
   }
-  return { data: result, text: stream ? (result.answer.endsWith('\n') ? '' : '\n') : result.answer };
-};
+  return { data: result, text: streamed ? (result.answer.endsWith('\n') ? '' : '\n') : result.answer };
+}
+
+/** Pieces of the answer written to stdout as they come, when it is a terminal and not --json. */
+export function streamTo(inv: Invocation): { stream: boolean; onText?: (delta: string) => void } {
+  const stream = !inv.json && isTerminal(1);
+  return stream ? { stream, onText: (delta) => writeFd(1, delta) } : { stream };
+}

@@ -29,6 +29,8 @@ export const PersonaSchema = z.looseObject({
   launch: z.optional(z.string()),
   /** For a consensus persona: the peers asked, as aliases or `{model, weight, temperature}`. */
   peers: z.optional(z.array(z.union([z.string(), PeerSchema]))),
+  /** For a consensus persona: the model alias that reconciles the peers with --judge (default: the first peer). */
+  judge: z.optional(z.string()),
 });
 export type PersonaFields = z.infer<typeof PersonaSchema>;
 

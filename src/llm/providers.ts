@@ -150,6 +150,6 @@ export async function languageModel(target: ProviderTarget, id: string): Promise
       // Chat Completions: the protocol every OpenAI-compatible server also speaks.
       return sdk.createOpenAI({ baseURL: target.baseURL, apiKey: target.apiKey as string }).chat(id);
     case 'openai-compatible':
-      return sdk.createOpenAICompatible({ name: target.name, baseURL: target.baseURL, ...(target.apiKey ? { apiKey: target.apiKey } : {}), includeUsage: true })(id);
+      return sdk.createOpenAICompatible({ name: target.name, baseURL: target.baseURL, ...(target.apiKey ? { apiKey: target.apiKey } : {}), includeUsage: true, supportsStructuredOutputs: true })(id);
   }
 }

@@ -10,3 +10,6 @@ export { createOpenAI } from '@ai-sdk/openai';
 export { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 export { APICallError, generateText, jsonSchema, NoObjectGeneratedError, Output, RetryError, stepCountIs, streamText, tool } from 'ai';
 export type { LanguageModel, ModelMessage, ToolSet } from 'ai';
+
+// The SDK prints its warnings with console.*, which would break `--json`'s one document on stdout.
+(globalThis as { AI_SDK_LOG_WARNINGS?: boolean }).AI_SDK_LOG_WARNINGS = false;

@@ -20,7 +20,7 @@ export const run: Handler = async (inv) => {
   if (inv.agent && !inv.agent.model) {
     const { loadPersona } = await import('../../agents/agentRegistry.js');
     const { requireShard } = await import('../../shard/layout.js');
-    if (loadPersona(requireShard(inv.cwd), inv.agent.agent).peers) throw new AgenceError('not_available', `@${inv.agent.agent} (peers) is not available yet`, { fix: 'ask one agent for now' });
+    if (loadPersona(requireShard(inv.cwd), inv.agent.agent).peers) return peers(inv, question);
   }
   const { chat } = await import('../../agents/chat.js');
   const result = await chatContext(inv, (ctx) =>
@@ -34,6 +34,30 @@ export const run: Handler = async (inv) => {
   );
   return answerOutcome(inv, result, stream);
 };
+
+/** `agence @peers "question" [--judge]`: three models in parallel, a weighted consensus. */
+async function peers(inv: Invocation, question: string): Promise<Outcome> {
+  const { askPeers } = await import('../../agents/peers.js');
+  const result = await chatContext(inv, (ctx) =>
+    askPeers(ctx, { agent: (inv.agent as { agent: string }).agent, question, judge: inv.opts.judge === true, fresh: inv.opts.new === true, overBudget: inv.opts['over-budget'] === true }),
+  );
+  const s = inv.style;
+  const c = result.consensus;
+  const verdictColour = c.verdict === 'agree' ? s.green : c.verdict === 'majority' ? s.yellow : s.red;
+  const lines = [
+    `${s.bold('verdict')}    ${verdictColour(c.verdict)} (${c.supporters.join(', ')}; ${Math.round(c.agreement * 100)}% of the weighted confidence)`,
+    `${s.bold('consensus')}  ${c.answer}`,
+    '',
+    ...result.peers.map((p) =>
+      p.answer
+        ? `${s.bold(p.model)} (weight ${p.weight}, confidence ${p.answer.confidence}): ${p.answer.answer}
+  ${s.dim(p.answer.reasoning)}`
+        : `${s.bold(p.model)} ${s.red('failed')}: ${p.error}`,
+    ),
+    ...(result.judge ? ['', `${s.bold(`judge (${result.judge.model})`)}`, result.judge.text] : []),
+  ];
+  return { data: result, text: lines.join('\n') };
+}
 
 /** Streamed on a terminal (so only the end of line is left to print), else the whole answer; a footer on a terminal's stderr. */
 export function answerOutcome(inv: Invocation, result: import('../../agents/chat.js').ChatResult, streamed: boolean): Outcome {

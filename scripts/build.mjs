@@ -5,10 +5,14 @@
 //   vendor/yaml.cjs   the YAML parser, required only by commands that read YAML
 //   vendor/tar.cjs    tar and gzip, required only to read or write session archives
 //   vendor/ai.cjs     the Vercel AI SDK and its providers (src/llm/sdk.ts), only for model calls
+//   vendor/web-tree-sitter.cjs + tree-sitter.wasm + tree-sitter-bash.wasm
+//                     the bash parser of the command guard, loaded only by guard commands
+//   ledger-verify-worker.cjs  a worker thread of `^ledger verify` on large ledgers
 // better-sqlite3's JavaScript is in app.cjs; its compiled addon stays in node_modules.
 // CommonJS, because Node's ESM loader (and its eager builtin facades) costs more at start-up
 // than the whole of `agence ^status`.
-import { chmodSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { build } from 'esbuild';
 
@@ -50,10 +54,17 @@ await build({
   // The sources are ESM and use import.meta.filename/dirname (not .url: building a file URL
   // costs milliseconds at start-up); in the CommonJS bundle they are the bundle's own.
   define: { 'import.meta.filename': '__filename', 'import.meta.dirname': '__dirname' },
-  plugins: [externalAs('yaml', './vendor/yaml.cjs'), externalAs('tar', './vendor/tar.cjs'), sdkAsVendor],
+  plugins: [externalAs('yaml', './vendor/yaml.cjs'), externalAs('tar', './vendor/tar.cjs'), externalAs('web-tree-sitter', './vendor/web-tree-sitter.cjs'), sdkAsVendor],
 });
+// The worker threads of a parallel `^ledger verify` (started only for large ledgers).
+await build({ ...common, entryPoints: ['src/ledger/verifyWorker.ts'], outfile: 'dist/ledger-verify-worker.cjs' });
 await build({ ...common, entryPoints: ['yaml'], outfile: 'dist/vendor/yaml.cjs' });
 await build({ ...common, entryPoints: ['tar'], outfile: 'dist/vendor/tar.cjs' });
 await build({ ...common, entryPoints: ['src/llm/sdk.ts'], outfile: 'dist/vendor/ai.cjs' });
+// web-tree-sitter is one CommonJS file already; it and the two wasm files are copied as they are.
+const resolvePackage = createRequire(import.meta.url).resolve;
+copyFileSync(resolvePackage('web-tree-sitter'), 'dist/vendor/web-tree-sitter.cjs');
+copyFileSync(resolvePackage('web-tree-sitter/tree-sitter.wasm'), 'dist/vendor/tree-sitter.wasm');
+copyFileSync(resolvePackage('tree-sitter-bash/tree-sitter-bash.wasm'), 'dist/vendor/tree-sitter-bash.wasm');
 chmodSync('dist/agence.cjs', 0o755);
 console.log(`built dist/ (agence ${pkg.version})`);

@@ -207,3 +207,51 @@ export async function changedSinceCommit(cwd: string, commit: string, files: rea
   const out = await git(['diff', '--name-only', '-z', commit, '--', ...files], { cwd });
   return out.split('\0').filter((p) => p !== '');
 }
+
+/** The oldest commit reachable from HEAD that added `path`, or null. */
+export async function commitAdding(cwd: string, path: string): Promise<string | null> {
+  const result = await execGit(['log', '--diff-filter=A', '--format=%H', '--reverse', 'HEAD', '--', path], { cwd });
+  if (result.code !== 0) return null;
+  return result.stdout.toString('utf8').split('\n')[0]?.trim() || null;
+}
+
+export async function isAncestor(cwd: string, ancestor: string, of = 'HEAD'): Promise<boolean> {
+  return (await execGit(['merge-base', '--is-ancestor', ancestor, of], { cwd })).code === 0;
+}
+
+/** Commits after `from` up to HEAD that change `path`, oldest first (every line of history, merges included). */
+export async function commitsTouching(cwd: string, from: string, path: string): Promise<string[]> {
+  const out = await git(['rev-list', '--reverse', '--full-history', `${from}..HEAD`, '--', path], { cwd });
+  return out.split('\n').filter((l) => l !== '');
+}
+
+/** The content of `path` at `rev`, or null when it is not there. */
+export async function fileAt(cwd: string, rev: string, path: string): Promise<string | null> {
+  const result = await execGit(['show', `${rev}:${path}`], { cwd });
+  return result.code === 0 ? result.stdout.toString('utf8') : null;
+}
+
+export interface CommitSignature {
+  commit: string;
+  parents: string[];
+  /** git's %G?: G good, B bad, U good but unknown validity, X/Y expired, R revoked, E cannot check, N none. */
+  status: string;
+  /** The signing key's fingerprint (%GK) and the principal it matched (%GS). */
+  key: string;
+  signer: string;
+  author: string;
+  subject: string;
+}
+
+/**
+ * How git judges the signature of `commit` with SSH signing and the given allowed-signers file
+ * (git runs `ssh-keygen -Y verify`; nothing of the user's own git config decides).
+ */
+export async function commitSignature(cwd: string, commit: string, allowedSignersFile: string): Promise<CommitSignature> {
+  const out = await git(
+    ['-c', 'gpg.format=ssh', '-c', `gpg.ssh.allowedSignersFile=${allowedSignersFile}`, 'log', '-1', '--format=%H%x1f%P%x1f%G?%x1f%GK%x1f%GS%x1f%an <%ae>%x1f%s', commit, '--'],
+    { cwd },
+  );
+  const [hash = '', parents = '', status = 'N', key = '', signer = '', author = '', subject = ''] = out.split('\x1f');
+  return { commit: hash, parents: parents.split(' ').filter((p) => p !== ''), status, key, signer, author, subject };
+}

@@ -36,7 +36,8 @@ export interface ScanResult<T> {
 const NEWLINE = 0x0a;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-function readRange(fd: number, offset: number, length: number): Buffer {
+/** Up to `length` bytes at `offset` (fewer at the end of the file). */
+export function readRange(fd: number, offset: number, length: number): Buffer {
   const buffer = Buffer.alloc(length);
   let done = 0;
   while (done < length) {

@@ -1,0 +1,158 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { agence, CLI, json, repo, type Run, type Sandbox, sandbox } from './helpers.js';
+
+const sb = sandbox();
+const shard = repo(sb, 'app');
+expect(agence(sb, shard, ['^init']).code).toBe(0);
+const plain = repo(sb, 'plain');
+
+function withStdin(box: Sandbox, cwd: string, args: string[], input: string, env: NodeJS.ProcessEnv = {}): Run {
+  const result = spawnSync(process.execPath, [CLI, ...args], { cwd, env: { ...box.env, ...env }, input, encoding: 'utf8' });
+  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+const payload = (name: string, cwd: string) => readFileSync(join(import.meta.dirname, '../fixtures/claude', `${name}.json`), 'utf8').replaceAll('$CWD', cwd);
+type HookOut = { hookSpecificOutput: { hookEventName: string; permissionDecision: string; permissionDecisionReason: string } };
+
+describe('^guard check', () => {
+  it('gives the tier and the reasons, with --json', () => {
+    const run = agence(sb, shard, ['^guard', 'check', 'git status && git push --force origin main', '--json']);
+    expect(run.code).toBe(0);
+    const d = json<{ tier: string; reasons: { rule: string | null; part: string }[]; policy: string[] }>(run);
+    expect(d.tier).toBe('T4');
+    expect(d.reasons[0]).toMatchObject({ rule: 'git-push-force-default-branch', part: 'git push --force origin main' });
+    expect(d.policy).toEqual(['.agence/codex/AIPOLICY.yaml']);
+  });
+
+  it('reads everyday work as T0/T1 and explains in words', () => {
+    const run = agence(sb, shard, ['shared', 'guard', 'check', 'cat README.md | head']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^T0 run: cat README.md \| head/);
+    expect(run.stdout).toContain('[cat] read-only');
+  });
+
+  it('works outside a shard with the built-in policy', () => {
+    const d = json<{ tier: string; policy: string[] }>(agence(sb, plain, ['^guard', 'check', 'rm -rf build', '--json']));
+    expect(d).toMatchObject({ tier: 'T3', policy: ['built-in codex/AIPOLICY.yaml'] });
+  });
+
+  it('a local policy in the shard raises a tier', () => {
+    const box = sandbox();
+    const dir = repo(box, 'tight');
+    agence(box, dir, ['^init']);
+    const file = join(dir, '.agence/codex/AIPOLICY.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/(- id: git-status\n {4}command: git status\n {4}tier: )T0/, '$1T2'));
+    expect(json<{ tier: string }>(agence(box, dir, ['^guard', 'check', 'git status', '--json'])).tier).toBe('T2');
+  });
+
+  it('a malformed AIPOLICY.yaml refuses everything with exit 3, naming the file and line', () => {
+    const box = sandbox();
+    const dir = repo(box, 'broken');
+    agence(box, dir, ['^init']);
+    const file = join(dir, '.agence/codex/AIPOLICY.yaml');
+    const text = readFileSync(file, 'utf8');
+    writeFileSync(file, text.replace('  - id: cat\n    command: cat\n    tier: T0', '  - id: cat\n    command: cat\n    tier: T7'));
+    const line = text.slice(0, text.indexOf('  - id: cat\n')).split('\n').length;
+    const run = agence(box, dir, ['^guard', 'check', 'ls']);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(`.agence/codex/AIPOLICY.yaml line ${line}: rule`);
+    expect(run.stderr).toContain('refuses every command');
+
+    writeFileSync(file, `${text}\n  - id: [broken\n`);
+    const yamlError = agence(box, dir, ['^guard', 'check', 'ls']);
+    expect(yamlError.code).toBe(3);
+    expect(yamlError.stderr).toMatch(/\.agence\/codex\/AIPOLICY\.yaml line \d+ is not valid YAML/);
+
+    // The hook denies rather than fail: Claude Code would run the command on a failing hook.
+    const hook = withStdin(box, dir, ['^guard', 'hook', 'claude'], payload('bash-git-status', dir));
+    expect(hook.code).toBe(0);
+    const out = JSON.parse(hook.stdout) as HookOut;
+    expect(out.hookSpecificOutput.permissionDecision).toBe('deny');
+    expect(out.hookSpecificOutput.permissionDecisionReason).toContain('AIPOLICY.yaml line');
+  });
+
+  it('needs the command', () => {
+    expect(agence(sb, shard, ['^guard', 'check']).code).toBe(1);
+    expect(agence(sb, shard, ['^guard']).stderr).toContain('needs a subcommand');
+  });
+});
+
+describe('^guard hook claude (recorded PreToolUse payloads)', () => {
+  it('allows T0/T1, asks T2, denies T3/T4, and logs each decision', () => {
+    const decide = (name: string) => {
+      const run = withStdin(sb, shard, ['^guard', 'hook', 'claude'], payload(name, shard));
+      expect(run.code, run.stderr).toBe(0);
+      return (JSON.parse(run.stdout) as HookOut).hookSpecificOutput;
+    };
+    expect(decide('bash-git-status')).toMatchObject({ hookEventName: 'PreToolUse', permissionDecision: 'allow' });
+    expect(decide('bash-push')).toMatchObject({ permissionDecision: 'ask', permissionDecisionReason: expect.stringContaining('[git-push]') });
+    const push = decide('bash-force-push-main');
+    expect(push.permissionDecision).toBe('deny');
+    expect(push.permissionDecisionReason).toContain('T4');
+
+    const log = readFileSync(join(shard, '.agence/nexus/logs/guard.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(log.map((e) => [e.decision, e.tier, e.actor, e.session])).toEqual([
+      ['allow', 'T0', 'claude', '0b6f3c52-8d5e-4a3b-9d0e-5a1c7e2f9b10'],
+      ['ask', 'T2', 'claude', '0b6f3c52-8d5e-4a3b-9d0e-5a1c7e2f9b10'],
+      ['deny', 'T4', 'claude', '0b6f3c52-8d5e-4a3b-9d0e-5a1c7e2f9b10'],
+    ]);
+  });
+
+  it('leaves other tools to Claude Code (no decision), and denies what it cannot read', () => {
+    const write = withStdin(sb, shard, ['^guard', 'hook', 'claude'], payload('write-file', shard));
+    expect(write).toMatchObject({ code: 0, stdout: '' });
+    const garbage = withStdin(sb, shard, ['^guard', 'hook', 'claude'], 'not json');
+    expect(garbage.code).toBe(0);
+    expect((JSON.parse(garbage.stdout) as HookOut).hookSpecificOutput.permissionDecision).toBe('deny');
+    const noCommand = withStdin(sb, shard, ['^guard', 'hook', 'claude'], '{"tool_name":"Bash","tool_input":{}}');
+    expect((JSON.parse(noCommand.stdout) as HookOut).hookSpecificOutput.permissionDecision).toBe('deny');
+    expect(agence(sb, shard, ['^guard', 'hook', 'cursor']).code).toBe(1);
+  });
+
+  it('uses the payload cwd to find the shard', () => {
+    const run = withStdin(sb, plain, ['^guard', 'hook', 'claude'], payload('bash-git-status', shard));
+    expect((JSON.parse(run.stdout) as HookOut).hookSpecificOutput.permissionDecision).toBe('allow');
+    expect(readdirSync(join(shard, '.agence/nexus/logs'))).toContain('guard.jsonl');
+  });
+});
+
+describe('^setup claude', () => {
+  it('merges the hook into .claude/settings.local.json, keeps what is there, and is idempotent', () => {
+    const box = sandbox();
+    const dir = repo(box, 'claude');
+    mkdirSync(join(dir, '.claude'));
+    const settings = join(dir, '.claude/settings.local.json');
+    const mine = { permissions: { allow: ['Bash(npm test)'] }, hooks: { PreToolUse: [{ matcher: 'Write', hooks: [{ type: 'command', command: 'mine.sh' }] }], Stop: [] } };
+    writeFileSync(settings, JSON.stringify(mine));
+    const first = agence(box, dir, ['^setup', 'claude', '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(json(first)).toMatchObject({ change: 'added' });
+    const after = JSON.parse(readFileSync(settings, 'utf8'));
+    expect(after.permissions).toEqual(mine.permissions);
+    expect(after.hooks.Stop).toEqual([]);
+    expect(after.hooks.PreToolUse[0]).toEqual(mine.hooks.PreToolUse[0]);
+    expect(after.hooks.PreToolUse[1]).toMatchObject({ matcher: 'Bash', hooks: [{ type: 'command', command: expect.stringContaining('shared guard hook claude') }] });
+
+    const again = agence(box, dir, ['^setup', 'claude', '--json']);
+    expect(json(again)).toMatchObject({ change: 'unchanged' });
+    expect(readFileSync(settings, 'utf8')).toBe(`${JSON.stringify(after, null, 2)}\n`);
+
+    // The installed command line really is the hook: run it as Claude Code would, through a shell.
+    const hook = spawnSync('sh', ['-c', after.hooks.PreToolUse[1].hooks[0].command], { cwd: dir, env: box.env, input: payload('bash-git-status', dir), encoding: 'utf8' });
+    expect((JSON.parse(hook.stdout) as HookOut).hookSpecificOutput.permissionDecision).toBe('allow');
+  });
+
+  it('never overwrites settings it cannot read', () => {
+    const box = sandbox();
+    const dir = repo(box, 'claude-bad');
+    mkdirSync(join(dir, '.claude'));
+    writeFileSync(join(dir, '.claude/settings.local.json'), '{ "hooks": ');
+    const run = agence(box, dir, ['^setup', 'claude']);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('.claude/settings.local.json is not valid JSON');
+    expect(readFileSync(join(dir, '.claude/settings.local.json'), 'utf8')).toBe('{ "hooks": ');
+  });
+});

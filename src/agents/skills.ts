@@ -14,7 +14,7 @@ import { type ChatContext, type ChatResult, chat } from './chat.js';
 
 const MAX_FILE_BYTES = 256 * 1024;
 
-function insideRepo(root: string, cwd: string, path: string): string {
+export function insideRepo(root: string, cwd: string, path: string): string {
   const full = resolve(cwd, path);
   let real: string;
   try {

@@ -38,7 +38,6 @@ describe('front door', () => {
 
   it('answers "not available yet" with exit 1 for modes and commands still to come', () => {
     const cases: [string[], string][] = [
-      [['+fix the build'], 'auto mode'],
       [['/git-status'], 'run mode'],
       [['!claude'], 'system mode'],
       [['system', 'bash'], 'system mode'],

@@ -70,6 +70,12 @@ export function formtagMatches(prefix: string, code: string): boolean {
   return code.startsWith(prefix);
 }
 
+/** The prefix that selects a class and everything below it: 400 -> 4, 420 -> 42, 420.3 -> 420.3. */
+export function formtagSubtree(code: string): string {
+  if (code.includes('.')) return code;
+  return code.replace(/0+$/, '') || '0';
+}
+
 /** The parent of a code in the tree: 420.3 -> 420, 420 -> 400, 400 -> null. */
 export function formtagParent(code: string): string | null {
   const dot = code.indexOf('.');

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as yaml from 'yaml';
 import { AgenceError } from '../../src/core/errors.js';
 import { canRead, ITEM_ID_RE, type Item, linksIn, newItemId, parseItem, renderItem, splitFrontMatter } from '../../src/core/knowledgeItem.js';
-import { estimateTokens, formtagMatches, formtagParent, ftsQuery, similarity, contentWords, suggestFormtag } from '../../src/core/knowledgeText.js';
+import { estimateTokens, formtagMatches, formtagParent, formtagSubtree, ftsQuery, similarity, contentWords, suggestFormtag } from '../../src/core/knowledgeText.js';
 
 const YAML = { parse: (t: string) => yaml.parse(t), stringify: (v: unknown) => yaml.stringify(v) };
 
@@ -101,6 +101,13 @@ describe('formtags', () => {
     expect(formtagMatches('420.3', '420.31')).toBe(true);
     expect(formtagMatches('420.3', '420.1')).toBe(false);
     expect(formtagMatches('420.3', '420')).toBe(false);
+  });
+
+  it('a class covers its subtree: 400 is 4xx, 420 is 42x, 420.3 is 420.3x', () => {
+    expect(formtagSubtree('400')).toBe('4');
+    expect(formtagSubtree('420')).toBe('42');
+    expect(formtagSubtree('000')).toBe('0');
+    expect(formtagSubtree('420.3')).toBe('420.3');
   });
 
   it('parents make a tree', () => {

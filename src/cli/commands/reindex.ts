@@ -9,8 +9,8 @@ export const run: Handler = async (inv) => {
   const { ctx } = await sessionContext(inv);
   const result = reindexSessions(ctx);
   const full = inv.opts.full === true;
-  const knowledge = await withKnowledge(inv, (k) => {
-    const report = reindexKnowledge(k, full);
+  const knowledge = await withKnowledge(inv, async (k) => {
+    const report = await reindexKnowledge(k, full);
     const db = openKnowledgeDb(`${k.shard.nexus}/index.db`, k.notify);
     try {
       return { ...report, problems: indexProblems(db) };

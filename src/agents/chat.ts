@@ -7,7 +7,8 @@ import { type CallScope, callModel, prepareModel, usageOf } from '../llm/modelCa
 import { type ModelMessage, streamText } from '../llm/sdk.js';
 import { currentSession, type SessionContext, saveSession } from '../sessions/sessions.js';
 import { routeAgent } from './agentRegistry.js';
-import { assembleContext, type ContextPack, estimateTokens, type PackedItem } from './contextPack.js';
+import { estimateTokens } from '../core/knowledgeText.js';
+import { assembleContext, type ChatPack, type PackedItem } from './contextPack.js';
 
 /**
  * Chat (the `ask` mode): the context pack, the conversation so far, the question; the answer
@@ -43,7 +44,7 @@ export interface ChatResult {
   session: string;
   created: boolean;
   items: PackedItem[];
-  parts: ContextPack['parts'];
+  parts: ChatPack['parts'];
 }
 
 /** Room kept for the answer, out of the window. */
@@ -63,7 +64,7 @@ export async function callScope(ctx: ChatContext, session: string | null, overBu
 export interface Prompt {
   system: string;
   messages: ModelMessage[];
-  pack: ContextPack;
+  pack: ChatPack;
 }
 
 /**
@@ -72,13 +73,16 @@ export interface Prompt {
  */
 export async function buildPrompt(ctx: ChatContext, persona: Persona, model: ResolvedModel, session: Session | null, question: string): Promise<Prompt> {
   const window = Math.min(persona.context_window, model.contextWindow);
-  const pack = await assembleContext({ ...ctx.knowledge, agent: persona.name }, persona, session, question, window);
-  const room = window - answerReserve(window) - estimateTokens(pack.system) - estimateTokens(question);
-  if (room < 0) {
-    throw new AgenceError('usage', `the prompt is about ${window - answerReserve(window) - room} tokens; ${model.alias} with @${persona.name} takes ${window - answerReserve(window)} (a ${window}-token window less room for the answer)`, {
+  const usable = window - answerReserve(window);
+  const asked = estimateTokens(question);
+  if (asked >= usable) {
+    throw new AgenceError('usage', `the prompt is about ${asked} tokens; ${model.alias} with @${persona.name} takes ${usable} (a ${window}-token window less room for the answer)`, {
       fix: 'shorten the question, or use a model with a larger window (@agent.model)',
     });
   }
+  // The context pack gets up to three quarters of what is left; the conversation the rest and what the pack did not use.
+  const pack = await assembleContext(ctx.knowledge, persona, session, question, Math.floor((usable - asked) * 0.75));
+  const room = usable - asked - pack.tokens;
   const history = session ? fitTurns(conversationOf(session.runstate.memory_state, session.session_id), room, estimateTokens) : [];
   const messages: ModelMessage[] = [...history.map((t) => ({ role: t.role, content: t.text }) as ModelMessage), { role: 'user', content: question }];
   return { system: pack.system, messages, pack };
@@ -130,7 +134,7 @@ export async function chat(ctx: ChatContext, input: ChatInput): Promise<ChatResu
   return resultOf(answer, persona.name, model, call, kept, prompt.pack);
 }
 
-function resultOf(answer: string, agent: string, model: ResolvedModel, call: LlmCall, kept: { session: string; created: boolean }, pack: ContextPack): ChatResult {
+function resultOf(answer: string, agent: string, model: ResolvedModel, call: LlmCall, kept: { session: string; created: boolean }, pack: ChatPack): ChatResult {
   return {
     answer,
     agent,

@@ -79,7 +79,8 @@ describe('chat against the loopback server', () => {
     expect(req.headers['x-api-key']).toBe(env.ANTHROPIC_API_KEY);
     const { system, last } = promptOf(req);
     expect(last).toBe('How do I configure TLS?');
-    expect(system).toMatch(/## You are sonya\n\nYou are Sonya/);
+    expect(system).toMatch(/^You are sonya, working in the shard chat/);
+    expect(system).toMatch(/## Your persona\n\n---\nname: sonya[\s\S]*You are Sonya/);
     expect(system).toMatch(/## Laws \(never broken\)/);
     expect(system).toMatch(/## Rules/);
     expect(system).toMatch(/certbot every 60 days/);

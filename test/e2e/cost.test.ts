@@ -31,7 +31,7 @@ describe('^cost and the monthly budget', () => {
 
   it('sums the call log by agent, model and session', async () => {
     const a = json<{ cost: number; session: string }>(ok(await agenceAsync(sb, dir, ['what is this repo?', '--json'], env)));
-    const b = json<{ cost: number }>(ok(await agenceAsync(sb, dir, ['@pilot', 'review it', '--json'], env)));
+    const b = json<{ cost: number }>(ok(await agenceAsync(sb, dir, ['@pilot', 'please check the change', '--json'], env)));
     const byAgent = json<CostReport>(ok(agence(sb, dir, ['^cost', '--json'])));
     expect(byAgent.total.calls).toBe(2);
     expect(byAgent.total.cost).toBeCloseTo(a.cost + b.cost, 6);

@@ -107,30 +107,40 @@ export async function runAutonomous(ctx: ChatContext, input: AutoInput): Promise
 
   const guard = await loadGuard({ cwd: s.cwd, env: s.env, mentionsCodex: false });
   const kctx = { ...ctx.knowledge, agent: persona.name, actor: async () => persona.name };
+  /** A command line through the guard: run, ledgered, asked about or refused by its tier. */
+  const guardedRun = async (command: string): Promise<string> => {
+    const decision = decide(guard, command, actor);
+    const reasons = decision.reasons.filter((r) => r.tier === decision.tier).map((r) => r.rule ?? r.reason);
+    const refuse = (why: string, as: 'refused' | 'denied') => {
+      ledger('auto.command', command, as, decision.tier, { reasons });
+      emit({ type: 'command', command, tier: decision.tier, decision: as, reasons });
+      return `REFUSED (${decision.tier}): ${why}. The command did not run. Reasons: ${reasons.join('; ') || 'policy'}`;
+    };
+    if (decision.tier === 'T3' || decision.tier === 'T4') return refuse(decision.tier === 'T4' ? 'never allowed' : 'blocked by policy', 'refused');
+    let approved = false;
+    if (decision.tier === 'T2') {
+      if (!input.confirm) return refuse('needs a person’s approval and there is no terminal to ask', 'refused');
+      if (!(await input.confirm(decision))) return refuse('the person at the terminal said no', 'denied');
+      approved = true;
+    }
+    const { exit, output } = await runShell(command, s.cwd, s.env, persona.name);
+    // T0 runs unrecorded like any read; T1 and approved T2 commands are ledgered.
+    if (decision.tier !== 'T0') ledger('auto.command', command, approved ? 'approved' : 'ran', decision.tier, { exit, reasons });
+    emit({ type: 'command', command, tier: decision.tier, decision: approved ? 'approved' : 'ran', reasons, exit });
+    return `exit ${exit ?? 'none (killed)'}\n${output}`;
+  };
   const tools: ToolSet = {
     run_command: tool({
       description: 'Run a shell command line in the repository (bash). It is classified by the guard first; refused commands do not run.',
       inputSchema: jsonSchema<{ command: string }>({ type: 'object', properties: { command: { type: 'string' } }, required: ['command'], additionalProperties: false }),
       execute: async ({ command }) => {
-        const decision = decide(guard, command, actor);
-        const reasons = decision.reasons.filter((r) => r.tier === decision.tier).map((r) => r.rule ?? r.reason);
-        const refuse = (why: string, as: 'refused' | 'denied') => {
-          ledger('auto.command', command, as, decision.tier, { reasons });
-          emit({ type: 'command', command, tier: decision.tier, decision: as, reasons });
-          return `REFUSED (${decision.tier}): ${why}. The command did not run. Reasons: ${reasons.join('; ') || 'policy'}`;
-        };
-        if (decision.tier === 'T3' || decision.tier === 'T4') return refuse(decision.tier === 'T4' ? 'never allowed' : 'blocked by policy', 'refused');
-        let approved = false;
-        if (decision.tier === 'T2') {
-          if (!input.confirm) return refuse('needs a person’s approval and there is no terminal to ask', 'refused');
-          if (!(await input.confirm(decision))) return refuse('the person at the terminal said no', 'denied');
-          approved = true;
+        try {
+          return await guardedRun(command);
+        } catch (error) {
+          const message = error instanceof AgenceError ? error.line : (error as Error).message;
+          emit({ type: 'tool', name: 'run_command', summary: `error: ${message}` });
+          return `ERROR: ${message}. The command did not run.`;
         }
-        const { exit, output } = await runShell(command, s.cwd, s.env, persona.name);
-        // T0 runs unrecorded like any read; T1 and approved T2 commands are ledgered.
-        if (decision.tier !== 'T0') ledger('auto.command', command, approved ? 'approved' : 'ran', decision.tier, { exit, reasons });
-        emit({ type: 'command', command, tier: decision.tier, decision: approved ? 'approved' : 'ran', reasons, exit });
-        return `exit ${exit ?? 'none (killed)'}\n${output}`;
       },
     }),
     read_file: tool({

@@ -26,7 +26,7 @@ export interface Recorded {
 }
 
 export type Reply =
-  | { text: string; delay?: number }
+  | { text: string; delay?: number; /** Stream the first piece, wait this long, then the rest. */ pauseMs?: number }
   | { tools: { name: string; input: unknown }[]; text?: string }
   | { status: number; headers?: Record<string, string>; body?: unknown }
   | { hang: true }
@@ -56,13 +56,21 @@ export function promptOf(req: Recorded): { system: string; last: string } {
   return { system: systemText(req.body), last: text };
 }
 
-function sse(res: ServerResponse, events: [string | null, unknown][]): void {
+function sse(res: ServerResponse, events: [string | null, unknown][], pauseMs = 0): void {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-  for (const [event, data] of events) res.write(`${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
-  res.end();
+  const line = ([event, data]: [string | null, unknown]) => `${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
+  // With a pause: everything up to the first piece of text, then the rest later.
+  const cut = pauseMs > 0 ? events.findIndex(([, d]) => JSON.stringify(d).includes('text_delta') || JSON.stringify(d).includes('"content":"') && !JSON.stringify(d).includes('"content":""')) + 1 : events.length;
+  for (const e of events.slice(0, cut)) res.write(line(e));
+  const rest = () => {
+    for (const e of events.slice(cut)) res.write(line(e));
+    res.end();
+  };
+  if (cut < events.length) setTimeout(rest, pauseMs);
+  else rest();
 }
 
-function anthropic(req: Recorded, reply: { text?: string; tools?: { name: string; input: unknown }[] }, res: ServerResponse): void {
+function anthropic(req: Recorded, reply: { text?: string; tools?: { name: string; input: unknown }[]; pauseMs?: number }, res: ServerResponse): void {
   const input = tokens(req.body);
   const text = reply.text ?? '';
   const tools = reply.tools ?? [];
@@ -90,7 +98,7 @@ function anthropic(req: Recorded, reply: { text?: string; tools?: { name: string
   }
   events.push(['message_delta', { type: 'message_delta', delta: { stop_reason: stop, stop_sequence: null }, usage: { output_tokens: output } }]);
   events.push(['message_stop', { type: 'message_stop' }]);
-  sse(res, events);
+  sse(res, events, reply.pauseMs);
 }
 
 function openai(req: Recorded, reply: { text?: string; tools?: { name: string; input: unknown }[] }, res: ServerResponse): void {

@@ -9,7 +9,9 @@ import type { Handler, Invocation, Outcome } from '../types.js';
 export async function chatContext<T>(inv: Invocation, fn: (ctx: import('../../agents/chat.js').ChatContext) => Promise<T>): Promise<T> {
   const { ctx: sessions } = await sessionContext(inv);
   const monthlyBudget = readManifest(sessions.shard).budget?.monthly_usd;
-  return withKnowledge(inv, (knowledge) => fn({ sessions, knowledge, monthlyBudget }));
+  // The knowledge context without its progress bar: the bar must not draw over a streamed answer.
+  const { onProgress: _bar, ...knowledge } = await withKnowledge(inv, async (k) => k);
+  return fn({ sessions, knowledge, monthlyBudget });
 }
 
 /** `agence [@agent[.model]] "question"`: chat, streamed on a terminal; `--json` gives the whole answer with usage. */
@@ -61,10 +63,11 @@ async function peers(inv: Invocation, question: string): Promise<Outcome> {
 
 /** Streamed on a terminal (so only the end of line is left to print), else the whole answer; a footer on a terminal's stderr. */
 export function answerOutcome(inv: Invocation, result: import('../../agents/chat.js').ChatResult, streamed: boolean): Outcome {
+  if (streamed && !result.answer.endsWith('\n')) writeFd(1, '\n');
   if (isTerminal(2)) {
     inv.notify(inv.style.dim(`@${result.agent} (${result.model.alias}) · ${result.usage.input_tokens} in, ${result.usage.output_tokens} out · $${result.cost.toFixed(4)} · session ${result.session}`));
   }
-  return { data: result, text: streamed ? (result.answer.endsWith('\n') ? '' : '\n') : result.answer };
+  return { data: result, text: streamed ? '' : result.answer };
 }
 
 /** Pieces of the answer written to stdout as they come, when it is a terminal and not --json. */

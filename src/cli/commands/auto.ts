@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { AutoEvent } from '../../agents/autonomous.js';
 import { AgenceError } from '../../core/errors.js';
 import type { GuardDecision } from '../../guard/guard.js';
@@ -28,7 +29,8 @@ function eventText(inv: Invocation, e: AutoEvent): string {
 function confirmer(inv: Invocation): ((d: GuardDecision) => Promise<boolean>) | null {
   if (inv.json || !isTerminal(2) || !process.stdin.isTTY) return null;
   return async (decision) => {
-    const { createInterface } = await import('node:readline/promises');
+    // A builtin through require: the app bundle runs under a V8 code cache that has no dynamic import().
+    const { createInterface } = createRequire(import.meta.filename)('node:readline/promises') as typeof import('node:readline/promises');
     const rl = createInterface({ input: process.stdin, output: process.stderr });
     try {
       const answer = await rl.question(`${decisionText(decision, inv.style)}\nRun it? [y/N] `);

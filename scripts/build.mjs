@@ -13,7 +13,6 @@
 // than the whole of `agence ^status`.
 import { chmodSync, copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
 import { build } from 'esbuild';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -28,16 +27,6 @@ const externalAs = (specifier, target) => ({
     b.onResolve({ filter }, () => ({ path: target, external: true }));
   },
 });
-
-/** `src/llm/sdk.ts`, however it is imported, is the separate bundle vendor/ai.cjs. */
-const sdkAsVendor = {
-  name: 'vendor:ai',
-  setup(b) {
-    b.onResolve({ filter: /\/sdk\.js$/ }, (args) =>
-      resolve(args.resolveDir, args.path) === resolve('src/llm/sdk.js') ? { path: './vendor/ai.cjs', external: true } : undefined,
-    );
-  },
-};
 
 rmSync('dist', { recursive: true, force: true });
 await build({
@@ -54,12 +43,13 @@ await build({
   // The sources are ESM and use import.meta.filename/dirname (not .url: building a file URL
   // costs milliseconds at start-up); in the CommonJS bundle they are the bundle's own.
   define: { 'import.meta.filename': '__filename', 'import.meta.dirname': '__dirname' },
-  plugins: [externalAs('yaml', './vendor/yaml.cjs'), externalAs('tar', './vendor/tar.cjs'), externalAs('web-tree-sitter', './vendor/web-tree-sitter.cjs'), sdkAsVendor],
+  plugins: [externalAs('yaml', './vendor/yaml.cjs'), externalAs('tar', './vendor/tar.cjs'), externalAs('web-tree-sitter', './vendor/web-tree-sitter.cjs')],
 });
 // The worker threads of a parallel `^ledger verify` (started only for large ledgers).
 await build({ ...common, entryPoints: ['src/ledger/verifyWorker.ts'], outfile: 'dist/ledger-verify-worker.cjs' });
 await build({ ...common, entryPoints: ['yaml'], outfile: 'dist/vendor/yaml.cjs' });
 await build({ ...common, entryPoints: ['tar'], outfile: 'dist/vendor/tar.cjs' });
+// Required by src/llm/sdkLoader.ts with its own V8 code cache.
 await build({ ...common, entryPoints: ['src/llm/sdk.ts'], outfile: 'dist/vendor/ai.cjs' });
 // web-tree-sitter is one CommonJS file already; it and the two wasm files are copied as they are.
 const resolvePackage = createRequire(import.meta.url).resolve;

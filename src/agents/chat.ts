@@ -1,10 +1,10 @@
 import { conversationOf, fitTurns, type Persona, type ResolvedModel, type Turn, withTurns } from '../core/agents.js';
 import { AgenceError } from '../core/errors.js';
-import type { LlmCall } from '../core/llmCall.js';
 import type { Session } from '../core/session.js';
 import type { KnowledgeContext } from '../knowledge/knowledge.js';
 import { type CallScope, callModel, prepareModel, usageOf } from '../llm/modelCall.js';
-import { type ModelMessage, streamText } from '../llm/sdk.js';
+import type { ModelMessage } from '../llm/sdk.js';
+import { sdk } from '../llm/sdkLoader.js';
 import { currentSession, type SessionContext, saveSession } from '../sessions/sessions.js';
 import { routeAgent } from './agentRegistry.js';
 import { estimateTokens } from '../core/knowledgeText.js';
@@ -45,6 +45,8 @@ export interface ChatResult {
   created: boolean;
   items: PackedItem[];
   parts: ChatPack['parts'];
+  /** Where the time went, in ms: agence's own work (prepare: agent, context pack, provider and SDK; log; session) and the call. */
+  timings: { prepare_ms: number; call_ms: number; log_ms: number; session_ms: number; overhead_ms: number };
 }
 
 /** Room kept for the answer, out of the window. */
@@ -103,6 +105,7 @@ export async function keepTurns(ctx: SessionContext, agent: string, fresh: boole
 
 export async function chat(ctx: ChatContext, input: ChatInput): Promise<ChatResult> {
   const s = ctx.sessions;
+  const t0 = performance.now();
   const routed = routeAgent(s.shard, input.ref, s.env);
   if (!routed.model) {
     throw new AgenceError('usage', `@${routed.persona.name} is a consensus of peers, not a chat agent`, { fix: `ask it with \`agence @${routed.persona.name} "question"\` through the peers mode, or pick a model: @${routed.persona.name}.<alias>` });
@@ -111,10 +114,11 @@ export async function chat(ctx: ChatContext, input: ChatInput): Promise<ChatResu
   const session = input.fresh ? null : openSession(s);
   const prompt = await buildPrompt(ctx, persona, model, session, input.question);
   const prepared = await prepareModel(model, s.env);
+  const t1 = performance.now();
   const scope = await callScope(ctx, session?.session_id ?? null, input.overBudget);
   const request = { agent: persona.name, purpose: input.purpose ?? 'chat', system: prompt.system, messages: prompt.messages, secretItems: prompt.pack.secretItems };
   const { value: answer, call } = await callModel(scope, prepared, request, async (signal) => {
-    const result = streamText({ model: prepared.model, system: prompt.system, messages: prompt.messages, abortSignal: signal, maxRetries: prepared.settings.maxRetries, onError: () => {} }); // errors come as parts below
+    const result = sdk().streamText({ model: prepared.model, system: prompt.system, messages: prompt.messages, abortSignal: signal, maxRetries: prepared.settings.maxRetries, onError: () => {} }); // errors come as parts below
     let text = '';
     for await (const part of result.fullStream) {
       if (part.type === 'text-delta') {
@@ -126,25 +130,26 @@ export async function chat(ctx: ChatContext, input: ChatInput): Promise<ChatResu
     if (text === '') throw Object.assign(new Error('the model sent an empty answer'), { name: 'AI_EmptyResponseBodyError' });
     return { value: text, usage: usageOf(await result.totalUsage) };
   });
+  const t2 = performance.now();
   const at = s.now().toISOString();
   const kept = await keepTurns(s, persona.name, input.fresh, input.question, [
     { at, role: 'user', agent: persona.name, text: input.question },
     { at, role: 'assistant', agent: persona.name, model: model.alias, text: answer },
   ]);
-  return resultOf(answer, persona.name, model, call, kept, prompt.pack);
-}
-
-function resultOf(answer: string, agent: string, model: ResolvedModel, call: LlmCall, kept: { session: string; created: boolean }, pack: ChatPack): ChatResult {
+  const t3 = performance.now();
+  const ms = (n: number) => Math.round(n * 10) / 10;
+  const timings = { prepare_ms: ms(t1 - t0), call_ms: call.latency_ms, log_ms: ms(t2 - t1 - call.latency_ms), session_ms: ms(t3 - t2), overhead_ms: ms(t1 - t0 + (t2 - t1 - call.latency_ms) + (t3 - t2)) };
   return {
     answer,
-    agent,
+    agent: persona.name,
     model: { alias: model.alias, provider: model.provider, id: model.id },
     usage: { input_tokens: call.input_tokens, output_tokens: call.output_tokens },
     cost: call.cost,
     latency_ms: call.latency_ms,
     session: kept.session,
     created: kept.created,
-    items: pack.items,
-    parts: pack.parts,
+    items: prompt.pack.items,
+    parts: prompt.pack.parts,
+    timings,
   };
 }

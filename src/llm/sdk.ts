@@ -1,9 +1,8 @@
 /**
  * The Vercel AI SDK and its providers, as one module: `scripts/build.mjs` bundles this file alone
  * into `dist/vendor/ai.cjs`, required only by the commands that call a model, so the start-up of
- * every other command is untouched. Import it only from modules that the command table loads
- * lazily (the bundle requires it when such a module initialises; a dynamic import() of it would
- * not work under the V8 code cache of compileCache.ts).
+ * every other command is untouched. Reach it only through `sdk()` of ./sdkLoader.ts (type imports
+ * of this file are fine): the loader requires the bundle with a V8 code cache.
  */
 export { createAnthropic } from '@ai-sdk/anthropic';
 export { createOpenAI } from '@ai-sdk/openai';

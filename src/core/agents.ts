@@ -61,8 +61,11 @@ export interface YamlParser {
   parse(text: string): unknown;
 }
 
-/** Parse a persona file; every problem is an error naming the file and the fix. */
-export function parsePersona(text: string, shown: string, expectedName: string, yaml: YamlParser): Persona {
+/**
+ * A one-file-per-name codex entry (persona, skill): front matter checked against `schema` and its
+ * `name:` against the file name, the body as the prompt. Every problem names the file and the fix.
+ */
+function parseNamedEntry<S extends z.ZodMiniType<{ name: string }>>(text: string, shown: string, expectedName: string, yaml: YamlParser, schema: S, what: string): { data: z.infer<S>; prompt: string } {
   const fix = `fix the front matter of ${shown}, or restore it with \`git checkout -- ${shown}\``;
   const split = splitFrontMatter(text);
   if (!split) throw new AgenceError('corrupt', `${shown} has no front matter (a --- block of YAML at the top)`, { file: shown, fix });
@@ -72,12 +75,16 @@ export function parsePersona(text: string, shown: string, expectedName: string, 
   } catch (error) {
     throw new AgenceError('corrupt', `the front matter of ${shown} is not YAML (${(error as Error).message.split('\n')[0]})`, { file: shown, fix });
   }
-  const parsed = PersonaSchema.safeParse(value);
-  if (!parsed.success) throw new AgenceError('corrupt', `the front matter of ${shown} is not a persona (${firstIssue(parsed.error)})`, { file: shown, fix });
-  if (parsed.data.name !== expectedName) {
-    throw new AgenceError('corrupt', `${shown} says name: ${parsed.data.name}, but its file name says ${expectedName}`, { file: shown, fix: `make them agree (name: ${expectedName})` });
-  }
-  return { ...parsed.data, prompt: split.body.trim(), source: shown };
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new AgenceError('corrupt', `the front matter of ${shown} is not ${what} (${firstIssue(parsed.error)})`, { file: shown, fix });
+  const data = parsed.data as z.infer<S>;
+  if (data.name !== expectedName) throw new AgenceError('corrupt', `${shown} says name: ${data.name}, but its file name says ${expectedName}`, { file: shown, fix: `make them agree (name: ${expectedName})` });
+  return { data, prompt: split.body.trim() };
+}
+
+export function parsePersona(text: string, shown: string, expectedName: string, yaml: YamlParser): Persona {
+  const { data, prompt } = parseNamedEntry(text, shown, expectedName, yaml, PersonaSchema, 'a persona');
+  return { ...data, prompt, source: shown };
 }
 
 /** What one call goes to: the provider, the provider's model id, and what it costs. */
@@ -194,25 +201,14 @@ export interface Skill extends SkillFields {
 export const SKILL_GIT_COMMANDS = ['diff', 'log', 'show', 'status', 'blame', 'ls-files', 'shortlog'] as const;
 
 export function parseSkill(text: string, shown: string, expectedName: string, yaml: YamlParser): Skill {
-  const fix = `fix the front matter of ${shown}, or restore it with \`git checkout -- ${shown}\``;
-  const split = splitFrontMatter(text);
-  if (!split) throw new AgenceError('corrupt', `${shown} has no front matter (a --- block of YAML at the top)`, { file: shown, fix });
-  let value: unknown;
-  try {
-    value = yaml.parse(split.yaml);
-  } catch (error) {
-    throw new AgenceError('corrupt', `the front matter of ${shown} is not YAML (${(error as Error).message.split('\n')[0]})`, { file: shown, fix });
-  }
-  const parsed = SkillSchema.safeParse(value);
-  if (!parsed.success) throw new AgenceError('corrupt', `the front matter of ${shown} is not a skill (${firstIssue(parsed.error)})`, { file: shown, fix });
-  if (parsed.data.name !== expectedName) throw new AgenceError('corrupt', `${shown} says name: ${parsed.data.name}, but its file name says ${expectedName}`, { file: shown, fix: `make them agree (name: ${expectedName})` });
-  for (const c of parsed.data.context) {
+  const { data, prompt } = parseNamedEntry(text, shown, expectedName, yaml, SkillSchema, 'a skill');
+  for (const c of data.context) {
     if ('git' in c && !(SKILL_GIT_COMMANDS as readonly string[]).includes(c.git.trim().split(/\s+/)[0] as string)) {
       throw new AgenceError('corrupt', `${shown}: context git "${c.git}" is not a read-only git command`, { file: shown, fix: `use one of git ${SKILL_GIT_COMMANDS.join(', ')}` });
     }
   }
-  const workflow = parsed.data.agent !== undefined || parsed.data.inputs.length > 0 || parsed.data.context.length > 0;
-  return { ...parsed.data, kind: workflow ? 'workflow' : 'guide', prompt: split.body.trim(), source: shown };
+  const workflow = data.agent !== undefined || data.inputs.length > 0 || data.context.length > 0;
+  return { ...data, kind: workflow ? 'workflow' : 'guide', prompt, source: shown };
 }
 
 /** The skill's prompt with `{{input}}` (all arguments) and `{{name}}` (its inputs, in order) filled in. */

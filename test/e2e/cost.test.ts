@@ -1,23 +1,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agence, json, type Run, repo, sandbox } from './helpers.js';
-import { agenceAsync, type ModelServer, providerEnv, startModelServer } from './llmServer.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { agence, json, repo } from './helpers.js';
+import { agenceAsync, loopback, ok } from './llmServer.js';
 
-const sb = sandbox();
-let server: ModelServer;
-let env: NodeJS.ProcessEnv;
-beforeAll(async () => {
-  server = await startModelServer();
-  server.reply = () => ({ text: 'An answer of a few tokens.' });
-  env = providerEnv(server);
+const lb = loopback();
+const { sb } = lb;
+beforeAll(() => {
+  lb.server.reply = () => ({ text: 'An answer of a few tokens.' });
 });
-afterAll(() => server.close());
 
-const ok = (run: Run): Run => {
-  expect(run.code, `${run.stderr}\n${run.stdout}`).toBe(0);
-  return run;
-};
 interface CostReport {
   rows: { key: string; calls: number; cost: number; input_tokens: number }[];
   total: { calls: number; cost: number; errors: number };
@@ -30,8 +22,8 @@ describe('^cost and the monthly budget', () => {
   const manifestFile = join(dir, '.agence/agence.json');
 
   it('sums the call log by agent, model and session', async () => {
-    const a = json<{ cost: number; session: string }>(ok(await agenceAsync(sb, dir, ['what is this repo?', '--json'], env)));
-    const b = json<{ cost: number }>(ok(await agenceAsync(sb, dir, ['@pilot', 'please check the change', '--json'], env)));
+    const a = json<{ cost: number; session: string }>(ok(await agenceAsync(sb, dir, ['what is this repo?', '--json'], lb.env)));
+    const b = json<{ cost: number }>(ok(await agenceAsync(sb, dir, ['@pilot', 'please check the change', '--json'], lb.env)));
     const byAgent = json<CostReport>(ok(agence(sb, dir, ['^cost', '--json'])));
     expect(byAgent.total.calls).toBe(2);
     expect(byAgent.total.cost).toBeCloseTo(a.cost + b.cost, 6);
@@ -51,17 +43,17 @@ describe('^cost and the monthly budget', () => {
     const spent = json<CostReport>(ok(agence(sb, dir, ['^cost', '--json']))).month.spent;
     const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
     writeFileSync(manifestFile, JSON.stringify({ ...manifest, budget: { monthly_usd: spent / 0.85 } }, null, 2));
-    const warned = ok(await agenceAsync(sb, dir, ['--new', 'one more question', '--json'], env));
+    const warned = ok(await agenceAsync(sb, dir, ['--new', 'one more question', '--json'], lb.env));
     expect(warned.stderr).toMatch(/spent \$[\d.]+ of the \$[\d.]+ monthly budget \(85%\)/);
-    const before = server.requests.length;
-    const refused = await agenceAsync(sb, dir, ['--new', 'and another', '--json'], env);
+    const before = lb.server.requests.length;
+    const refused = await agenceAsync(sb, dir, ['--new', 'and another', '--json'], lb.env);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/this shard has spent .* monthly budget \(1\d\d%\).*--over-budget/);
-    expect(server.requests.length).toBe(before);
-    const agent = await agenceAsync(sb, dir, ['--new', '--over-budget', 'and another', '--json'], { ...env, AGENCE_AGENT: 'sonya' });
+    expect(lb.server.requests.length).toBe(before);
+    const agent = await agenceAsync(sb, dir, ['--new', '--over-budget', 'and another', '--json'], { ...lb.env, AGENCE_AGENT: 'sonya' });
     expect(agent.code).toBe(2);
     expect(agent.stderr).toMatch(/an agent cannot go over budget/);
-    const person = ok(await agenceAsync(sb, dir, ['--new', '--over-budget', 'and another', '--json'], env));
+    const person = ok(await agenceAsync(sb, dir, ['--new', '--over-budget', 'and another', '--json'], lb.env));
     expect(person.stderr).toMatch(/over budget .*going ahead as asked/);
     const report = json<CostReport>(ok(agence(sb, dir, ['^cost', '--json'])));
     expect(report.month.budget.state).toBe('over');

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CLI, type Run, type Sandbox } from './helpers.js';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { CLI, type Run, type Sandbox, sandbox } from './helpers.js';
 
 /**
  * A loopback model server (127.0.0.1, a free port) that speaks the providers' real wire protocols:
@@ -197,3 +198,26 @@ export function agenceAsync(sb: Sandbox, cwd: string, args: string[], extraEnv: 
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
 }
+
+/** One test file's sandbox and loopback model server (started before its tests, closed after). */
+export interface Loopback {
+  sb: Sandbox;
+  server: ModelServer;
+  /** Every provider pointed at the server. */
+  env: NodeJS.ProcessEnv;
+}
+
+export function loopback(): Loopback {
+  const state = { sb: sandbox() } as Loopback;
+  beforeAll(async () => {
+    state.server = await startModelServer();
+    state.env = providerEnv(state.server);
+  });
+  afterAll(() => state.server.close());
+  return state;
+}
+
+export const ok = (run: Run): Run => {
+  expect(run.code, `${run.stderr}\n${run.stdout}`).toBe(0);
+  return run;
+};

@@ -1,20 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agence, json, type Run, repo, sandbox } from './helpers.js';
-import { agenceAsync, type ModelServer, type Reply, providerEnv, startModelServer } from './llmServer.js';
+import { describe, expect, it } from 'vitest';
+import { agence, json, repo } from './helpers.js';
+import { agenceAsync, type Reply, loopback, ok } from './llmServer.js';
 
-const sb = sandbox();
-let server: ModelServer;
-let env: NodeJS.ProcessEnv;
-beforeAll(async () => {
-  server = await startModelServer();
-  env = providerEnv(server);
-});
-afterAll(() => server.close());
+const lb = loopback();
+const { sb } = lb;
 
-const ok = (run: Run): Run => {
-  expect(run.code, `${run.stderr}\n${run.stdout}`).toBe(0);
-  return run;
-};
 const answer = (a: string, confidence: number) => ({ text: JSON.stringify({ answer: a, confidence, reasoning: `because ${a}` }) });
 interface Peers {
   peers: { model: string; ok: boolean; error?: string; answer?: { answer: string; confidence: number } }[];
@@ -33,10 +23,10 @@ describe('@peers', () => {
       'gpt-4o': { status: 400, body: { error: { message: 'model overloaded for this org', type: 'invalid_request_error' } } },
       'llama3.1': { text: 'I would pick Postgres, probably.' },
     };
-    const start = server.requests.length;
-    server.reply = (req) => byModel[req.body.model] ?? { status: 404 };
-    const result = json<Peers>(ok(await agenceAsync(sb, dir, ['@peers', 'Which database for the ledger?', '--json'], env)));
-    const sent = server.requests.slice(start);
+    const start = lb.server.requests.length;
+    lb.server.reply = (req) => byModel[req.body.model] ?? { status: 404 };
+    const result = json<Peers>(ok(await agenceAsync(sb, dir, ['@peers', 'Which database for the ledger?', '--json'], lb.env)));
+    const sent = lb.server.requests.slice(start);
     expect(sent.map((r) => r.body.model).sort()).toEqual(['claude-opus-4-5', 'gpt-4o', 'llama3.1']);
     // structured output on the wire, and each peer configured differently
     const opus = sent.find((r) => r.body.model === 'claude-opus-4-5')!.body as unknown as { output_config?: { format?: { type: string } }; temperature?: number };
@@ -52,7 +42,7 @@ describe('@peers', () => {
     expect(peers['llama3.1']).toMatchObject({ ok: false });
     expect(peers['llama3.1']?.error).toMatch(/invalid JSON/);
     expect(result.consensus).toMatchObject({ answer: 'Use Postgres', verdict: 'split', supporters: ['opus'], agreement: 1 });
-    const text = ok(await agenceAsync(sb, dir, ['@peers', 'Which database for the ledger?'], env)).stdout;
+    const text = ok(await agenceAsync(sb, dir, ['@peers', 'Which database for the ledger?'], lb.env)).stdout;
     expect(text).toMatch(/consensus\s+Use Postgres/);
     expect(text).toMatch(/gpt-4o failed: .*400/);
     expect(text).toMatch(/llama3\.1 failed: invalid JSON/);
@@ -64,8 +54,8 @@ describe('@peers', () => {
       'gpt-4o': answer('use sqlite.', 0.7),
       'llama3.1': answer('Use Postgres', 0.95),
     };
-    server.reply = (req) => (req.body.messages.at(-1) as { content: unknown }).content?.toString().includes('The peers answered') || JSON.stringify(req.body.messages).includes('The peers answered') ? { text: 'Majority: SQLite; Postgres only if writes grow.' } : (byModel[req.body.model] ?? { status: 404 });
-    const result = json<Peers>(ok(await agenceAsync(sb, dir, ['@peers', '--judge', 'Which database for the cache?', '--json'], env)));
+    lb.server.reply = (req) => (req.body.messages.at(-1) as { content: unknown }).content?.toString().includes('The peers answered') || JSON.stringify(req.body.messages).includes('The peers answered') ? { text: 'Majority: SQLite; Postgres only if writes grow.' } : (byModel[req.body.model] ?? { status: 404 });
+    const result = json<Peers>(ok(await agenceAsync(sb, dir, ['@peers', '--judge', 'Which database for the cache?', '--json'], lb.env)));
     expect(result.consensus.verdict).toBe('majority');
     expect(result.consensus.answer).toBe('Use SQLite');
     expect(result.consensus.supporters.sort()).toEqual(['gpt-4o', 'opus']);
@@ -77,8 +67,8 @@ describe('@peers', () => {
   });
 
   it('no peer answering is an error, with each failure', async () => {
-    server.reply = () => ({ status: 400 });
-    const run = await agenceAsync(sb, dir, ['@peers', 'anything?'], env);
+    lb.server.reply = () => ({ status: 400 });
+    const run = await agenceAsync(sb, dir, ['@peers', 'anything?'], lb.env);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/no peer gave a valid answer/);
   });

@@ -1,20 +1,14 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agence, CLI, git, repo, sandbox } from './helpers.js';
-import { type ModelServer, providerEnv, type Reply, startModelServer } from './llmServer.js';
+import { describe, expect, it } from 'vitest';
+import { agence, CLI, git, repo } from './helpers.js';
+import { type Reply, loopback } from './llmServer.js';
 
 /** On a terminal (util-linux `script` gives the CLI a pty): the answer streams, T2 commands ask the person. */
 
-const sb = sandbox();
-let server: ModelServer;
-let env: NodeJS.ProcessEnv;
-beforeAll(async () => {
-  server = await startModelServer();
-  env = providerEnv(server);
-});
-afterAll(() => server.close());
+const lb = loopback();
+const { sb } = lb;
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -22,7 +16,7 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 function onTerminal(cwd: string, args: string[], input = ''): Promise<{ code: number; chunks: { at: number; text: string }[]; text: string }> {
   return new Promise((resolve) => {
     const command = [process.execPath, CLI, ...args].map(quote).join(' ');
-    const child = spawn('script', ['-qec', command, '/dev/null'], { cwd, env: { ...sb.env, ...env, TERM: 'dumb', NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('script', ['-qec', command, '/dev/null'], { cwd, env: { ...sb.env, ...lb.env, TERM: 'dumb', NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
     const chunks: { at: number; text: string }[] = [];
     child.stdout.on('data', (c: Buffer) => chunks.push({ at: Date.now(), text: c.toString('utf8') }));
     child.stdin.write(input);
@@ -37,7 +31,7 @@ describe('on a terminal', () => {
   git(sb, dir, ['commit', '-qm', 'agence']);
 
   it('streams the answer as it arrives, with a footer on stderr', async () => {
-    server.reply = () => ({ text: 'First part. Second part arrives later.', pauseMs: 1000 });
+    lb.server.reply = () => ({ text: 'First part. Second part arrives later.', pauseMs: 1000 });
     const run = await onTerminal(dir, ['tell me something']);
     expect(run.code).toBe(0);
     expect(run.text).toMatch(/First part\. Second part arrives later\.\n/);
@@ -49,18 +43,18 @@ describe('on a terminal', () => {
 
   it('asks the person about a T2 command and runs it only on yes', async () => {
     const scripted = (command: string): void => {
-      const start = server.requests.length;
+      const start = lb.server.requests.length;
       const replies: Reply[] = [{ text: '1. Fetch the installer.' }, { tools: [{ name: 'run_command', input: { command } }] }, { text: 'done' }];
-      server.reply = (_req, n) => replies[n - start - 1] ?? { text: 'done' };
+      lb.server.reply = (_req, n) => replies[n - start - 1] ?? { text: 'done' };
     };
     const marker = join(dir, 'approved.txt');
     // curl piped to a shell is T2 in the default policy
-    scripted(`curl -s ${server.url}/nothing | bash; touch approved.txt`);
+    scripted(`curl -s ${lb.server.url}/nothing | bash; touch approved.txt`);
     const yes = await onTerminal(dir, ['+install it'], 'y\n');
     expect(yes.text).toMatch(/T2 needs human approval[\s\S]*Run it\? \[y\/N\]/);
     expect(yes.text).toMatch(/T2 approved \$ curl/);
     expect(existsSync(marker)).toBe(true);
-    scripted(`curl -s ${server.url}/nothing | bash; touch denied.txt`);
+    scripted(`curl -s ${lb.server.url}/nothing | bash; touch denied.txt`);
     const no = await onTerminal(dir, ['+install it'], 'n\n');
     expect(no.text).toMatch(/T2 denied \$ curl/);
     expect(existsSync(join(dir, 'denied.txt'))).toBe(false);

@@ -26,6 +26,11 @@ describe('agent registry', () => {
     expect(run.stdout).toMatch(/You are Pilot/);
   });
 
+  it('help for the chat and autonomous modes lists their options', () => {
+    expect(agence(sb, dir, ['help', 'ask']).stdout).toMatch(/--new[\s\S]*--over-budget[\s\S]*--judge/);
+    expect(agence(sb, dir, ['help', 'auto']).stdout).toMatch(/--steps N\s+at most N model steps/);
+  });
+
   it('an unknown agent is a clear error with the nearest name', () => {
     const run = agence(sb, dir, ['^agent', 'show', 'sonia']);
     expect(run.code).toBe(1);

@@ -7,8 +7,7 @@ import { decide, type GuardDecision, loadGuard } from '../guard/guard.js';
 import { createItem, recall } from '../knowledge/knowledge.js';
 import { appendLedger } from '../ledger/ledger.js';
 import { callModel, prepareModel, usageOf } from '../llm/modelCall.js';
-import type { ModelMessage, ToolSet } from '../llm/sdk.js';
-import { sdk } from '../llm/sdkLoader.js';
+import { generateText, jsonSchema, type ModelMessage, tool, type ToolSet } from '../llm/sdk.js';
 import { saveSession } from '../sessions/sessions.js';
 import { routeAgent } from './agentRegistry.js';
 import { buildPrompt, type ChatContext, callScope, keepTurns, openSession } from './chat.js';
@@ -92,7 +91,7 @@ export async function runAutonomous(ctx: ChatContext, input: AutoInput): Promise
   let cost = 0;
   const call = async (messages: ModelMessage[], tools: ToolSet | undefined, purpose: string) => {
     const { value, call } = await callModel(scope, prepared, { agent: persona.name, purpose, system: prompt.system, messages, secretItems: prompt.pack.secretItems }, async (signal) => {
-      const result = await sdk().generateText({ model: prepared.model, system: prompt.system, messages, abortSignal: signal, maxRetries: prepared.settings.maxRetries, ...(tools ? { tools } : {}) });
+      const result = await generateText({ model: prepared.model, system: prompt.system, messages, abortSignal: signal, maxRetries: prepared.settings.maxRetries, ...(tools ? { tools } : {}) });
       return { value: result, usage: usageOf(result.usage) };
     });
     cost += call.cost;
@@ -106,7 +105,6 @@ export async function runAutonomous(ctx: ChatContext, input: AutoInput): Promise
   emit({ type: 'plan', text: plan });
   ledger('auto.start', input.task.slice(0, 200), 'planned', null, { plan: plan.slice(0, 2000), max_steps: input.maxSteps });
 
-  const { jsonSchema, tool } = sdk();
   const guard = await loadGuard({ cwd: s.cwd, env: s.env, mentionsCodex: false });
   const kctx = { ...ctx.knowledge, agent: persona.name, actor: async () => persona.name };
   /** A command line through the guard: run, ledgered, asked about or refused by its tier. */

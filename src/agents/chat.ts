@@ -3,8 +3,7 @@ import { AgenceError } from '../core/errors.js';
 import type { Session } from '../core/session.js';
 import type { KnowledgeContext } from '../knowledge/knowledge.js';
 import { type CallScope, callModel, prepareModel, usageOf } from '../llm/modelCall.js';
-import type { ModelMessage } from '../llm/sdk.js';
-import { sdk } from '../llm/sdkLoader.js';
+import { type ModelMessage, streamText } from '../llm/sdk.js';
 import { currentSession, type SessionContext, saveSession } from '../sessions/sessions.js';
 import { routeAgent } from './agentRegistry.js';
 import { estimateTokens } from '../core/knowledgeText.js';
@@ -118,7 +117,7 @@ export async function chat(ctx: ChatContext, input: ChatInput): Promise<ChatResu
   const scope = await callScope(ctx, session?.session_id ?? null, input.overBudget);
   const request = { agent: persona.name, purpose: input.purpose ?? 'chat', system: prompt.system, messages: prompt.messages, secretItems: prompt.pack.secretItems };
   const { value: answer, call } = await callModel(scope, prepared, request, async (signal) => {
-    const result = sdk().streamText({ model: prepared.model, system: prompt.system, messages: prompt.messages, abortSignal: signal, maxRetries: prepared.settings.maxRetries, onError: () => {} }); // errors come as parts below
+    const result = streamText({ model: prepared.model, system: prompt.system, messages: prompt.messages, abortSignal: signal, maxRetries: prepared.settings.maxRetries, onError: () => {} }); // errors come as parts below
     let text = '';
     for await (const part of result.fullStream) {
       if (part.type === 'text-delta') {

@@ -3,7 +3,7 @@ import { type Peer, peersOf, resolveAlias, type ResolvedModel } from '../core/ag
 import { AgenceError } from '../core/errors.js';
 import { firstIssue } from '../core/schemas.js';
 import { type CallRequest, callModel, prepareModel, usageOf } from '../llm/modelCall.js';
-import { sdk } from '../llm/sdkLoader.js';
+import { generateText, jsonSchema, NoObjectGeneratedError, Output } from '../llm/sdk.js';
 import { routeAgent } from './agentRegistry.js';
 import { buildPrompt, type ChatContext, callScope, keepTurns, openSession } from './chat.js';
 
@@ -129,7 +129,6 @@ export async function askPeers(ctx: ChatContext, input: PeersInput): Promise<Pee
     const base = { model: peer.model, weight: peer.weight, temperature: peer.temperature ?? null };
     try {
       const prepared = await prepareModel(model, s.env);
-      const { generateText, jsonSchema, NoObjectGeneratedError, Output } = sdk();
       const { value, call } = await callModel(scope, prepared, request, async (signal) => {
         try {
           const result = await generateText({
@@ -169,7 +168,7 @@ export async function askPeers(ctx: ChatContext, input: PeersInput): Promise<Pee
     const positions = outcomes.map((o) => (o.answer ? `- ${o.model} (weight ${o.weight}, confidence ${o.answer.confidence}): ${o.answer.answer}\n  reasoning: ${o.answer.reasoning}` : `- ${o.model}: no valid answer (${o.error})`));
     const messages = [...prompt.messages.slice(0, -1), { role: 'user' as const, content: `${input.question}\n\nThe peers answered:\n${positions.join('\n')}\n\nReconcile them: state where they agree, where they differ and which position is strongest and why, then a verdict (agree / majority / split), the recommendation, and what evidence would change it.` }];
     const { value, call } = await callModel(scope, prepared, { ...request, purpose: 'judge', messages }, async (signal) => {
-      const result = await sdk().generateText({ model: prepared.model, system: prompt.system, messages, abortSignal: signal, maxRetries: prepared.settings.maxRetries });
+      const result = await generateText({ model: prepared.model, system: prompt.system, messages, abortSignal: signal, maxRetries: prepared.settings.maxRetries });
       return { value: result.text, usage: usageOf(result.usage) };
     });
     judge = { model: judgeAlias, text: value, cost: call.cost };

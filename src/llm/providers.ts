@@ -5,8 +5,7 @@ import * as z from 'zod/mini';
 import { AgenceError } from '../core/errors.js';
 import { firstIssue } from '../core/schemas.js';
 import { configDir } from '../shard/registry.js';
-import type { LanguageModel } from './sdk.js';
-import { sdk } from './sdkLoader.js';
+import { createAnthropic, createOpenAI, createOpenAICompatible, type LanguageModel } from './sdk.js';
 
 /**
  * Where the models are: `~/.config/agence/providers.yaml` (per user, never versioned) and the usual
@@ -146,11 +145,11 @@ export async function resolveProvider(name: string, file: ProvidersFile, env: No
 export async function languageModel(target: ProviderTarget, id: string): Promise<LanguageModel> {
   switch (target.kind) {
     case 'anthropic':
-      return sdk().createAnthropic({ baseURL: target.baseURL, apiKey: target.apiKey as string })(id);
+      return createAnthropic({ baseURL: target.baseURL, apiKey: target.apiKey as string })(id);
     case 'openai':
       // Chat Completions: the protocol every OpenAI-compatible server also speaks.
-      return sdk().createOpenAI({ baseURL: target.baseURL, apiKey: target.apiKey as string }).chat(id);
+      return createOpenAI({ baseURL: target.baseURL, apiKey: target.apiKey as string }).chat(id);
     case 'openai-compatible':
-      return sdk().createOpenAICompatible({ name: target.name, baseURL: target.baseURL, ...(target.apiKey ? { apiKey: target.apiKey } : {}), includeUsage: true, supportsStructuredOutputs: true })(id);
+      return createOpenAICompatible({ name: target.name, baseURL: target.baseURL, ...(target.apiKey ? { apiKey: target.apiKey } : {}), includeUsage: true, supportsStructuredOutputs: true })(id);
   }
 }

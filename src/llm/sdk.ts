@@ -1,8 +1,8 @@
 /**
  * The Vercel AI SDK and its providers, as one module: `scripts/build.mjs` bundles this file alone
  * into `dist/vendor/ai.cjs`, required only by the commands that call a model, so the start-up of
- * every other command is untouched. Reach it only through `sdk()` of ./sdkLoader.ts (type imports
- * of this file are fine): the loader requires the bundle with a V8 code cache.
+ * every other command is untouched. Import it statically, and only from modules the command table
+ * loads lazily: the bundle requires it (with a V8 code cache) when such a module initialises.
  */
 export { createAnthropic } from '@ai-sdk/anthropic';
 export { createOpenAI } from '@ai-sdk/openai';

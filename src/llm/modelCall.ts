@@ -96,6 +96,7 @@ export function checkLabels(scope: CallScope, resolved: ResolvedModel, target: {
 
 /** The monthly budget: warn at 80%, refuse at 100% unless a person says --over-budget. */
 export function checkBudget(scope: CallScope, resolved: ResolvedModel, request: CallRequest): void {
+  if (scope.monthlyBudget === undefined) return; // no budget: the log need not be read
   const state = budgetState(spentThisMonth(scope.paths, scope.now()), scope.monthlyBudget);
   if (state.state === 'none' || state.state === 'ok') return;
   const spent = `$${state.spent.toFixed(2)} of the $${state.budget.toFixed(2)} monthly budget (${Math.round(state.share * 100)}%)`;

@@ -114,6 +114,12 @@ export function checkBudget(scope: CallScope, resolved: ResolvedModel, request: 
 
 const LOCALHOST = /^https?:\/\/(localhost|127\.|\[::1\])/;
 
+/** A provider's own words may quote the key (OpenAI masks most of it): none of it reaches a log or a terminal. */
+export function redact(text: string, key: string | undefined): string {
+  const plain = key ? text.split(key).join('[key]') : text;
+  return plain.replace(/\b(sk|key|token|api)[-_][A-Za-z0-9*_-]{6,}/gi, '[key]');
+}
+
 /** A provider failure as one line: what happened and what to do; never a key, never a request body. */
 export function providerError(error: unknown, target: ProviderTarget, timeoutMs: number): AgenceError {
   const e = error as { name?: string; message?: string; statusCode?: number; lastError?: unknown; reason?: string; cause?: unknown };
@@ -136,7 +142,7 @@ export function providerError(error: unknown, target: ProviderTarget, timeoutMs:
         fix: LOCALHOST.test(target.baseURL) ? 'is the server running?' : 'check the network and the base URL (providers.yaml or the *_BASE_URL variable)',
       });
     }
-    const said = (e.message ?? '').split('\n')[0]?.slice(0, 200);
+    const said = redact((e.message ?? '').split('\n')[0]?.slice(0, 200) ?? '', target.apiKey);
     if (status === 401 || status === 403) return new AgenceError('provider', `${where} refused the API key (${status}: ${said})`, { fix: 'check the key in the environment or providers.yaml' });
     if (status === 429) return new AgenceError('provider', `${where} is rate limiting (429: ${said})`, { fix: 'wait and try again, or use another model (@agent.model)' });
     if (status === 404) return new AgenceError('provider', `${where} does not know this model (404: ${said})`, { fix: 'check the model id in codex/models.yaml' });

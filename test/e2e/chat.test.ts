@@ -206,6 +206,15 @@ describe('chat: bad input and failing providers', () => {
     expect(lb.server.requests.length - start).toBe(4); // 1 + 3 retries
   });
 
+  it('a refused key is named as such, and the key never reaches stderr or the call log', async () => {
+    lb.server.reply = () => ({ status: 401, body: { type: 'error', error: { type: 'authentication_error', message: `invalid x-api-key ${lb.env.ANTHROPIC_API_KEY}` } } });
+    const run = await failsCleanly(dir, ['hi there'], {});
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/anthropic at .* refused the API key \(401: invalid x-api-key \[key\]\)/);
+    const log = readFileSync(join(dir, '.agence/nexus/logs/llm-calls.jsonl'), 'utf8');
+    for (const text of [run.stderr, run.stdout, log]) expect(text).not.toContain(lb.env.ANTHROPIC_API_KEY as string);
+  });
+
   it('a provider that never answers times out', async () => {
     lb.server.reply = () => ({ hang: true });
     const run = await failsCleanly(dir, ['hi there'], { AGENCE_LLM_TIMEOUT: '1' });

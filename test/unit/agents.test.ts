@@ -57,3 +57,11 @@ describe('personas', () => {
     expect(callCost({ input: 0, output: 0 }, 1e6, 1e6)).toBe(0);
   });
 });
+
+describe('provider errors', () => {
+  it('never carry the key, whole or masked', async () => {
+    const { redact } = await import('../../src/llm/modelCall.js');
+    expect(redact('Incorrect API key provided: sk-proj-****************abcd.', 'sk-proj-secret')).toBe('Incorrect API key provided: [key].');
+    expect(redact('bad key sk-proj-secret here', 'sk-proj-secret')).toBe('bad key [key] here');
+  });
+});

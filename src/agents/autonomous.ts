@@ -199,16 +199,22 @@ export async function runAutonomous(ctx: ChatContext, input: AutoInput): Promise
   let steps = 0;
   let answer = '';
   let finished = false;
-  while (steps < input.maxSteps) {
-    steps++;
-    const result = await call(messages, tools, 'auto:step');
-    messages.push(...result.response.messages);
-    if (result.text.trim()) emit({ type: 'text', text: result.text.trim() });
-    if (result.toolCalls.length === 0) {
-      answer = result.text.trim();
-      finished = true;
-      break;
+  try {
+    while (steps < input.maxSteps) {
+      steps++;
+      const result = await call(messages, tools, 'auto:step');
+      messages.push(...result.response.messages);
+      if (result.text.trim()) emit({ type: 'text', text: result.text.trim() });
+      if (result.toolCalls.length === 0) {
+        answer = result.text.trim();
+        finished = true;
+        break;
+      }
     }
+  } catch (error) {
+    // The ledger says the run stopped and why; the session gets no half-told turn.
+    ledger('auto.end', input.task.slice(0, 200), 'failed', null, { steps, cost, error: error instanceof AgenceError ? error.message : String(error) });
+    throw error;
   }
   ledger('auto.end', input.task.slice(0, 200), finished ? 'finished' : 'step-limit', null, { steps, cost });
   const at = s.now().toISOString();

@@ -88,6 +88,17 @@ describe('autonomous mode (+task)', () => {
     expect(session.runstate.memory_state.conversation.at(-1)?.text).toMatch(/Plan:\n1\. Force-push the fix\.[\s\S]*T4 refused: git push --force origin main/);
   });
 
+  it('a provider failing mid-run: the ledger says the run failed, the session gets no turn', async () => {
+    script([{ text: '1. Look.' }, { tools: [{ name: 'run_command', input: { command: 'ls' } }] }, { status: 400, body: { type: 'error', error: { type: 'invalid_request_error', message: 'bad step' } } }]);
+    const sessions = () => readFileSync(join(dir, '.agence/nexus/sessions/session-saved.jsonl'), 'utf8');
+    const before = sessions();
+    const run = await agenceAsync(sb, dir, ['+look around'], lb.env);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/failed \(400: bad step\)/);
+    expect(sessions()).toBe(before);
+    expect(ledger(dir).at(-1)).toMatchObject({ action: 'auto.end', decision: 'failed' });
+  });
+
   it('stops at the step limit (exit 1), saying so', async () => {
     script([{ text: '1. Loop.' }, { tools: [{ name: 'run_command', input: { command: 'ls' } }] }, { tools: [{ name: 'run_command', input: { command: 'ls' } }] }]);
     const start = lb.server.requests.length;

@@ -65,3 +65,37 @@ describe('provider errors', () => {
     expect(redact('bad key sk-proj-secret here', 'sk-proj-secret')).toBe('bad key [key] here');
   });
 });
+
+describe('skills', () => {
+  const skill = (front: string, body = 'Review {{focus}} in {{input}}.') => `---\n${front}\n---\n${body}\n`;
+
+  it('a skill with an agent, inputs or context is a workflow; one without is a guide', async () => {
+    const { parseSkill } = await import('../../src/core/agents.js');
+    expect(parseSkill(skill('name: r\ndescription: d\nagent: pilot'), 'f', 'r', yaml).kind).toBe('workflow');
+    expect(parseSkill(skill('name: g\ndescription: d\ntriggers: [x]'), 'f', 'g', yaml).kind).toBe('guide');
+    expect(() => parseSkill(skill('name: r\ndescription: d\ncontext: [{ git: "commit -m x" }]'), 'f.md', 'r', yaml)).toThrow(/not a read-only git command/);
+    expect(() => parseSkill(skill('name: r\ndescription: d\ncontext: [{ shell: ls }]'), 'f.md', 'r', yaml)).toThrow(/f\.md is not a skill/);
+  });
+
+  it('fills {{input}} and named inputs; a required one missing is a usage error', async () => {
+    const { parseSkill, renderSkill } = await import('../../src/core/agents.js');
+    const s = parseSkill(skill('name: r\ndescription: d\ninputs: [{ name: focus, required: true }]'), 'f', 'r', yaml);
+    expect(renderSkill(s, ['timing', 'x.ts'])).toBe('Review timing in timing x.ts.');
+    expect(() => renderSkill(s, [])).toThrow(/\^r needs focus/);
+  });
+});
+
+describe('conversation', () => {
+  it('keeps the newest turns that fit and never starts the history with an answer', async () => {
+    const { fitTurns, withTurns, conversationOf } = await import('../../src/core/agents.js');
+    const turn = (role: 'user' | 'assistant', text: string) => ({ at: '2026-11-25T00:00:00.000Z', role, agent: 'sonya', text });
+    const turns = [turn('user', 'aaaa'), turn('assistant', 'bbbb'), turn('user', 'cccc'), turn('assistant', 'dddd')];
+    expect(fitTurns(turns, 100, (t) => t.length).map((t) => t.text)).toEqual(['aaaa', 'bbbb', 'cccc', 'dddd']);
+    expect(fitTurns(turns, 12, (t) => t.length).map((t) => t.text)).toEqual(['cccc', 'dddd']);
+    expect(fitTurns(turns, 3, (t) => t.length)).toEqual([]);
+    const memory = withTurns({ other: 1 }, 's1', turns.slice(0, 2));
+    expect(memory.other).toBe(1);
+    expect(conversationOf(withTurns(memory, 's1', turns.slice(2)), 's1')).toHaveLength(4);
+    expect(() => conversationOf({ conversation: [{ role: 'robot' }] }, 's1')).toThrow(/session s1 has a damaged conversation/);
+  });
+});

@@ -131,7 +131,9 @@ export function run({ rounds }) {
   try {
     results = interleaved(measured, { rounds: Math.min(rounds, 10), warmup: 2 });
   } finally {
-    rmSync(dir, { recursive: true, force: true }); // about a gigabyte at 100k: not left in /tmp
+    // About a gigabyte at 100k: not left in /tmp, unless BENCH_KEEP=1 (to look into it).
+    if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
+    else console.log(`knowledge: corpora and shards kept in ${dir}`);
   }
   const median = Object.fromEntries(results.map((r) => [r.name, r.median_ms]));
   const rows = cases.map((c) => {

@@ -3,7 +3,8 @@ import { AgenceError } from '../core/errors.js';
 import { labelRank } from '../core/knowledgeItem.js';
 import { estimateTokens } from '../core/knowledgeText.js';
 import type { Session } from '../core/session.js';
-import { type ContextPack as KnowledgePack, contextPack } from '../knowledge/contextPack.js';
+import type { ContextPack as KnowledgePack } from '../core/contextPack.js';
+import { contextPack } from '../knowledge/contextPack.js';
 import type { KnowledgeContext } from '../knowledge/knowledge.js';
 
 /**

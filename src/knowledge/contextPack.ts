@@ -1,4 +1,5 @@
 import { AgenceError } from '../core/errors.js';
+import { type ContextPack, type PackSection, trimToBudget } from '../core/contextPack.js';
 import { estimateTokens, ftsQuery } from '../core/knowledgeText.js';
 import { type KnowledgeContext, openIndex, visibility } from './knowledge.js';
 import { search, visibleItems } from './knowledgeIndex.js';
@@ -11,27 +12,6 @@ import { search, visibleItems } from './knowledgeIndex.js';
  * cannot hold them says so). The same service is meant for chat, MCP and instruction files.
  */
 
-export interface PackSection {
-  kind: 'laws' | 'principles' | 'rules' | 'persona' | 'session' | 'lesson';
-  title: string;
-  source: string;
-  content: string;
-  tokens: number;
-  /** For a lesson: its id and label (a model call refuses secret ones on a remote provider). */
-  item?: { id: string; label: string };
-}
-
-export interface ContextPack {
-  agent: string;
-  task: string | null;
-  budget: number;
-  tokens: number;
-  sections: PackSection[];
-  dropped: { kind: PackSection['kind']; title: string; tokens: number }[];
-  /** True when even the laws alone do not fit the budget. */
-  overBudget: boolean;
-}
-
 export interface PackOptions {
   agent: string;
   task: string | null;
@@ -39,9 +19,6 @@ export interface PackOptions {
   /** The active session's brief, from the sessions service (null when there is none). */
   session: { id: string; task: string; todo: string[]; notes: string[] } | null;
 }
-
-/** Drop order: highest first. Lessons are ranked among themselves by relevance. */
-const DROP_RANK: Record<PackSection['kind'], number> = { lesson: 5, session: 4, rules: 3, principles: 2, persona: 1, laws: 0 };
 
 async function codexSection(ctx: KnowledgeContext, kind: 'laws' | 'principles' | 'rules' | 'persona', path: string): Promise<PackSection | null> {
   try {
@@ -86,20 +63,5 @@ export async function contextPack(ctx: KnowledgeContext, options: PackOptions): 
   } finally {
     db.close();
   }
-  return trim(options, task, sections);
-}
-
-/** Drop sections, least relevant first, until the pack fits the budget. */
-export function trim(options: Pick<PackOptions, 'agent' | 'budget'>, task: string | null, sections: PackSection[]): ContextPack {
-  const kept = sections.map((section, order) => ({ section, order }));
-  const dropped: ContextPack['dropped'] = [];
-  const total = () => kept.reduce((n, k) => n + k.section.tokens, 0);
-  // Within a kind, later sections are the less relevant ones (lessons come ranked).
-  const victims = [...kept].filter((k) => k.section.kind !== 'laws').sort((a, b) => DROP_RANK[b.section.kind] - DROP_RANK[a.section.kind] || b.order - a.order);
-  for (const victim of victims) {
-    if (total() <= options.budget) break;
-    kept.splice(kept.indexOf(victim), 1);
-    dropped.push({ kind: victim.section.kind, title: victim.section.title, tokens: victim.section.tokens });
-  }
-  return { agent: options.agent, task, budget: options.budget, tokens: total(), sections: kept.map((k) => k.section), dropped, overBudget: total() > options.budget };
+  return trimToBudget(options.agent, options.budget, task, sections);
 }

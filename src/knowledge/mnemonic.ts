@@ -36,17 +36,18 @@ export function cacheDir(env: NodeJS.ProcessEnv): string {
   return xdg && xdg.startsWith('/') ? join(xdg, 'agence') : join(env.HOME || homedir(), '.cache', 'agence');
 }
 
-const SCHEMA_VERSION = '1';
+const SCHEMA_VERSION = '2';
 const SCHEMA = `
 CREATE TABLE g_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE g_shards (shard_id TEXT PRIMARY KEY, name TEXT NOT NULL, path TEXT NOT NULL, generation INTEGER NOT NULL);
+-- Keyed by folder: clones of one repository share a shard id, and each has its own files.
+CREATE TABLE g_shards (shard TEXT PRIMARY KEY, name TEXT NOT NULL, generation INTEGER NOT NULL);
 CREATE TABLE g_items (
-  rowid INTEGER PRIMARY KEY, shard_id TEXT NOT NULL, src_rowid INTEGER NOT NULL, id TEXT NOT NULL, layer TEXT NOT NULL,
+  rowid INTEGER PRIMARY KEY, shard TEXT NOT NULL, src_rowid INTEGER NOT NULL, id TEXT NOT NULL, layer TEXT NOT NULL,
   origin TEXT NOT NULL, path TEXT NOT NULL, body_line INTEGER NOT NULL, type TEXT NOT NULL, title TEXT NOT NULL,
   formtag TEXT, label TEXT NOT NULL, label_rank INTEGER NOT NULL, tags TEXT NOT NULL, files TEXT NOT NULL,
   commit_sha TEXT, superseded INTEGER NOT NULL
 );
-CREATE INDEX g_items_shard ON g_items (shard_id);
+CREATE INDEX g_items_shard ON g_items (shard);
 CREATE VIRTUAL TABLE g_fts USING fts5 (title, body, tags, tokenize = 'porter unicode61 remove_diacritics 2');
 `;
 
@@ -86,45 +87,49 @@ function openGlobal(env: NodeJS.ProcessEnv, org: string, notify: (message: strin
 }
 
 /** Copy what a shard shares into the global index (replacing its previous copy). */
-function refreshShard(global: Database, entry: RegistryEntry, shardDb: string, gen: number): void {
+function refreshShard(global: Database, entry: Member, shardDb: string, gen: number): void {
   global.prepare('ATTACH DATABASE ? AS s').run(shardDb);
   try {
     global.transaction(() => {
-      global.prepare('DELETE FROM g_fts WHERE rowid IN (SELECT rowid FROM g_items WHERE shard_id = ?)').run(entry.id);
-      global.prepare('DELETE FROM g_items WHERE shard_id = ?').run(entry.id);
+      global.prepare('DELETE FROM g_fts WHERE rowid IN (SELECT rowid FROM g_items WHERE shard = ?)').run(entry.path);
+      global.prepare('DELETE FROM g_items WHERE shard = ?').run(entry.path);
       global
         .prepare(
-          `INSERT INTO g_items (shard_id, src_rowid, id, layer, origin, path, body_line, type, title, formtag, label, label_rank, tags, files, commit_sha, superseded)
+          `INSERT INTO g_items (shard, src_rowid, id, layer, origin, path, body_line, type, title, formtag, label, label_rank, tags, files, commit_sha, superseded)
            SELECT ?, i.rowid, i.id, i.layer, i.origin, i.path, i.body_line, i.type, i.title, i.formtag, i.label, i.label_rank, i.tags, i.files, i.commit_sha,
              EXISTS (SELECT 1 FROM s.k_supersedes x WHERE x.old = i.id)
            FROM s.k_items i
            WHERE i.layer NOT IN ('hermetic', 'nexus')
              AND NOT (i.origin = 'base' AND EXISTS (SELECT 1 FROM s.k_items o WHERE o.id = i.id AND o.origin = 'local'))`,
         )
-        .run(entry.id);
-      global.prepare('INSERT INTO g_fts (rowid, title, body, tags) SELECT g.rowid, f.title, f.body, f.tags FROM g_items g JOIN s.k_fts f ON f.rowid = g.src_rowid WHERE g.shard_id = ?').run(entry.id);
+        .run(entry.path);
+      global.prepare('INSERT INTO g_fts (rowid, title, body, tags) SELECT g.rowid, f.title, f.body, f.tags FROM g_items g JOIN s.k_fts f ON f.rowid = g.src_rowid WHERE g.shard = ?').run(entry.path);
       global
-        .prepare('INSERT INTO g_shards (shard_id, name, path, generation) VALUES (?, ?, ?, ?) ON CONFLICT (shard_id) DO UPDATE SET name = excluded.name, path = excluded.path, generation = excluded.generation')
-        .run(entry.id, entry.name, entry.path, gen);
+        .prepare('INSERT INTO g_shards (shard, name, generation) VALUES (?, ?, ?) ON CONFLICT (shard) DO UPDATE SET name = excluded.name, generation = excluded.generation')
+        .run(entry.path, entry.name, gen);
     })();
   } finally {
     global.exec('DETACH DATABASE s');
   }
 }
 
-type GlobalHit = Hit & { shard_id: string };
+type GlobalHit = Hit & { shard: string };
+
+/** A shard taking part: a registry entry, or the shard the command runs in (a fresh clone may not be registered). */
+type Member = Pick<RegistryEntry, 'name' | 'path'>;
 
 export async function recallOrg(ctx: KnowledgeContext, query: string, options: RecallOptions): Promise<OrgRecall> {
   const all = ftsQuery(query, 'all');
   const any = ftsQuery(query, 'any');
   if (!all || !any) throw new AgenceError('usage', `the query "${query}" has no words to search for`, { fix: 'give some words, e.g. agence ^recall "dns timeout" --shards org' });
   const v = await visibility(ctx, { all: options.all ?? false });
-  const entries = readRegistry(ctx.env).shards.filter((s) => s.org === ctx.org);
+  const registered: Member[] = readRegistry(ctx.env).shards.filter((s) => s.org === ctx.org);
+  const entries = registered.some((e) => e.path === ctx.shard.root) ? registered : [{ name: ctx.shardName, path: ctx.shard.root }, ...registered];
   const result: OrgRecall = { org: ctx.org, query, shards: [], vanished: [], refreshed: [], matched: 'none', hits: [] };
   const global = openGlobal(ctx.env, ctx.org, ctx.notify);
   try {
-    const known = new Map((global.prepare('SELECT shard_id, generation FROM g_shards').all() as { shard_id: string; generation: number }[]).map((r) => [r.shard_id, r.generation]));
-    const present: RegistryEntry[] = [];
+    const known = new Map((global.prepare('SELECT shard, generation FROM g_shards').all() as { shard: string; generation: number }[]).map((r) => [r.shard, r.generation]));
+    const present: Member[] = [];
     for (const entry of entries) {
       if (isMissing(entry)) {
         // Reported and skipped; its copy stays in the cache (nothing is deleted) but is not searched.
@@ -142,7 +147,7 @@ export async function recallOrg(ctx: KnowledgeContext, query: string, options: R
       } finally {
         db.close();
       }
-      if (known.get(entry.id) !== gen) {
+      if (known.get(entry.path) !== gen) {
         refreshShard(global, entry, file, gen);
         result.refreshed.push(entry.name);
       }
@@ -150,9 +155,9 @@ export async function recallOrg(ctx: KnowledgeContext, query: string, options: R
       result.shards.push(entry.name);
     }
     if (present.length === 0) return result;
-    const names = new Map(present.map((e) => [e.id, e]));
-    const where = ['g.label_rank <= ?', `g.shard_id IN (${present.map(() => '?').join(', ')})`];
-    const params: unknown[] = [labelRank(v.clearance), ...present.map((e) => e.id)];
+    const names = new Map(present.map((e) => [e.path, e]));
+    const where = ['g.label_rank <= ?', `g.shard IN (${present.map(() => '?').join(', ')})`];
+    const params: unknown[] = [labelRank(v.clearance), ...present.map((e) => e.path)];
     if (!v.all) where.push('g.superseded = 0');
     if (options.type) (where.push('g.type = ?'), params.push(options.type));
     if (options.formtag) (where.push("g.formtag GLOB ? || '*'"), params.push(options.formtag));
@@ -171,7 +176,7 @@ export async function recallOrg(ctx: KnowledgeContext, query: string, options: R
     }
     const terms = words(query);
     result.hits = found.flatMap((hit) => {
-      const entry = names.get(hit.shard_id) as RegistryEntry;
+      const entry = names.get(hit.shard) as Member;
       return hitsFrom([hit], entry.name, () => entry.path, terms);
     });
     return result;

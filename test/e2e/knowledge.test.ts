@@ -179,6 +179,7 @@ describe('knowledge items', () => {
     const refused = cmd(dir, ['^show', secretId], asAgent);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('above the clearance');
+    expect(cmd(dir, ['^recall', 'vault'], { AGENCE_AGENT: '../LAWS' }).stderr).toContain('is not an agent name');
     rmSync(settings);
   });
 
@@ -188,6 +189,15 @@ describe('knowledge items', () => {
     expect(doc.path).toMatch(/^\.agence\/synthetic\/docs\/d-/);
     expect(doc.item).toMatchObject({ type: 'doc', title: 'Rotating the signing key' });
     expect(recall(dir, ['signing', 'key']).hits.map((h) => h.id)).toContain(doc.item.id);
+    // its own front matter is kept, and must make a valid item: else nothing is written
+    writeFileSync(join(sb.dir, 'tagged.md'), '---\ntitle: Tagged runbook\ntags: [ops]\n---\nBody of the tagged runbook.\n');
+    expect(json<{ item: { title: string; tags: string[] } }>(ok(cmd(dir, ['^doc', 'add', join(sb.dir, 'tagged.md'), '--json']))).item).toMatchObject({ title: 'Tagged runbook', tags: ['ops'] });
+    const before = readdirSync(join(dir, '.agence/synthetic/docs')).length;
+    writeFileSync(join(sb.dir, 'badtags.md'), '---\ntitle: Bad\ntags: 42\n---\nBody.\n');
+    const bad = cmd(dir, ['^doc', 'add', join(sb.dir, 'badtags.md')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('nothing was written');
+    expect(readdirSync(join(dir, '.agence/synthetic/docs')).length).toBe(before);
   });
 
   it('"possibly stale" when a file the item references changed since its commit', () => {
@@ -200,6 +210,16 @@ describe('knowledge items', () => {
     expect(recall(dir, ['jitter']).hits[0]).toMatchObject({ id, stale: ['retry.ts'] });
     expect(ok(cmd(dir, ['^recall', 'jitter'])).stdout).toContain('possibly stale: retry.ts');
     expect(cmd(dir, ['^learn', 'x', '--file', 'nope.ts']).stderr).toContain('nope.ts does not exist');
+  });
+
+  it('^reindex walks the files even when no folder changed (an edit in place), and re-reads only what changed', () => {
+    const id = learned(cmd(dir, ['^learn', 'Keep the canary at five percent', '--json']));
+    const file = join(dir, `.agence/synthetic/lessons/${id}.md`);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('five percent', 'ten percent, rising to fifty'));
+    const reindex = json<{ knowledge: { indexed: number; walked: boolean } }>(ok(cmd(dir, ['^reindex', '--json'])));
+    expect(reindex.knowledge).toMatchObject({ walked: true, indexed: 1 });
+    expect(recall(dir, ['fifty']).hits.map((h) => h.id)).toEqual([id]);
+    expect(json<{ knowledge: { indexed: number } }>(ok(cmd(dir, ['^reindex', '--json']))).knowledge.indexed).toBe(0);
   });
 });
 
@@ -304,6 +324,12 @@ describe('knowledge travels with git', () => {
     git(sb, a, ['commit', '-qm', 'a lesson']);
     git(sb, a, ['pull', '-q', '--no-rebase', bare, 'main']);
     expect(recall(a, ['bulk']).hits.map((h) => h.id).sort()).toEqual([mine, other].sort());
+    // the clone is not registered, yet recall across the org from it includes it; both clones
+    // share one shard id and still count as two shards
+    expect(recall(clone, ['advisory', 'locks', '--shards', 'org']).hits.map((h) => [h.id, h.shard])).toEqual([
+      [id, 'travel-a'],
+      [id, 'travel-a'],
+    ]);
     hermeticInvisible(a);
   });
 
@@ -434,7 +460,8 @@ describe('recall across the shards of an org (mnemonic)', () => {
 
     // the global index is a per-org cache: no hermetic text, no other org, refreshed only on change
     const cache = join(sb.env.HOME as string, '.cache/agence/mnemonic');
-    expect(readdirSync(cache).filter((f) => f.endsWith('.db'))).toEqual(['acme.db']);
+    expect(readdirSync(cache)).toContain('acme.db');
+    expect(readdirSync(cache)).not.toContain('elsewhere.db');
     const bytes = readFileSync(join(cache, 'acme.db'));
     expect(bytes.includes(Buffer.from('private hunch'))).toBe(false);
     expect(bytes.includes(Buffer.from('another org'))).toBe(false);

@@ -146,8 +146,8 @@ export function parse(argv: readonly string[]): Parsed {
   else input = tokens;
 
   if (!mode.hasCommands) {
-    if (mode.name === 'ask' && !byWord && input.length === 1) {
-      // A lone word that is almost a command was most likely meant as one.
+    if (mode.name === 'ask' && !byWord && input.length === 1 && !/\s/.test(first)) {
+      // A lone word that is almost a command was most likely meant as one (a quoted phrase is a question).
       const guess = nearest(first, [...MODES.map((m) => m.alias), ...commandNames('shared'), 'help', 'completion']);
       if (guess && guess !== first) {
         throw new AgenceError('usage', `unknown command ${first}`, { fix: `did you mean ${guess}? (\`agence help\` lists all; quote a question to ask it)` });

@@ -2,8 +2,9 @@
 // for what a command uses:
 //   agence.cjs        the front door: answers --version, else loads app.cjs (with a V8 code cache)
 //   app.cjs           router, commands and services; heavy parts initialise lazily
-//   vendor/yaml.cjs   the YAML parser, required only by commands that read YAML
+//   vendor/yaml.cjs   the YAML parser, required only by commands that read YAML (with a code cache)
 //   vendor/tar.cjs    tar and gzip, required only to read or write session archives
+//   vendor/ai.cjs     the Vercel AI SDK and its providers (src/llm/sdk.ts), only for model calls (with a code cache)
 //   vendor/web-tree-sitter.cjs + tree-sitter.wasm + tree-sitter-bash.wasm
 //                     the bash parser of the command guard, loaded only by guard commands
 //   ledger-verify-worker.cjs  a worker thread of `^ledger verify` on large ledgers
@@ -12,6 +13,7 @@
 // than the whole of `agence ^status`.
 import { chmodSync, copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -24,6 +26,29 @@ const externalAs = (specifier, target) => ({
   setup(b) {
     const filter = new RegExp(`^${specifier.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`);
     b.onResolve({ filter }, () => ({ path: target, external: true }));
+  },
+});
+
+/**
+ * A vendor bundle required with its own V8 code cache (src/cli/compileCache.ts, as the app
+ * bundle is): YAML and the AI SDK are large enough that compiling them is a visible part of the
+ * commands that load them. The import becomes a small module that does the require.
+ */
+const cachedVendor = (matches, file) => ({
+  name: `vendor:${file}`,
+  setup(b) {
+    b.onResolve({ filter: /./ }, (args) => (args.kind !== 'entry-point' && matches(args.path, args.importer) ? { path: file, namespace: 'cached-vendor' } : undefined));
+    b.onLoad({ filter: /./, namespace: 'cached-vendor' }, (args) => ({
+      resolveDir: resolve('src/cli'),
+      loader: 'js',
+      contents: [
+        "const { requireWithCompileCache } = require('./compileCache.ts');",
+        `const loaded = requireWithCompileCache(require('node:path').join(__dirname, 'vendor', ${JSON.stringify(args.path)}), ${JSON.stringify(args.path)}, 'vendor', process.env);`,
+        // Written at exit, so the cache covers the functions this run compiled.
+        "process.once('exit', loaded.saveCache);",
+        'module.exports = loaded.exports;',
+      ].join('\n'),
+    }));
   },
 });
 
@@ -42,12 +67,29 @@ await build({
   // The sources are ESM and use import.meta.filename/dirname (not .url: building a file URL
   // costs milliseconds at start-up); in the CommonJS bundle they are the bundle's own.
   define: { 'import.meta.filename': '__filename', 'import.meta.dirname': '__dirname' },
-  plugins: [externalAs('yaml', './vendor/yaml.cjs'), externalAs('tar', './vendor/tar.cjs'), externalAs('web-tree-sitter', './vendor/web-tree-sitter.cjs')],
+  plugins: [
+    cachedVendor((path) => path === 'yaml', 'yaml.cjs'),
+    cachedVendor((path, importer) => resolve(dirname(importer), path) === resolve('src/llm/sdk.js'), 'ai.cjs'),
+    externalAs('tar', './vendor/tar.cjs'),
+    externalAs('web-tree-sitter', './vendor/web-tree-sitter.cjs'),
+  ],
 });
 // The worker threads of a parallel `^ledger verify` (started only for large ledgers).
 await build({ ...common, entryPoints: ['src/ledger/verifyWorker.ts'], outfile: 'dist/ledger-verify-worker.cjs' });
 await build({ ...common, entryPoints: ['yaml'], outfile: 'dist/vendor/yaml.cjs' });
 await build({ ...common, entryPoints: ['tar'], outfile: 'dist/vendor/tar.cjs' });
+/** zod's messages in sixty languages, a fifth of the SDK bundle: the SDK never leaves English. */
+const zodEnglishOnly = {
+  name: 'zod-locales:en',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/[a-zA-Z-]+\.js$/ }, (args) =>
+      /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/.test(args.importer) && args.path !== './en.js' ? { path: join(dirname(args.importer), 'en.js') } : undefined,
+    );
+  },
+};
+// Required through cachedVendor by the modules that import src/llm/sdk.ts.
+// Third-party code: its names are minified too (a smaller file reads and deserialises faster).
+await build({ ...common, minifyIdentifiers: true, entryPoints: ['src/llm/sdk.ts'], outfile: 'dist/vendor/ai.cjs', plugins: [zodEnglishOnly] });
 // web-tree-sitter is one CommonJS file already; it and the two wasm files are copied as they are.
 const resolvePackage = createRequire(import.meta.url).resolve;
 copyFileSync(resolvePackage('web-tree-sitter'), 'dist/vendor/web-tree-sitter.cjs');

@@ -73,8 +73,9 @@ export function requireWithCompileCache<T>(file: string, version: string, varian
         const temp = `${cacheFile}.${process.pid}.tmp`;
         writeFileSync(temp, script.createCachedData());
         renameSync(temp, cacheFile);
-        // Caches of earlier builds or Node versions will never be read again.
-        for (const name of readdirSync(dir)) if (name.endsWith('.cache') && !name.startsWith(`${build}-`)) rmSync(join(dir, name), { force: true });
+        // Caches of earlier builds or Node versions of the same bundle will never be read again
+        // (other bundles, such as the AI SDK's, keep theirs).
+        for (const name of readdirSync(dir)) if (name.endsWith('.cache') && name.startsWith(`${version}-`) && !name.startsWith(`${build}-`)) rmSync(join(dir, name), { force: true });
       } catch {
         // Not being able to cache only costs speed; the command has already done its work.
       }

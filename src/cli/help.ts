@@ -62,6 +62,7 @@ export function topicText(topic: Route | Mode, style: Style): string {
       '',
       `${topic.summary}${notYet(topic.later)}`,
       ...(commands.length > 0 ? ['', 'Commands:', table(commands.map((r) => [displayName(r), `${r.summary}${notYet(r.later)}`]), style)] : []),
+      ...(topic.options ? ['', 'Options:', table([...topic.options, ...GLOBAL_OPTIONS.filter((o) => o.name === 'json')].map((o) => [optionLabel(o), o.description]), style)] : []),
       '',
       EXIT_CODES,
     ].join('\n');

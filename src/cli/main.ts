@@ -13,8 +13,10 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
   writeSync(1, `${__AGENCE_VERSION__}\n`);
 } else {
   const variant = cacheVariant(argv);
-  // `^save` records the work tree's state: git answers while the app loads.
-  const early: EarlyAnswers = variant === 'save' ? { workTree: startEarlyGit(WORK_TREE_STATUS_ARGS, process.cwd(), process.env) } : {};
+  // `^save` records the work tree's state, and so does chat (its turns are saved in the session):
+  // git answers while the app loads. Chat is plain text (variant "other", not `/run` or `!system`) or `ask`.
+  const chat = variant === 'ask' || (variant === 'other' && !argv.some((a) => /^[/!]/.test(a)) && argv.some((a) => !a.startsWith('-') && !a.startsWith('@')));
+  const early: EarlyAnswers = variant === 'save' || chat ? { workTree: startEarlyGit(WORK_TREE_STATUS_ARGS, process.cwd(), process.env) } : {};
   const app = requireWithCompileCache<typeof import('./run.js')>(join(__dirname, 'app.cjs'), __AGENCE_VERSION__, variant, process.env);
   app.exports
     .main(argv, __AGENCE_VERSION__, early)

@@ -19,7 +19,7 @@ export type Parsed =
   | { kind: 'version'; globals: Globals }
   | { kind: 'help'; globals: Globals; topic: Route | Mode | null }
   | { kind: 'route'; globals: Globals; route: Route; args: string[]; opts: Record<string, OptionValue>; agent: AgentRef | null }
-  | { kind: 'mode'; globals: Globals; mode: Mode; input: string[]; agent: AgentRef | null };
+  | { kind: 'mode'; globals: Globals; mode: Mode; input: string[]; opts: Record<string, OptionValue>; agent: AgentRef | null };
 
 const AGENT_RE = /^@([a-z][a-z0-9_-]{0,63})(?:\.([A-Za-z0-9][A-Za-z0-9._:-]{0,127}))?$/;
 
@@ -88,6 +88,18 @@ function parseOptions(route: Route, argv: string[]): { args: string[]; opts: Rec
   return { args, opts: parsed.values as Record<string, OptionValue> };
 }
 
+/** The free text of a built mode, with its options taken out. */
+function modeInput(mode: Mode, argv: string[]): { input: string[]; opts: Record<string, OptionValue> } {
+  const options = Object.fromEntries((mode.options ?? []).map((o) => [o.name, { type: o.type }]));
+  try {
+    const parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return { input: parsed.positionals, opts: parsed.values as Record<string, OptionValue> };
+  } catch (error) {
+    const message = (error as Error).message.split('\n')[0]?.replace(/\. To specify a positional.*$/, '') ?? 'bad arguments';
+    throw new AgenceError('usage', `${mode.alias}: ${message}`, { fix: `see \`agence help ${mode.alias}\` (quote text that starts with -)` });
+  }
+}
+
 function resolveHelpTopic(words: string[]): Route | Mode | null {
   if (words.length === 0) return null;
   const [first = '', ...rest] = words;
@@ -134,15 +146,16 @@ export function parse(argv: readonly string[]): Parsed {
   else input = tokens;
 
   if (!mode.hasCommands) {
-    if (mode.name === 'ask' && !byWord && input.length === 1) {
-      // A lone word that is almost a command was most likely meant as one.
+    if (mode.name === 'ask' && !byWord && input.length === 1 && !/\s/.test(first)) {
+      // A lone word that is almost a command was most likely meant as one (a quoted phrase is a question).
       const guess = nearest(first, [...MODES.map((m) => m.alias), ...commandNames('shared'), 'help', 'completion']);
       if (guess && guess !== first) {
         throw new AgenceError('usage', `unknown command ${first}`, { fix: `did you mean ${guess}? (\`agence help\` lists all; quote a question to ask it)` });
       }
     }
     if (globals.help) return { kind: 'help', globals, topic: mode };
-    return { kind: 'mode', globals, mode, input, agent };
+    if (mode.load) return { kind: 'mode', globals, mode, agent, ...modeInput(mode, input) };
+    return { kind: 'mode', globals, mode, input, opts: {}, agent };
   }
   if (input.length === 0) return { kind: 'help', globals, topic: mode };
   const found = findRoute(mode.name as Route['mode'], input);

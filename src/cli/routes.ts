@@ -19,13 +19,45 @@ export interface Mode {
   /** For a mode that is not built yet: what brings it. */
   later?: string;
   placeholder: string;
+  /** Options of a mode that takes free text (the text is its arguments). */
+  options?: OptionSpec[];
+  /** Resolve the shard (and bring base/ in line) before the handler, as for a route. */
+  shard?: Route['shard'];
   /** The handler of a mode without commands of its own; it gets the input as its arguments. */
   load?: () => Promise<Handler>;
 }
 
 export const MODES: readonly Mode[] = [
-  { name: 'ask', prefix: '', alias: 'ask', placeholder: '<text>', summary: 'chat in natural language with an agent', hasCommands: false, later: 'agents and LLM providers' },
-  { name: 'auto', prefix: '+', alias: 'auto', placeholder: '+<task>', summary: 'autonomous: plan, then execute guarded steps', hasCommands: false, later: 'agents and LLM providers' },
+  {
+    name: 'ask',
+    prefix: '',
+    alias: 'ask',
+    placeholder: '<text>',
+    summary: 'chat in natural language with an agent (@agent[.model] picks who answers; @peers asks three models)',
+    hasCommands: false,
+    options: [
+      { name: 'new', type: 'boolean', description: 'start a fresh conversation (in a new session)' },
+      { name: 'over-budget', type: 'boolean', description: "go past the shard's monthly budget for this call (people only)" },
+      { name: 'judge', type: 'boolean', description: 'with @peers: add a call that reconciles the answers' },
+    ],
+    shard: 'required',
+    load: () => import('./commands/ask.js').then((m) => m.run),
+  },
+  {
+    name: 'auto',
+    prefix: '+',
+    alias: 'auto',
+    placeholder: '+<task>',
+    summary: 'autonomous: plan, then execute guarded steps',
+    hasCommands: false,
+    options: [
+      { name: 'steps', type: 'string', value: 'N', description: 'at most N model steps (default 20)' },
+      { name: 'new', type: 'boolean', description: 'start a fresh conversation (in a new session)' },
+      { name: 'over-budget', type: 'boolean', description: "go past the shard's monthly budget (people only)" },
+    ],
+    shard: 'required',
+    load: () => import('./commands/auto.js').then((m) => m.run),
+  },
   {
     name: 'run',
     prefix: '/',
@@ -63,6 +95,34 @@ export interface Route {
   /** For a command another part of agence brings: what brings it. */
   later?: string;
 }
+
+/** The skills agence ships (templates/codex/skills/); a shard's own run with `^skill NAME`. */
+const SKILLS: [string, string, string][] = [
+  ['review', '[FOCUS]', 'review the changes in the work tree (git diff HEAD) with @pilot'],
+  ['fix', '"PROBLEM"', 'find the cause of a problem and propose the smallest fix, with a test'],
+  ['explain', 'FILE...', 'explain what files do and how they fit together'],
+  ['plan', '"TASK"', 'turn a task into small, tested, reviewable steps'],
+  ['test', 'FILE...', 'write the tests these files are missing'],
+  ['document', 'FILE...', 'write the documentation these files need'],
+  ['refactor', 'FILE...', 'propose a refactoring that keeps behaviour, step by step'],
+  ['design', '"PROBLEM"', 'design options with their trade-offs and a recommendation'],
+  ['brainstorm', '"TOPIC"', 'many ideas, then the few worth trying'],
+  ['precommit', '', 'check the staged changes (git diff --cached) before a commit'],
+];
+const CHAT_OPTIONS: OptionSpec[] = [
+  { name: 'new', type: 'boolean', description: 'start a fresh conversation (in a new session)' },
+  { name: 'over-budget', type: 'boolean', description: "go past the shard's monthly budget for this call (people only)" },
+];
+const skillRoute = ([name, usage, summary]: [string, string, string]): Route => ({
+  mode: 'shared',
+  name,
+  summary: `skill: ${summary}`,
+  ...(usage ? { usage } : {}),
+  args: { min: 0, max: 50 },
+  options: CHAT_OPTIONS,
+  shard: 'required',
+  load: () => import('./commands/skills.js').then((m) => m.runner(name)),
+});
 
 const later = (mode: Route['mode'], names: string[], summary: string, by: string): Route[] =>
   names.map((name) => ({ mode, name, summary, later: by }));
@@ -553,7 +613,51 @@ export const ROUTES: readonly Route[] = [
     shard: 'required',
     load: () => import('./commands/reload.js').then((m) => m.run),
   },
-  ...later('shared', ['agents', 'agent'], 'agent personas', 'agents and LLM providers'),
+  {
+    mode: 'shared',
+    name: 'agents',
+    summary: 'list the agent personas of the effective codex (codex/agents/*.md)',
+    shard: 'required',
+    load: () => import('./commands/agents.js').then((m) => m.list),
+  },
+  {
+    mode: 'shared',
+    name: 'agent show',
+    summary: 'print one persona: model, provider, clearance, rules and prompt',
+    usage: 'NAME',
+    args: { min: 1, max: 1 },
+    shard: 'required',
+    load: () => import('./commands/agents.js').then((m) => m.show),
+  },
+  {
+    mode: 'shared',
+    name: 'skills',
+    summary: 'list the skills of the effective codex: prompt workflows and guides',
+    shard: 'required',
+    load: () => import('./commands/skills.js').then((m) => m.list),
+  },
+  {
+    mode: 'shared',
+    name: 'skill',
+    summary: "run any prompt workflow of codex/skills/ (the shard's own too)",
+    usage: 'NAME [ARGS...]',
+    args: { min: 1, max: 50 },
+    options: CHAT_OPTIONS,
+    shard: 'required',
+    load: () => import('./commands/skills.js').then((m) => m.runner(null)),
+  },
+  ...SKILLS.map(skillRoute),
+  {
+    mode: 'shared',
+    name: 'cost',
+    summary: 'what model calls cost, from nexus/logs/llm-calls.jsonl, and the monthly budget',
+    options: [
+      { name: 'since', type: 'string', value: 'DATE', description: 'calls at or after (2026-11-01, ISO time, or 7d)' },
+      { name: 'by', type: 'string', value: 'G', description: 'group by agent (default), model, session, provider or actor' },
+    ],
+    shard: 'required',
+    load: () => import('./commands/cost.js').then((m) => m.run),
+  },
   ...later('shared', ['mcp', 'regen'], 'MCP server and instruction files', 'agent integration'),
   ...later('shared', ['buffers', 'tangent', 'sequent', 'task'], 'tangents, sequents and tasks', 'the swarm'),
   ...later('shared', ['chunk', 'symbols'], 'code knowledge', 'code knowledge (chunk)'),

@@ -58,13 +58,15 @@ async function dispatch(parsed: Parsed, version: string, style: Style, errStyle:
       return { data: helpData(parsed.topic), text: parsed.topic === null ? overviewText(version, style) : topicText(parsed.topic, style) };
     }
     case 'mode': {
-      if (!parsed.mode.load) {
-        throw new AgenceError('not_available', `${parsed.mode.alias} mode (${parsed.mode.prefix || 'plain input'}) is not available yet`, {
-          fix: `it comes with ${parsed.mode.later}; \`agence help\` lists what works now`,
+      const { mode } = parsed;
+      if (!mode.load) {
+        throw new AgenceError('not_available', `${mode.alias} mode (${mode.prefix || 'plain input'}) is not available yet`, {
+          fix: `it comes with ${mode.later}; \`agence help\` lists what works now`,
         });
       }
-      const handler = await parsed.mode.load();
-      return handler(invocation(parsed.input, {}, parsed, style, errStyle, early));
+      // A built free-text mode runs like a shard command whose arguments are the text.
+      const route: Route = { mode: 'shared', name: mode.alias, summary: mode.summary, ...(mode.shard ? { shard: mode.shard } : {}), load: mode.load };
+      return dispatch({ kind: 'route', globals: parsed.globals, route, args: parsed.input, opts: parsed.opts, agent: parsed.agent }, version, style, errStyle, early);
     }
     case 'route': {
       const { route } = parsed;

@@ -9,6 +9,8 @@ export interface PackSection {
   source: string;
   content: string;
   tokens: number;
+  /** For a lesson: its id and label (a model call refuses secret ones on a remote provider). */
+  item?: { id: string; label: string };
 }
 
 export interface ContextPack {

@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'conflict' // the request contradicts what is on disk
   | 'git' // git failed (network, unknown URL, ...)
   | 'dependency' // a module agence needs failed to load
+  | 'provider' // a model provider failed, refused the key or could not be reached
   | 'refused' // refused by policy
   | 'corrupt'; // data on disk is not what it must be
 
@@ -32,6 +33,7 @@ const exitFor: Record<ErrorCode, ExitCode> = {
   conflict: ExitCode.user,
   git: ExitCode.user,
   dependency: ExitCode.user,
+  provider: ExitCode.user,
   refused: ExitCode.policy,
   corrupt: ExitCode.integrity,
 };

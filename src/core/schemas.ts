@@ -38,6 +38,8 @@ export const ManifestSchema = z.looseObject({
   master: z._default(z.nullable(MasterRefSchema), null),
   exchange: z._default(z.object({ remote: z.nullable(z.string().check(z.minLength(1))) }), { remote: null }),
   default_agent: z._default(name, 'sonya'),
+  /** What model calls may cost this shard per UTC month, in US dollars (`^cost`). */
+  budget: z.optional(z.object({ monthly_usd: z.number().check(z.gte(0)) })),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 

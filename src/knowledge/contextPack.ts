@@ -58,7 +58,7 @@ export async function contextPack(ctx: KnowledgeContext, options: PackOptions): 
     const body = db.prepare('SELECT body FROM k_fts WHERE rowid = ?').pluck();
     for (const row of rows) {
       const content = `${row.title} [${row.id}]\n${String(body.get(row.rowid) ?? '').trim()}`;
-      sections.push({ kind: 'lesson', title: row.title, source: row.path, content, tokens: estimateTokens(content) });
+      sections.push({ kind: 'lesson', title: row.title, source: row.path, content, tokens: estimateTokens(content), item: { id: row.id, label: row.label } });
     }
   } finally {
     db.close();

@@ -165,6 +165,8 @@ export interface SaveInput {
   priority?: Priority;
   tags: string[];
   forceNew: boolean;
+  /** Update the session's memory_state (chat keeps its conversation there). */
+  memory?: (state: Record<string, unknown>) => Record<string, unknown>;
 }
 
 export interface SaveResult {
@@ -206,7 +208,11 @@ function savedRevision(ctx: SessionContext, current: Session, input: Partial<Sav
     updated_at: state.now.toISOString(),
     status: transition(current.status, 'save', current.session_id),
     agent: input.agent ?? current.agent,
-    runstate: { ...current.runstate, todo_list: mergeTodos(current.runstate.todo_list, input.todos ?? []) },
+    runstate: {
+      ...current.runstate,
+      todo_list: mergeTodos(current.runstate.todo_list, input.todos ?? []),
+      memory_state: input.memory ? input.memory(current.runstate.memory_state) : current.runstate.memory_state,
+    },
     metadata: {
       ...current.metadata,
       task_description: input.task ?? current.metadata.task_description,
@@ -242,7 +248,7 @@ export async function saveSession(ctx: SessionContext, input: SaveInput): Promis
         updated_at: at,
         status: transition('CREATED', 'save'),
         agent: input.agent ?? ctx.defaultAgent,
-        runstate: { agent_context: '', execution_stack: [], memory_state: {}, cursor_position: null, todo_list: mergeTodos([], input.todos) },
+        runstate: { agent_context: '', execution_stack: [], memory_state: input.memory ? input.memory({}) : {}, cursor_position: null, todo_list: mergeTodos([], input.todos) },
         metadata: { task_description: input.task ?? '', repo: ctx.shard.mainRoot, priority: input.priority ?? 'normal', tags: [...new Set(input.tags)] },
         git: state.tree,
         cwd: ctx.cwd,

@@ -61,6 +61,8 @@ describe('mode router', () => {
     expect(error.line).toContain('did you mean ^init?');
     expect(parseError(['shared', 'stauts']).line).toContain('^status');
     expect(parseError(['sharde']).line).toContain('shared');
+    // a quoted phrase near a command name is a question, not a typo
+    expect(parse(['review it'])).toMatchObject({ kind: 'mode', input: ['review it'] });
   });
 
   it('rejects unknown options and wrong argument counts', () => {

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import * as yaml from 'yaml';
+import { callCost, modelFor, type ModelsFile, parsePersona, peersOf } from '../../src/core/agents.js';
+import { AgenceError } from '../../src/core/errors.js';
+
+const models: ModelsFile = {
+  version: 1,
+  models: {
+    sonnet: { provider: 'anthropic', id: 'claude-sonnet-4-5', context_window: 200000, price: { input: 3, output: 15 } },
+    'gpt-4o': { provider: 'openai', id: 'gpt-4o', context_window: 128000, price: { input: 2.5, output: 10 } },
+  },
+};
+const persona = (front: string, body = 'You are Test.') => `---\n${front}\n---\n${body}\n`;
+
+describe('personas', () => {
+  it('parses front matter and body, with defaults', () => {
+    const p = parsePersona(persona('name: tess\nmodel: sonnet\nprovider: anthropic'), 'codex/agents/tess.md', 'tess', yaml);
+    expect(p).toMatchObject({ name: 'tess', model: 'sonnet', clearance: 'internal', context_window: 128000, prompt: 'You are Test.', capabilities: [] });
+  });
+
+  it('names the file and the problem when the front matter is broken', () => {
+    const bad = (text: string) => {
+      try {
+        parsePersona(text, '.agence/codex/agents/tess.md', 'tess', yaml);
+      } catch (error) {
+        expect(error).toBeInstanceOf(AgenceError);
+        return (error as AgenceError).line;
+      }
+      throw new Error('accepted');
+    };
+    expect(bad('no front matter')).toMatch(/tess\.md has no front matter/);
+    expect(bad(persona('name: tess\nmodel: [sonnet'))).toMatch(/front matter of .*tess\.md is not YAML/);
+    expect(bad(persona('name: tess\nprovider: anthropic'))).toMatch(/tess\.md is not a persona \(model:/);
+    expect(bad(persona('name: tess\nmodel: sonnet\nprovider: x\nclearance: cosmic'))).toMatch(/clearance/);
+    expect(bad(persona('name: other\nmodel: sonnet\nprovider: x'))).toMatch(/name: other, but its file name says tess/);
+  });
+
+  it('resolves the model: @agent.model wins, unknown aliases suggest the nearest', () => {
+    const p = parsePersona(persona('name: tess\nmodel: sonnet\nprovider: anthropic'), 'f', 'tess', yaml);
+    expect(modelFor(p, null, models)).toMatchObject({ provider: 'anthropic', id: 'claude-sonnet-4-5' });
+    expect(modelFor(p, 'gpt-4o', models)).toMatchObject({ provider: 'openai', id: 'gpt-4o', alias: 'gpt-4o' });
+    try {
+      modelFor(p, 'gpt-4', models);
+      throw new Error('accepted');
+    } catch (error) {
+      expect((error as AgenceError).line).toMatch(/unknown model alias "gpt-4" \(@tess.gpt-4\).*did you mean gpt-4o/);
+    }
+  });
+
+  it('reads peers as aliases or weighted records', () => {
+    const p = parsePersona(persona('name: peers\nmodel: consensus\nprovider: peers\npeers: [sonnet, {model: gpt-4o, weight: 2, temperature: 0.2}]'), 'f', 'peers', yaml);
+    expect(peersOf(p)).toEqual([{ model: 'sonnet', weight: 1 }, { model: 'gpt-4o', weight: 2, temperature: 0.2 }]);
+  });
+
+  it('prices a call per million tokens', () => {
+    expect(callCost({ input: 3, output: 15 }, 1000, 500)).toBeCloseTo(0.0105, 9);
+    expect(callCost({ input: 0, output: 0 }, 1e6, 1e6)).toBe(0);
+  });
+});
+
+describe('provider errors', () => {
+  it('never carry the key, whole or masked', async () => {
+    const { redact } = await import('../../src/llm/modelCall.js');
+    expect(redact('Incorrect API key provided: sk-proj-****************abcd.', 'sk-proj-secret')).toBe('Incorrect API key provided: [key].');
+    expect(redact('bad key sk-proj-secret here', 'sk-proj-secret')).toBe('bad key [key] here');
+  });
+});
+
+describe('skills', () => {
+  const skill = (front: string, body = 'Review {{focus}} in {{input}}.') => `---\n${front}\n---\n${body}\n`;
+
+  it('a skill with an agent, inputs or context is a workflow; one without is a guide', async () => {
+    const { parseSkill } = await import('../../src/core/agents.js');
+    expect(parseSkill(skill('name: r\ndescription: d\nagent: pilot'), 'f', 'r', yaml).kind).toBe('workflow');
+    expect(parseSkill(skill('name: g\ndescription: d\ntriggers: [x]'), 'f', 'g', yaml).kind).toBe('guide');
+    expect(() => parseSkill(skill('name: r\ndescription: d\ncontext: [{ git: "commit -m x" }]'), 'f.md', 'r', yaml)).toThrow(/not a read-only git command/);
+    expect(() => parseSkill(skill('name: r\ndescription: d\ncontext: [{ shell: ls }]'), 'f.md', 'r', yaml)).toThrow(/f\.md is not a skill/);
+  });
+
+  it('fills {{input}} and named inputs; a required one missing is a usage error', async () => {
+    const { parseSkill, renderSkill } = await import('../../src/core/agents.js');
+    const s = parseSkill(skill('name: r\ndescription: d\ninputs: [{ name: focus, required: true }]'), 'f', 'r', yaml);
+    expect(renderSkill(s, ['timing', 'x.ts'])).toBe('Review timing in timing x.ts.');
+    expect(() => renderSkill(s, [])).toThrow(/\^r needs focus/);
+  });
+});
+
+describe('conversation', () => {
+  it('keeps the newest turns that fit and never starts the history with an answer', async () => {
+    const { fitTurns, withTurns, conversationOf } = await import('../../src/core/agents.js');
+    const turn = (role: 'user' | 'assistant', text: string) => ({ at: '2026-11-25T00:00:00.000Z', role, agent: 'sonya', text });
+    const turns = [turn('user', 'aaaa'), turn('assistant', 'bbbb'), turn('user', 'cccc'), turn('assistant', 'dddd')];
+    expect(fitTurns(turns, 100, (t) => t.length).map((t) => t.text)).toEqual(['aaaa', 'bbbb', 'cccc', 'dddd']);
+    expect(fitTurns(turns, 12, (t) => t.length).map((t) => t.text)).toEqual(['cccc', 'dddd']);
+    expect(fitTurns(turns, 3, (t) => t.length)).toEqual([]);
+    const memory = withTurns({ other: 1 }, 's1', turns.slice(0, 2));
+    expect(memory.other).toBe(1);
+    expect(conversationOf(withTurns(memory, 's1', turns.slice(2)), 's1')).toHaveLength(4);
+    expect(() => conversationOf({ conversation: [{ role: 'robot' }] }, 's1')).toThrow(/session s1 has a damaged conversation/);
+  });
+});

@@ -4,10 +4,13 @@
 //   app.cjs           router, commands and services; heavy parts initialise lazily
 //   vendor/yaml.cjs   the YAML parser, required only by commands that read YAML
 //   vendor/tar.cjs    tar and gzip, required only to read or write session archives
+//   vendor/web-tree-sitter.cjs + tree-sitter.wasm + tree-sitter-bash.wasm
+//                     the bash parser of the command guard, loaded only by guard commands
 // better-sqlite3's JavaScript is in app.cjs; its compiled addon stays in node_modules.
 // CommonJS, because Node's ESM loader (and its eager builtin facades) costs more at start-up
 // than the whole of `agence ^status`.
-import { chmodSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { build } from 'esbuild';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -38,9 +41,14 @@ await build({
   // The sources are ESM and use import.meta.filename/dirname (not .url: building a file URL
   // costs milliseconds at start-up); in the CommonJS bundle they are the bundle's own.
   define: { 'import.meta.filename': '__filename', 'import.meta.dirname': '__dirname' },
-  plugins: [externalAs('yaml', './vendor/yaml.cjs'), externalAs('tar', './vendor/tar.cjs')],
+  plugins: [externalAs('yaml', './vendor/yaml.cjs'), externalAs('tar', './vendor/tar.cjs'), externalAs('web-tree-sitter', './vendor/web-tree-sitter.cjs')],
 });
 await build({ ...common, entryPoints: ['yaml'], outfile: 'dist/vendor/yaml.cjs' });
 await build({ ...common, entryPoints: ['tar'], outfile: 'dist/vendor/tar.cjs' });
+// web-tree-sitter is one CommonJS file already; it and the two wasm files are copied as they are.
+const resolvePackage = createRequire(import.meta.url).resolve;
+copyFileSync(resolvePackage('web-tree-sitter'), 'dist/vendor/web-tree-sitter.cjs');
+copyFileSync(resolvePackage('web-tree-sitter/tree-sitter.wasm'), 'dist/vendor/tree-sitter.wasm');
+copyFileSync(resolvePackage('tree-sitter-bash/tree-sitter-bash.wasm'), 'dist/vendor/tree-sitter-bash.wasm');
 chmodSync('dist/agence.cjs', 0o755);
 console.log(`built dist/ (agence ${pkg.version})`);

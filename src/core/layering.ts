@@ -314,7 +314,7 @@ export function mergePolicy(base: Policy | null, local: Policy | null): MergedPo
 
 /** What a rule matches (its command and argument patterns); its reason is only words. */
 function matchOf(rule: PolicyRule): string {
-  return JSON.stringify([rule.command.trim().split(/\s+/), rule.args_any ?? null]);
+  return JSON.stringify([rule.command.trim().split(/\s+/), rule.args_any ?? null, rule.args_all ?? null]);
 }
 
 export interface MergedRecord {

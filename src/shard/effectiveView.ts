@@ -13,6 +13,7 @@ import {
   type Part,
   type Policy,
 } from '../core/layering.js';
+import { ruleProblem } from '../core/guardPolicy.js';
 import { type MasterLayer, TIERS } from '../core/schemas.js';
 import { readTextFile } from '../store/files.js';
 import { layerDirs } from './layerFiles.js';
@@ -71,20 +72,44 @@ function asRecord(value: unknown, file: string, shown: string): Record<string, u
   return value as Record<string, unknown>;
 }
 
-function asPolicy(value: Record<string, unknown> | null, file: string, shown: string): Policy | null {
+/** The line of `rules[index]` in a policy file, for errors that name it. */
+function ruleLine(text: string, index: number): number | null {
+  const doc = parseDocument(text, { keepSourceTokens: false });
+  const node = doc.getIn(['rules', index], true) as { range?: [number, number, number] } | undefined;
+  if (!node?.range) return null;
+  return text.slice(0, node.range[0]).split('\n').length;
+}
+
+function asPolicy(value: Record<string, unknown> | null, text: string | null, file: string, shown: string): Policy | null {
   if (value === null) return null;
-  const bad = (what: string) =>
-    new AgenceError('corrupt', `${shown}: ${what}`, { file, fix: 'fix the policy (tiers are T0..T4, every rule needs id, command and tier)' });
+  const bad = (what: string, line: number | null = null) =>
+    new AgenceError('corrupt', `${shown}${line ? ` line ${line}` : ''}: ${what}`, { file, fix: 'fix the policy (tiers are T0..T4, every rule needs id, command and tier); until then the guard refuses every command' });
   const isTier = (t: unknown) => typeof t === 'string' && (TIERS as readonly string[]).includes(t);
   if (value.default_tier !== undefined && !isTier(value.default_tier)) throw bad(`default_tier "${String(value.default_tier)}" is not a tier`);
   if (value.rules !== undefined && !Array.isArray(value.rules)) throw bad('rules must be a list');
   for (const [i, rule] of ((value.rules as unknown[]) ?? []).entries()) {
-    const r = rule as Record<string, unknown>;
-    if (typeof r !== 'object' || r === null || typeof r.id !== 'string' || typeof r.command !== 'string' || !isTier(r.tier)) {
-      throw bad(`rule ${i + 1} needs an id, a command and a tier T0..T4`);
-    }
+    const problem = ruleProblem(rule);
+    if (problem) throw bad(`rule ${i + 1}: ${problem}`, text === null ? null : ruleLine(text, i));
   }
   return value as Policy;
+}
+
+/** The effective AIPOLICY.yaml as data: base tightened by local (DESIGN §3). */
+export function readEffectivePolicy(paths: ShardPaths): { policy: Policy; parts: Part[]; findings: LayerFinding[]; sources: string[] } {
+  const dirs = layerDirs(paths, 'codex');
+  const read = (dir: string, shown: string) => {
+    const file = join(dir, 'AIPOLICY.yaml');
+    const text = readTextFile(file, shown);
+    return { text, policy: asPolicy(asRecord(parseStructured(text, file, shown), file, shown), text, file, shown) };
+  };
+  const base = read(dirs.base, '.agence/base/codex/AIPOLICY.yaml');
+  const local = read(dirs.local, '.agence/codex/AIPOLICY.yaml');
+  if (base.text === null && local.text === null) {
+    throw new AgenceError('not_found', 'codex/AIPOLICY.yaml exists in neither the shard nor its master', { fix: 'restore it with `git checkout -- .agence/codex/AIPOLICY.yaml`, or run `agence ^init` to recreate the default' });
+  }
+  const merged = mergePolicy(base.policy, local.policy);
+  const sources = [...(base.text !== null ? ['.agence/base/codex/AIPOLICY.yaml'] : []), ...(local.text !== null ? ['.agence/codex/AIPOLICY.yaml'] : [])];
+  return { ...merged, sources };
 }
 
 /** The effective content of one file of a layer, with the part each layer gave. */
@@ -109,10 +134,7 @@ export function readEffective(paths: ShardPaths, layer: MasterLayer, relPath: st
     case 'items':
       return { ...common, ...mergeItems(base, local) };
     case 'policy': {
-      const merged = mergePolicy(
-        asPolicy(asRecord(parseStructured(base, baseFile, shownBase), baseFile, shownBase), baseFile, shownBase),
-        asPolicy(asRecord(parseStructured(local, localFile, shownLocal), localFile, shownLocal), localFile, shownLocal),
-      );
+      const merged = readEffectivePolicy(paths);
       return { ...common, content: stringifyYaml(merged.policy), parts: merged.parts, findings: merged.findings };
     }
     case 'by-name': {

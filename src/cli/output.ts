@@ -58,22 +58,48 @@ export function makeStyle(enabled: boolean): Style {
   return { enabled, bold: wrap(1, 22), dim: wrap(2, 22), red: wrap(31, 39), green: wrap(32, 39), yellow: wrap(33, 39), cyan: wrap(36, 39) };
 }
 
+/** What `progress(label)` returns: call it to stop; `update` redraws with a new label (e.g. a bar). */
+export interface Progress {
+  (): void;
+  /** For synchronous work, where the spinner's timer cannot fire: redraws at most ten times a second. */
+  update: (label: string) => void;
+}
+
 /** A spinner on stderr, shown only on a TTY and only once the work has taken a moment. */
-export function makeProgress(enabled: boolean): (label: string) => () => void {
+export function makeProgress(enabled: boolean): (label: string) => Progress {
   return (label) => {
-    if (!enabled || !isTerminal(2)) return () => undefined;
+    if (!enabled || !isTerminal(2)) return Object.assign(() => undefined, { update: () => undefined });
     const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+    const started = Date.now();
     let frame = 0;
     let shown = false;
-    const timer = setInterval(() => {
+    let last = 0;
+    let current = label;
+    const draw = () => {
       shown = true;
-      writeFd(2, `\r${frames[frame++ % frames.length]} ${label}`);
-    }, 120);
-    return () => {
+      last = Date.now();
+      writeFd(2, `\r\u001b[2K${frames[frame++ % frames.length]} ${current}`);
+    };
+    const timer = setInterval(draw, 120);
+    const stop = () => {
       clearInterval(timer);
       if (shown) writeFd(2, '\r\u001b[2K');
     };
+    return Object.assign(stop, {
+      update: (text: string) => {
+        current = text;
+        const now = Date.now();
+        if (now - started > 300 && now - last > 100) draw();
+      },
+    });
   };
+}
+
+/** `[#####.....] 4,000/10,000 label`, for progress over a known number of steps. */
+export function progressBar(done: number, total: number, label: string): string {
+  const width = 24;
+  const filled = total > 0 ? Math.round((done / total) * width) : width;
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done.toLocaleString('en')}/${total.toLocaleString('en')} ${label}`;
 }
 
 export interface ErrorReport {

@@ -49,6 +49,30 @@ export interface Route {
 const later = (mode: Route['mode'], names: string[], summary: string, by: string): Route[] =>
   names.map((name) => ({ mode, name, summary, later: by }));
 
+const ITEM_OPTIONS: OptionSpec[] = [
+  { name: 'title', type: 'string', value: 'T', description: 'title (default: the first line of the text)' },
+  { name: 'tag', type: 'string', multiple: true, value: 'X', description: 'add a tag (repeatable)' },
+  { name: 'formtag', type: 'string', value: 'CODE', description: 'class in codex/formtags.yaml (default: suggested from the text)' },
+  { name: 'label', type: 'string', value: 'L', description: 'public, internal (default), secret or top-secret' },
+  { name: 'file', type: 'string', multiple: true, value: 'PATH[:LINE]', description: 'a file the item is about (repeatable); recall says when it changed' },
+];
+
+const RECALL_OPTIONS: OptionSpec[] = [
+  { name: 'type', type: 'string', value: 'T', description: 'lesson, doc, plan, fault or note' },
+  { name: 'formtag', type: 'string', value: 'PREFIX', description: 'formtag prefix: 4 is 400-499, 42 is 420-429, 420.3 is 420.3 and below' },
+  { name: 'tag', type: 'string', value: 'X', description: 'only items with this tag' },
+  { name: 'layer', type: 'string', value: 'L', description: 'codex, synthetic, base, globalcache, hermetic or nexus' },
+  { name: 'limit', type: 'string', value: 'N', description: 'at most N results (default 10)' },
+  { name: 'private', type: 'boolean', description: 'include private (hermetic) items' },
+  { name: 'all', type: 'boolean', description: 'include superseded items' },
+  { name: 'shards', type: 'string', value: 'org', description: 'search every registered shard of this org' },
+];
+
+/** A command taking one item id. */
+const itemRoute = (name: string, summary: string, pick: (m: typeof import('./commands/items.js')) => Handler): Route[] => [
+  { mode: 'shared', name, summary, usage: 'ID', args: { min: 1, max: 1 }, shard: 'required', load: () => import('./commands/items.js').then(pick) },
+];
+
 export const ROUTES: readonly Route[] = [
   {
     mode: 'shared',
@@ -192,12 +216,95 @@ export const ROUTES: readonly Route[] = [
   {
     mode: 'shared',
     name: 'reindex',
-    summary: 'rebuild nexus/index.db from the session files',
+    summary: 'rebuild the session index and bring the knowledge index up to date (--full: rebuild it)',
+    options: [{ name: 'full', type: 'boolean', description: 'rebuild the knowledge index from the files, not only what changed' }],
     shard: 'required',
     load: () => import('./commands/reindex.js').then((m) => m.run),
   },
   ...later('shared', ['handoff', 'export', 'import', 'inbox', 'accept'], 'hand a session to another agent, machine or shard', 'handoff'),
-  ...later('shared', ['learn', 'recall', 'fault', 'doc', 'show', 'edit', 'forget', 'share', 'supersede', 'formtags'], 'shared knowledge: lessons, docs, faults', 'the knowledge base'),
+  {
+    mode: 'shared',
+    name: 'learn',
+    summary: 'write a lesson to synthetic/lessons/ (shared through git), with its provenance',
+    usage: '"text"',
+    args: { min: 1, max: 1 },
+    options: ITEM_OPTIONS,
+    shard: 'required',
+    load: () => import('./commands/learn.js').then((m) => m.learn),
+  },
+  {
+    mode: 'shared',
+    name: 'recall',
+    summary: 'search every layer of knowledge (BM25), best first',
+    usage: '"query"',
+    args: { min: 1, max: 50 },
+    options: RECALL_OPTIONS,
+    shard: 'required',
+    load: () => import('./commands/recall.js').then((m) => m.recall),
+  },
+  {
+    mode: 'shared',
+    name: 'fault',
+    summary: 'record what went wrong (local nexus/faults/; --share for synthetic/faults/)',
+    usage: '"what went wrong"',
+    args: { min: 1, max: 1 },
+    options: [...ITEM_OPTIONS, { name: 'share', type: 'boolean', description: 'write it to synthetic/faults/, shared through git' }],
+    shard: 'required',
+    load: () => import('./commands/learn.js').then((m) => m.fault),
+  },
+  {
+    mode: 'shared',
+    name: 'doc add',
+    summary: 'copy a Markdown or text file into synthetic/docs/ as a doc item',
+    usage: 'FILE',
+    args: { min: 1, max: 1 },
+    options: ITEM_OPTIONS,
+    shard: 'required',
+    load: () => import('./commands/learn.js').then((m) => m.docAdd),
+  },
+  ...itemRoute('show', 'print one knowledge item', (m) => m.show),
+  ...itemRoute('edit', 'edit one item in $EDITOR (it must still be an item afterwards)', (m) => m.edit),
+  ...itemRoute('forget', 'remove an item of this shard (file and index entries)', (m) => m.forget),
+  ...itemRoute('share', 'move a private (hermetic) item to synthetic; refused above internal', (m) => m.share),
+  {
+    mode: 'shared',
+    name: 'supersede',
+    summary: 'record that NEW replaces OLD (OLD is hidden from recall unless --all)',
+    usage: 'OLD NEW',
+    args: { min: 2, max: 2 },
+    shard: 'required',
+    load: () => import('./commands/items.js').then((m) => m.supersede),
+  },
+  {
+    mode: 'shared',
+    name: 'formtags',
+    summary: 'the formtag tree with item counts (PREFIX: 4 is 400-499, 42 is 420-429, 420.3 and below)',
+    usage: '[PREFIX]',
+    args: { min: 0, max: 1 },
+    shard: 'required',
+    load: () => import('./commands/formtags.js').then((m) => m.run),
+  },
+  {
+    mode: 'shared',
+    name: 'related',
+    summary: 'items linked to an item ([[id]] and related:), two hops out',
+    usage: 'ID',
+    args: { min: 1, max: 1 },
+    shard: 'required',
+    load: () => import('./commands/related.js').then((m) => m.run),
+  },
+  {
+    mode: 'shared',
+    name: 'reload',
+    summary: 'the context pack an agent loads at session start: laws, principles, rules, persona, brief, lessons',
+    options: [
+      { name: 'agent', type: 'string', value: 'A', description: 'the persona (default: AGENCE_AGENT, else the shard default)' },
+      { name: 'task', type: 'string', value: 'T', description: 'pick lessons for this task (default: the active session task)' },
+      { name: 'budget', type: 'string', value: 'TOKENS', description: 'at most this many tokens, least relevant dropped first (default 8000)' },
+    ],
+    shard: 'required',
+    load: () => import('./commands/reload.js').then((m) => m.run),
+  },
   {
     mode: 'shared',
     name: 'guard check',
@@ -212,7 +319,36 @@ export const ROUTES: readonly Route[] = [
   ...later('shared', ['mcp', 'regen'], 'MCP server and instruction files', 'agent integration'),
   ...later('shared', ['buffers', 'tangent', 'sequent', 'task'], 'tangents, sequents and tasks', 'the swarm'),
   ...later('shared', ['chunk', 'symbols'], 'code knowledge', 'code knowledge (chunk)'),
-  ...later('private', ['learn', 'recall', 'note'], 'private (hermetic) knowledge', 'the knowledge base'),
+  {
+    mode: 'private',
+    name: 'learn',
+    summary: 'write a private lesson to hermetic/lessons/ (never leaves this machine)',
+    usage: '"text"',
+    args: { min: 1, max: 1 },
+    options: ITEM_OPTIONS,
+    shard: 'required',
+    load: () => import('./commands/learn.js').then((m) => m.learnPrivate),
+  },
+  {
+    mode: 'private',
+    name: 'recall',
+    summary: 'search knowledge including private (hermetic) items',
+    usage: '"query"',
+    args: { min: 1, max: 50 },
+    options: RECALL_OPTIONS,
+    shard: 'required',
+    load: () => import('./commands/recall.js').then((m) => m.recallPrivate),
+  },
+  {
+    mode: 'private',
+    name: 'note',
+    summary: 'write a private note to hermetic/notes/',
+    usage: '"text"',
+    args: { min: 1, max: 1 },
+    options: ITEM_OPTIONS,
+    shard: 'required',
+    load: () => import('./commands/learn.js').then((m) => m.note),
+  },
   {
     mode: 'meta',
     name: 'help',

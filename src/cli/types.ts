@@ -29,8 +29,8 @@ export interface Invocation {
   style: Style;
   /** Tell the user something on stderr without failing (a cache rebuilt, a file repaired). */
   notify: (message: string) => void;
-  /** Start a spinner on stderr (TTY only); returns the function that stops it. */
-  progress: (label: string) => () => void;
+  /** Start a spinner on stderr (TTY only); returns the function that stops it (and can redraw it). */
+  progress: (label: string) => import('./output.js').Progress;
   early: EarlyAnswers;
   /** What the CLI's base check found, for commands that report rather than fail on it. */
   base: import('../shard/manifest.js').BaseState | Error | null;

@@ -199,3 +199,11 @@ export async function changedSince(cwd: string, from: string): Promise<string[] 
   const out = await git(['diff', '--name-only', '-z', from, 'HEAD', '--'], { cwd });
   return out.split('\0').filter((p) => p !== '');
 }
+
+/** Which of `files` differ between `commit` and the work tree; null when `commit` is not known here. */
+export async function changedSinceCommit(cwd: string, commit: string, files: readonly string[]): Promise<string[] | null> {
+  if (files.length === 0) return [];
+  if (!(await resolveCommit(cwd, commit))) return null;
+  const out = await git(['diff', '--name-only', '-z', commit, '--', ...files], { cwd });
+  return out.split('\0').filter((p) => p !== '');
+}

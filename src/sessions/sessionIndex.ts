@@ -1,10 +1,9 @@
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { createRequire } from 'node:module';
-import BetterSqlite3 from 'better-sqlite3';
 import { AgenceError } from '../core/errors.js';
 import { type Session, type SessionStatus, todoProgress } from '../core/session.js';
 import { writeFileAtomic } from '../store/atomic.js';
+import { type Database, loadSqlite, openSqlite, type Sqlite } from '../store/sqlite.js';
 import { archiveMonths, readArchive } from './sessionArchive.js';
 import { type SessionPaths, scanTier, type StoredAt, type Tier, TIERS, tierFile } from './sessionStore.js';
 
@@ -15,8 +14,6 @@ import { type SessionPaths, scanTier, type StoredAt, type Tier, TIERS, tierFile 
  * new lines are taken in on the next open, and a file that shrank or was replaced (compaction)
  * makes it rebuild from the files. Deleting it loses nothing.
  */
-
-type Database = BetterSqlite3.Database;
 
 export interface SessionRow {
   id: string;
@@ -73,24 +70,6 @@ CREATE TRIGGER IF NOT EXISTS sessions_counted_update AFTER UPDATE OF status ON s
   INSERT INTO status_counts (status, n) VALUES (NEW.status, 1) ON CONFLICT (status) DO UPDATE SET n = n + 1;
 END;
 `;
-
-interface Sqlite {
-  Database: typeof BetterSqlite3;
-  /** The compiled addon, named directly: better-sqlite3's own search for it costs milliseconds. */
-  addon: string;
-}
-
-function loadSqlite(): Sqlite {
-  try {
-    // better-sqlite3's JavaScript is bundled with the session commands; its compiled addon is
-    // found in node_modules, where `npm ci` built it.
-    return { Database: BetterSqlite3, addon: createRequire(import.meta.filename).resolve('better-sqlite3/build/Release/better_sqlite3.node') };
-  } catch (error) {
-    throw new AgenceError('dependency', `the SQLite module (better-sqlite3) failed to load: ${(error as Error).message.split('\n')[0]}`, {
-      fix: 'reinstall agence with `npm ci` (it builds better-sqlite3; it needs python3, make and a C++ compiler)',
-    });
-  }
-}
 
 function fileState(path: string): { ino: number; size: number } {
   try {
@@ -196,8 +175,7 @@ function grown(known: KnownFiles, paths: SessionPaths): boolean {
 const SCHEMA_VERSION = 2;
 
 function openDb(sqlite: Sqlite, path: string): Database {
-  const db = new sqlite.Database(path, { timeout: 10_000, nativeBinding: sqlite.addon });
-  db.pragma('synchronous = NORMAL');
+  const db = openSqlite(sqlite, path);
   if (db.pragma('user_version', { simple: true }) !== SCHEMA_VERSION) {
     db.pragma('journal_mode = WAL'); // persistent: set once, when the file is made
     db.exec('DROP TABLE IF EXISTS sessions; DROP TABLE IF EXISTS session_tags; DROP TABLE IF EXISTS tier_files; DROP TABLE IF EXISTS status_counts;');

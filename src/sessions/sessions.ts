@@ -463,3 +463,20 @@ export function damagedArchives(ctx: SessionContext): string[] {
   }
   return damaged;
 }
+
+/** The id of the session this shard is working on (AGENCE_SESSION, else the current pointer), or null. */
+export function currentSessionId(ctx: Pick<SessionContext, 'shard' | 'env'>): string | null {
+  return readPointer(sessionPaths(ctx.shard.nexus), ctx.env)?.id ?? null;
+}
+
+/** The current session, for briefs that do not change it (context packs): null when there is none. */
+export function currentSession(ctx: SessionContext): Session | null {
+  const id = currentSessionId(ctx);
+  if (!id) return null;
+  try {
+    return showSession(ctx, id).session;
+  } catch (error) {
+    if (error instanceof AgenceError && error.code === 'not_found') return null;
+    throw error;
+  }
+}

@@ -30,7 +30,7 @@ describe('mode router', () => {
     expect(parse(['!claude'])).toMatchObject({ kind: 'mode', mode: { name: 'system' }, input: ['claude'] });
     expect(parse(['system', 'bash'])).toMatchObject({ kind: 'mode', mode: { name: 'system' } });
     expect(parse(['~learn', 'x'])).toMatchObject({ kind: 'route', route: { mode: 'private', name: 'learn' } });
-    expect(parse(['private', 'note'])).toMatchObject({ kind: 'route', route: { mode: 'private', name: 'note' } });
+    expect(parse(['private', 'note', 'x'])).toMatchObject({ kind: 'route', route: { mode: 'private', name: 'note' } });
   });
 
   it('takes two-word commands', () => {

@@ -1,0 +1,104 @@
+import { AgenceError } from '../core/errors.js';
+import { estimateTokens, ftsQuery } from '../core/knowledgeText.js';
+import { readEffective } from '../shard/effectiveView.js';
+import { type KnowledgeContext, openIndex, visibility } from './knowledge.js';
+import { search, visibleItems } from './knowledgeIndex.js';
+
+/**
+ * The context pack (`^reload`): what an agent loads at the start of a session, in the order it
+ * matters: laws, principles, rules, the persona, the active session's brief, then lessons for the
+ * task, most relevant first. Over the budget, the least relevant goes first: the last lessons,
+ * then the brief's notes, the rules, principles, persona; laws are never dropped (a pack that
+ * cannot hold them says so). The same service is meant for chat, MCP and instruction files.
+ */
+
+export interface PackSection {
+  kind: 'laws' | 'principles' | 'rules' | 'persona' | 'session' | 'lesson';
+  title: string;
+  source: string;
+  content: string;
+  tokens: number;
+}
+
+export interface ContextPack {
+  agent: string;
+  task: string | null;
+  budget: number;
+  tokens: number;
+  sections: PackSection[];
+  dropped: { kind: PackSection['kind']; title: string; tokens: number }[];
+  /** True when even the laws alone do not fit the budget. */
+  overBudget: boolean;
+}
+
+export interface PackOptions {
+  agent: string;
+  task: string | null;
+  budget: number;
+  /** The active session's brief, from the sessions service (null when there is none). */
+  session: { id: string; task: string; todo: string[]; notes: string[] } | null;
+}
+
+/** Drop order: highest first. Lessons are ranked among themselves by relevance. */
+const DROP_RANK: Record<PackSection['kind'], number> = { lesson: 5, session: 4, rules: 3, principles: 2, persona: 1, laws: 0 };
+
+function codexSection(ctx: KnowledgeContext, kind: 'laws' | 'principles' | 'rules' | 'persona', path: string): PackSection | null {
+  try {
+    const content = readEffective(ctx.shard, 'codex', path).content.trim();
+    return { kind, title: path, source: `codex/${path}`, content, tokens: estimateTokens(content) };
+  } catch (error) {
+    if (error instanceof AgenceError && error.code === 'not_found') return null;
+    throw error;
+  }
+}
+
+const LESSONS = 20;
+
+export function contextPack(ctx: KnowledgeContext, options: PackOptions): ContextPack {
+  const sections: PackSection[] = [];
+  for (const [kind, path] of [['laws', 'LAWS.md'], ['principles', 'PRINCIPLES.md'], ['rules', 'RULES.md'], ['persona', `agents/${options.agent}.md`]] as const) {
+    const section = codexSection(ctx, kind, path);
+    if (section) sections.push(section);
+    else if (kind === 'persona') throw new AgenceError('not_found', `there is no persona ${options.agent} in the effective codex`, { fix: 'list them with `agence ^codex` (agents/), or give --agent' });
+  }
+  if (options.session) {
+    const s = options.session;
+    const content = [`Session ${s.id}: ${s.task || '(no task given)'}`, ...s.todo.map((t) => `- ${t}`), ...s.notes.map((n) => `note: ${n}`)].join('\n');
+    sections.push({ kind: 'session', title: `session ${s.id}`, source: `nexus/sessions (${s.id})`, content, tokens: estimateTokens(content) });
+  }
+  const task = options.task ?? (options.session?.task || null);
+  const { db } = openIndex(ctx);
+  try {
+    const v = visibility(ctx);
+    const match = task ? ftsQuery(task, 'any') : null;
+    const rows = match
+      ? search(db, match, { type: 'lesson', limit: LESSONS }, v)
+      : visibleItems(db, v)
+          .filter((r) => r.type === 'lesson')
+          .sort((a, b) => b.updated.localeCompare(a.updated))
+          .slice(0, LESSONS);
+    const body = db.prepare('SELECT body FROM k_fts WHERE rowid = ?').pluck();
+    for (const row of rows) {
+      const content = `${row.title} [${row.id}]\n${String(body.get(row.rowid) ?? '').trim()}`;
+      sections.push({ kind: 'lesson', title: row.title, source: row.path, content, tokens: estimateTokens(content) });
+    }
+  } finally {
+    db.close();
+  }
+  return trim(options, task, sections);
+}
+
+/** Drop sections, least relevant first, until the pack fits the budget. */
+export function trim(options: Pick<PackOptions, 'agent' | 'budget'>, task: string | null, sections: PackSection[]): ContextPack {
+  const kept = sections.map((section, order) => ({ section, order }));
+  const dropped: ContextPack['dropped'] = [];
+  const total = () => kept.reduce((n, k) => n + k.section.tokens, 0);
+  // Within a kind, later sections are the less relevant ones (lessons come ranked).
+  const victims = [...kept].filter((k) => k.section.kind !== 'laws').sort((a, b) => DROP_RANK[b.section.kind] - DROP_RANK[a.section.kind] || b.order - a.order);
+  for (const victim of victims) {
+    if (total() <= options.budget) break;
+    kept.splice(kept.indexOf(victim), 1);
+    dropped.push({ kind: victim.section.kind, title: victim.section.title, tokens: victim.section.tokens });
+  }
+  return { agent: options.agent, task, budget: options.budget, tokens: total(), sections: kept.map((k) => k.section), dropped, overBudget: total() > options.budget };
+}

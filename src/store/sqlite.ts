@@ -1,0 +1,32 @@
+import { createRequire } from 'node:module';
+import BetterSqlite3 from 'better-sqlite3';
+import { AgenceError } from '../core/errors.js';
+
+/** better-sqlite3, loaded by the commands that use `nexus/index.db` (sessions and knowledge). */
+
+export type Database = BetterSqlite3.Database;
+
+export interface Sqlite {
+  Database: typeof BetterSqlite3;
+  /** The compiled addon, named directly: better-sqlite3's own search for it costs milliseconds. */
+  addon: string;
+}
+
+export function loadSqlite(): Sqlite {
+  try {
+    // better-sqlite3's JavaScript is bundled with the commands that use it; its compiled addon is
+    // found in node_modules, where `npm ci` built it.
+    return { Database: BetterSqlite3, addon: createRequire(import.meta.filename).resolve('better-sqlite3/build/Release/better_sqlite3.node') };
+  } catch (error) {
+    throw new AgenceError('dependency', `the SQLite module (better-sqlite3) failed to load: ${(error as Error).message.split('\n')[0]}`, {
+      fix: 'reinstall agence with `npm ci` (it builds better-sqlite3; it needs python3, make and a C++ compiler)',
+    });
+  }
+}
+
+/** Open a database file with the settings every index of agence uses. */
+export function openSqlite(sqlite: Sqlite, path: string): Database {
+  const db = new sqlite.Database(path, { timeout: 10_000, nativeBinding: sqlite.addon });
+  db.pragma('synchronous = NORMAL');
+  return db;
+}

@@ -45,7 +45,7 @@ describe('front door', () => {
       [['!claude'], 'system mode'],
       [['system', 'bash'], 'system mode'],
       [['^handoff', 'ralph'], 'agence ^handoff is not available yet'],
-      [['^chunk', 'x'], 'agence ^chunk is not available yet'],
+      [['^tangent', 'x'], 'agence ^tangent is not available yet'],
       [['@sonya', 'review this'], 'ask mode'],
     ];
     for (const [args, expected] of cases) {

@@ -1,10 +1,16 @@
+import { readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { formatChunkExport, parseChunkExport } from '../core/chunkExport.js';
 import type { ChunkKind } from '../core/chunkLanguages.js';
 import { AgenceError } from '../core/errors.js';
 import { openKnowledgeDb } from '../knowledge/knowledgeIndex.js';
+import { writeFileAtomic } from '../store/atomic.js';
 import type { Database } from '../store/sqlite.js';
-import { type ChunkRow, chunkAt, chunksAround, fileRow, findSymbols, type SymbolRow } from './chunkIndex.js';
-import { type CodeContext, codeSettings, type IndexStats, unchangedTotals, updateCodeIndex, writeStamp } from './codeIndex.js';
+import { type ChunkRow, chunkAt, chunksAround, fileRow, findSymbols, localChunks, type SymbolRow } from './chunkIndex.js';
+import { type CodeContext, type IndexStats, updateCodeIndex } from './codeIndex.js';
+import { codeSettings } from './codeSettings.js';
+import { unchangedStats, unchangedTotals, writeStamp } from './codeStamp.js';
+import { EXPORT_SUFFIX } from './objectcode.js';
 
 /**
  * The code knowledge commands: `^chunk index`, `^chunk show`, `^symbols`. Every reader brings the
@@ -16,10 +22,8 @@ export type { CodeContext, IndexStats };
 /** `^chunk index`: bring the code index up to date (`full`: re-read every file). */
 export async function indexCode(ctx: CodeContext, options: { full?: boolean } = {}): Promise<IndexStats> {
   const started = performance.now();
-  if (!options.full) {
-    const totals = unchangedTotals(ctx.shard, codeSettings(ctx.shard));
-    if (totals) return { ...totals, parsed: 0, bytes: 0, errors: 0, skipped: {}, removed: 0, grammarFailures: [], seconds: Math.round((performance.now() - started) / 10) / 100 };
-  }
+  const totals = options.full ? null : unchangedTotals(ctx.shard, codeSettings(ctx.shard));
+  if (totals) return unchangedStats(totals, started);
   return (await withCodeIndex(ctx, () => null, options)).stats as IndexStats;
 }
 
@@ -103,4 +107,18 @@ export function describeStatus(status: string): string {
 export async function listSymbols(ctx: CodeContext, filter: { kind?: ChunkKind | undefined; pattern?: string | undefined; limit: number }): Promise<{ symbols: SymbolRow[]; stats: IndexStats | null }> {
   const { result, stats } = await withCodeIndex(ctx, (db) => findSymbols(db, filter));
   return { symbols: result, stats };
+}
+
+/**
+ * `^chunk export FILE`: the shard's own chunks as a chunk export (`*.chunks.jsonl`), for a master's
+ * objectcode/ layer. Written atomically and read back before it is reported.
+ */
+export async function exportChunks(ctx: CodeContext, file: string): Promise<{ file: string; chunks: number; files: number; stats: IndexStats | null }> {
+  if (!file.endsWith(EXPORT_SUFFIX)) throw new AgenceError('usage', `${file} does not end in ${EXPORT_SUFFIX}`, { fix: `name it like code${EXPORT_SUFFIX}: a master's objectcode/ reads such files as exports` });
+  const { result, stats } = await withCodeIndex(ctx, (db) => localChunks(db));
+  const text = formatChunkExport(result);
+  writeFileAtomic(file, text);
+  const back = parseChunkExport(readFileSync(file, 'utf8'));
+  if (back.records.length !== result.length || back.problems.length > 0) throw new AgenceError('corrupt', `${file} did not read back as written`, { fix: 'check the disk, then export again' });
+  return { file, chunks: result.length, files: new Set(result.map((r) => r.path)).size, stats };
 }

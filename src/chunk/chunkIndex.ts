@@ -1,3 +1,4 @@
+import type { ChunkRecord } from '../core/chunkExport.js';
 import type { Chunk, CodeSymbol } from '../core/chunker.js';
 import type { ChunkKind } from '../core/chunkLanguages.js';
 import { expandIdentifiers } from '../core/identifiers.js';
@@ -236,4 +237,11 @@ export function searchChunks(db: Database, match: string, filter: CodeSearchFilt
   return db
     .prepare(`SELECT c.*, ${CODE_BM25} AS score FROM c_fts JOIN c_chunks c ON c.rowid = c_fts.rowid WHERE c_fts MATCH ? ${where} ORDER BY score LIMIT ?`)
     .all(...params) as CodeHit[];
+}
+
+/** The shard's own chunks as export records, in file and line order. */
+export function localChunks(db: Database): ChunkRecord[] {
+  return db
+    .prepare("SELECT path, language, kind, name, scope, start_line AS start, end_line AS end, signature, doc, text FROM c_chunks WHERE origin = 'local' ORDER BY path, start_line")
+    .all() as ChunkRecord[];
 }

@@ -1,18 +1,15 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import * as z from 'zod/mini';
 import { type Chunk, chunkTree, type CodeSymbol, lineWindows, looksMinified } from '../core/chunker.js';
 import { type LanguageName, languageOf } from '../core/chunkLanguages.js';
-import { type ChunkSettings, ChunkSettingsSchema, hasBinaryExtension, selectsPath } from '../core/chunkSettings.js';
+import { type ChunkSettings, hasBinaryExtension, selectsPath } from '../core/chunkSettings.js';
 import { AgenceError } from '../core/errors.js';
-import { firstIssue } from '../core/schemas.js';
-import { blobSizes, indexFilePath, listIndex, readBlobs } from '../git/git.js';
+import { blobSizes, listIndex, readBlobs } from '../git/git.js';
 import type { ShardPaths } from '../shard/layout.js';
-import { readManifest } from '../shard/manifest.js';
-import { writeFileAtomic } from '../store/atomic.js';
 import type { Database } from '../store/sqlite.js';
-import { codeMeta, codeTotals, type CodeTotals, codeWriter, ensureCodeSchema, type FileRow, type FileStatus, type IndexedFile, knownFiles, setCodeMeta } from './chunkIndex.js';
+import { chunkingKey, codeSettings } from './codeSettings.js';
+import { gitIndexSince, type Observed, observe } from './codeStamp.js';
+import { refreshObjectcode } from './objectcode.js';
+import { codeMeta, codeTotals, codeWriter, ensureCodeSchema, type FileRow, type FileStatus, type IndexedFile, knownFiles, setCodeMeta } from './chunkIndex.js';
 
 /**
  * The code index service: the files git tracks, chunked by syntax into `nexus/index.db`.
@@ -21,12 +18,8 @@ import { codeMeta, codeTotals, type CodeTotals, codeWriter, ensureCodeSchema, ty
  * one `git cat-file --batch`; a symlink's blob is its target's name and is never followed. The
  * index is incremental by blob id: a file whose blob id did not change is not read again.
  *
- * "Nothing changed" is answered without git, SQLite or tree-sitter: `nexus/code-index.json`
- * records the stat of git's index file (git rewrites it through a rename whenever anything is
- * staged), the settings, and the database file it describes; when they all match, the totals it
- * holds are the answer. Any doubt (a stat that moved, a git index written within the last
- * second) falls through to `git ls-files -s`, whose output is hashed and compared with the one
- * indexed before anything is read.
+ * "Nothing changed" is first answered from a stamp (`codeStamp.ts`); when that cannot tell, the
+ * output of `git ls-files -s` is hashed and compared with the one indexed before anything is read.
  */
 
 export interface CodeContext {
@@ -54,113 +47,22 @@ export interface IndexStats {
   /** Bytes read and chunked by this run. */
   bytes: number;
   seconds: number;
+  /** Of `seconds`, the time spent parsing and chunking (the rest is git, SQLite and start-up). */
+  parse_seconds: number;
   /** Syntax errors (error and missing nodes) in the files parsed by this run. */
   errors: number;
   /** Files of this run left without chunks, by reason. */
   skipped: Partial<Record<Exclude<FileStatus, 'parsed' | 'windows'>, number>>;
   /** Files whose chunks left the index (deleted, or no longer selected). */
   removed: number;
+  /** The master's objectcode layer (base/objectcode/): files in it, read by this run, gone. */
+  base: { files: number; parsed: number; removed: number };
   /** Grammars that failed to load: their files are not indexed, and the run exits non-zero. */
   grammarFailures: GrammarFailure[];
 }
 
-/** Bumped when the chunk rules change, so every file is chunked again. */
-const RULES_VERSION = 1;
-const STAMP_FILE = 'code-index.json';
-/** A git index written this close to the last check may change again within the same mtime tick. */
-const RACY_MS = 1000;
 /** Blobs are read in batches of about this many bytes, so memory stays bounded on large trees. */
 const BATCH_BYTES = 16 * 1024 * 1024;
-
-const StampSchema = z.object({
-  version: z.literal(1),
-  settings: z.string(),
-  git_index: z.string(),
-  db: z.string(),
-  at: z.number(),
-  totals: z.object({ files: z.number(), chunks: z.number(), symbols: z.number(), languages: z.record(z.string(), z.number()) }),
-});
-type Stamp = z.infer<typeof StampSchema>;
-
-/** The `chunk` settings of `.agence/agence.json`, with their defaults. */
-export function codeSettings(shard: ShardPaths): ChunkSettings {
-  const raw = (readManifest(shard) as Record<string, unknown>).chunk ?? {};
-  const parsed = ChunkSettingsSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new AgenceError('usage', `.agence/agence.json: chunk.${firstIssue(parsed.error)}`, {
-      file: shard.manifest,
-      fix: 'fix the "chunk" settings (see docs/chunk.md): include, exclude, default_excludes, max_file_bytes, max_lines, merge_lines, window_lines',
-    });
-  }
-  return parsed.data;
-}
-
-const hashOf = (value: unknown): string => createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
-
-/** What decides the chunks of a file: a change re-chunks every file. */
-function chunkingKey(settings: ChunkSettings): string {
-  return hashOf({ rules: RULES_VERSION, max_lines: settings.max_lines, merge_lines: settings.merge_lines, window_lines: settings.window_lines, max_file_bytes: settings.max_file_bytes });
-}
-
-/** Every setting: the no-change check compares this. */
-function settingsKey(settings: ChunkSettings): string {
-  return hashOf({ rules: RULES_VERSION, settings });
-}
-
-function fileStamp(path: string): string {
-  try {
-    const st = statSync(path, { bigint: true });
-    return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
-  } catch {
-    return 'missing';
-  }
-}
-
-function stampPath(shard: ShardPaths): string {
-  return join(shard.nexus, STAMP_FILE);
-}
-
-function indexDbPath(shard: ShardPaths): string {
-  return join(shard.nexus, 'index.db');
-}
-
-function readStamp(shard: ShardPaths): Stamp | null {
-  try {
-    const parsed = StampSchema.safeParse(JSON.parse(readFileSync(stampPath(shard), 'utf8')));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null; // no stamp, or a damaged one: the slow check decides
-  }
-}
-
-/**
- * The totals of the code index when nothing changed since it was last brought up to date, from
- * the stamp file and two stats alone; null when that cannot be told this cheaply. Any write to
- * index.db (by this or another command) makes the stamp stale, and the next check asks git.
- */
-export function unchangedTotals(shard: ShardPaths, settings: ChunkSettings): CodeTotals | null {
-  const stamp = readStamp(shard);
-  if (!stamp || stamp.settings !== settingsKey(settings) || stamp.db !== fileStamp(indexDbPath(shard))) return null;
-  return stamp.git_index === fileStamp(indexFilePath(shard.root)) ? stamp.totals : null;
-}
-
-/** What an update saw of git's index file, for the stamp written once the database is closed. */
-export interface Observed {
-  settings: ChunkSettings;
-  gitIndex: string;
-  gitIndexMtime: number;
-  totals: CodeTotals;
-}
-
-/** Record that the index matches git's index file: written after index.db is closed (closing can write it). */
-export function writeStamp(shard: ShardPaths, observed: Observed): void {
-  const at = Date.now();
-  // A git index written within the racy window could be rewritten unseen in the same tick: such a
-  // stamp never matches, so the next run asks git.
-  const gitIndex = at - observed.gitIndexMtime < RACY_MS ? 'racy' : observed.gitIndex;
-  const stamp: Stamp = { version: 1, settings: settingsKey(observed.settings), git_index: gitIndex, db: fileStamp(indexDbPath(shard)), at, totals: observed.totals };
-  writeFileAtomic(stampPath(shard), `${JSON.stringify(stamp)}\n`);
-}
 
 const decoder = new TextDecoder('utf-8');
 
@@ -236,7 +138,7 @@ export function parserCache(failures: Map<string, GrammarFailure>, notify: (mess
 }
 
 function emptyStats(): IndexStats {
-  return { files: 0, parsed: 0, chunks: 0, symbols: 0, languages: {}, bytes: 0, seconds: 0, errors: 0, skipped: {}, removed: 0, grammarFailures: [] };
+  return { files: 0, parsed: 0, chunks: 0, symbols: 0, languages: {}, bytes: 0, seconds: 0, parse_seconds: 0, errors: 0, skipped: {}, removed: 0, base: { files: 0, parsed: 0, removed: 0 }, grammarFailures: [] };
 }
 
 function count(stats: IndexStats, file: IndexedFile): void {
@@ -268,8 +170,9 @@ export async function updateCodeIndex(ctx: CodeContext, db: Database, options: {
       setCodeMeta(db, 'chunking', key);
     })();
   }
-  const gitIndexFile = indexFilePath(ctx.shard.root);
-  const gitIndexBefore = fileStamp(gitIndexFile);
+  const seen = observe(ctx.shard);
+  const failures = new Map<string, GrammarFailure>();
+  const parser = parserCache(failures, ctx.notify);
   const { entries, raw } = await listIndex(ctx.shard.root);
   // The listing and the selection settings: when both are as indexed, no file can have changed.
   const listing = createHash('sha1').update(raw).update(JSON.stringify([settings.include, settings.exclude, settings.default_excludes])).digest('hex');
@@ -277,22 +180,29 @@ export async function updateCodeIndex(ctx: CodeContext, db: Database, options: {
   const wanted = selectEntries(entries, settings);
   stats.files = wanted.size;
   const retry = [...known.values()].some((f) => f.status === 'grammar-failed');
-  if (codeMeta(db, 'listing') !== listing || retry) await refresh(ctx, db, settings, wanted, known, stats);
+  if (codeMeta(db, 'listing') !== listing || retry) await refresh(ctx, db, settings, wanted, known, stats, parser);
+  const base = await refreshObjectcode(ctx.shard, db, key, (file, bytes) => chunkFile(file, bytes, settings, parser), ctx.notify);
+  stats.base = { files: base.files, parsed: base.parsed, removed: base.removed };
+  stats.grammarFailures = [...failures.values()];
   if (stats.grammarFailures.length === 0) setCodeMeta(db, 'listing', listing);
+  else setCodeMeta(db, 'base', 'retry'); // the base files of a failed grammar are read again next time
   const totals = codeTotals(db);
   const result = { ...stats, ...totals, files: stats.files, seconds: Math.round((performance.now() - started) / 10) / 100 };
   // Only a listing taken while git's index stood still describes that index file.
-  if (stats.grammarFailures.length > 0 || fileStamp(gitIndexFile) !== gitIndexBefore) return { stats: result, observed: null };
-  let gitIndexMtime: number;
-  try {
-    gitIndexMtime = statSync(gitIndexFile).mtimeMs;
-  } catch {
-    gitIndexMtime = Date.now();
-  }
-  return { stats: result, observed: { settings, gitIndex: gitIndexBefore, gitIndexMtime, totals } };
+  const after = gitIndexSince(ctx.shard, seen.gitIndex);
+  if (stats.grammarFailures.length > 0 || !after.same) return { stats: result, observed: null };
+  return { stats: result, observed: { settings, base: seen.base, gitIndex: seen.gitIndex, gitIndexMtime: after.mtime, totals } };
 }
 
-async function refresh(ctx: CodeContext, db: Database, settings: ChunkSettings, wanted: Map<string, Wanted>, known: Map<string, FileRow>, stats: IndexStats): Promise<void> {
+async function refresh(
+  ctx: CodeContext,
+  db: Database,
+  settings: ChunkSettings,
+  wanted: Map<string, Wanted>,
+  known: Map<string, FileRow>,
+  stats: IndexStats,
+  parser: ReturnType<typeof parserCache>,
+): Promise<void> {
   const writer = codeWriter(db);
   const gone = [...known.keys()].filter((path) => !wanted.has(path));
   db.transaction(() => {
@@ -338,16 +248,17 @@ async function refresh(ctx: CodeContext, db: Database, settings: ChunkSettings, 
       count(stats, file);
     }
   })();
-  const failures = new Map<string, GrammarFailure>();
-  const parser = parserCache(failures, ctx.notify);
   const total = toRead.length;
   let done = 0;
+  let parseMs = 0;
   for (const group of batches) {
     const blobs = await readBlobs(ctx.shard.root, group.map((w) => w.oid));
     const files: IndexedFile[] = [];
     for (let i = 0; i < group.length; i++) {
       const w = group[i] as Wanted;
+      const parseStart = performance.now();
       files.push(await chunkFile({ path: w.path, oid: w.oid, origin: 'local' }, blobs[i] as Buffer, settings, parser));
+      parseMs += performance.now() - parseStart;
       ctx.onProgress?.(++done, total);
     }
     db.transaction(() => {
@@ -357,5 +268,5 @@ async function refresh(ctx: CodeContext, db: Database, settings: ChunkSettings, 
       }
     })();
   }
-  stats.grammarFailures = [...failures.values()];
+  stats.parse_seconds = Math.round(parseMs / 10) / 100;
 }

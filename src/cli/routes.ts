@@ -338,6 +338,15 @@ export const ROUTES: readonly Route[] = [
   },
   {
     mode: 'shared',
+    name: 'chunk export',
+    summary: "write the shard's chunks to FILE (*.chunks.jsonl), for a master's objectcode/ layer",
+    usage: 'FILE',
+    args: { min: 1, max: 1 },
+    shard: 'required',
+    load: () => import('./commands/chunk.js').then((m) => m.exportFile),
+  },
+  {
+    mode: 'shared',
     name: 'symbols',
     summary: 'list the declarations of the code index (PATTERN: part of the name, or a glob)',
     usage: '[PATTERN]',

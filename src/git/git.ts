@@ -1,6 +1,4 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { AgenceError } from '../core/errors.js';
 import { WORK_TREE_STATUS_ARGS } from './early.js';
 
@@ -245,20 +243,4 @@ export async function blobSizes(cwd: string, oids: readonly string[]): Promise<n
     .split('\n')
     .slice(0, oids.length)
     .map((line) => (line.startsWith('blob ') ? Number(line.slice(5)) : -1));
-}
-
-/**
- * The file of the index git keeps for the work tree at `root` (`.git/index`, or the linked
- * worktree's own), found with file reads only: its stat says cheaply whether anything was staged.
- */
-export function indexFilePath(root: string): string {
-  const dotGit = join(root, '.git');
-  try {
-    if (statSync(dotGit).isDirectory()) return join(dotGit, 'index');
-    const gitdir = /^gitdir:\s*(.+)$/m.exec(readFileSync(dotGit, 'utf8'))?.[1];
-    if (gitdir) return join(resolve(root, gitdir.trim()), 'index');
-  } catch {
-    // no .git at all: the caller's git commands will say so
-  }
-  return join(dotGit, 'index');
 }

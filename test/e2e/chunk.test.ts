@@ -355,3 +355,75 @@ function brokenDist(sandboxDir: Sandbox, file: string): string {
   writeFileSync(join(root, 'dist/vendor/grammars', file), 'not a wasm module');
   return root;
 }
+
+describe('OBJECTCODE from the master', () => {
+  const master = join(sb.dir, 'org-master');
+  ok(agence(sb, sb.dir, ['^master', 'init', master]));
+  // A library's code exported by another shard: the export format round-trips.
+  const lib = shard('http-lib', {
+    'src/retry.ts': '/** Retry a request with exponential backoff. */\nexport async function retryWithBackoff(attempts: number): Promise<void> {\n  for (let i = 0; i < attempts; i++) await sleep(2 ** i);\n}\n',
+  });
+  ok(agence(sb, lib, ['^chunk', 'export', join(master, 'objectcode/http-lib.chunks.jsonl')]));
+  write(master, 'objectcode/shared/ids.py', 'def new_correlation_id():\n    """A correlation id for tracing a request across services."""\n    return "x"\n');
+  write(master, 'objectcode/chunk.json', JSON.stringify({ max_lines: 80 }));
+  git(sb, master, ['add', '-A']);
+  git(sb, master, ['commit', '-qm', 'objectcode: http-lib export and shared ids']);
+  const dir = repo(sb, 'app');
+  ok(agence(sb, dir, ['^init', '--master', '../org-master']));
+  ok(agence(sb, dir, ['^pull']));
+
+  it('base/objectcode is indexed: source files chunked, exports taken as they are', () => {
+    const stats = index(dir);
+    // Two files in base/objectcode/: the export holds the library's README.md and src/retry.ts.
+    expect(stats.base).toEqual({ files: 2, parsed: 3, removed: 0 });
+    const found = symbols(dir, ['--kind', 'function']).map((s) => `${s.path} ${s.name}`);
+    expect(found).toContain('.agence/base/objectcode/http-lib/src/retry.ts retryWithBackoff');
+    expect(found).toContain('.agence/base/objectcode/shared/ids.py new_correlation_id');
+    expect(index(dir).base.parsed).toBe(0);
+  });
+
+  it('recall covers it with layer base/objectcode; --layer base selects the master', () => {
+    const hits = recall(dir, ['retry backoff']);
+    expect(hits[0]?.layer).toBe('base/objectcode');
+    expect(hits[0]?.chunk?.name).toBe('retryWithBackoff');
+    expect(recall(dir, ['--layer', 'base', 'correlation id tracing'])[0]?.path).toBe('.agence/base/objectcode/shared/ids.py');
+    const shown = show(dir, '.agence/base/objectcode/http-lib/src/retry.ts:2');
+    expect(shown.name).toBe('retryWithBackoff');
+  });
+
+  it("the master's chunk.json sets defaults the shard's agence.json overrides; a new master commit updates the layer", () => {
+    const bad = join(master, 'objectcode/chunk.json');
+    writeFileSync(bad, JSON.stringify({ max_lines: 'lots' }));
+    rmSync(join(master, 'objectcode/http-lib.chunks.jsonl'));
+    git(sb, master, ['commit', '-qam', 'drop the export, break the settings']);
+    ok(agence(sb, dir, ['^pull']));
+    const run = agence(sb, dir, ['^chunk', 'index']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/\.agence\/base\/objectcode\/chunk\.json:\.max_lines/);
+    const manifestFile = join(dir, '.agence/agence.json');
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(manifestFile, JSON.stringify({ ...manifest, chunk: { max_lines: 90 } }));
+    const stats = index(dir);
+    expect(stats.base.removed).toBe(2);
+    expect(symbols(dir, ['retryWithBackoff'])).toEqual([]);
+  });
+
+  it('a bad export line is reported and skipped, the rest is indexed', () => {
+    const exportFile = join(sb.dir, 'bad.chunks.jsonl');
+    writeFileSync(exportFile, `{"path":"a.ts","language":"typescript","kind":"function","name":"fromExport","scope":null,"start":1,"end":2,"text":"x"}\nnot json\n{"path":"b.ts","kind":"gadget"}\n`);
+    cpSync(exportFile, join(master, 'objectcode/bad.chunks.jsonl'));
+    git(sb, master, ['add', '-A']);
+    git(sb, master, ['commit', '-qm', 'a damaged export']);
+    ok(agence(sb, dir, ['^pull']));
+    const run = agence(sb, dir, ['^chunk', 'index', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/2 line\(s\) of the master's chunk exports are not chunk records.*bad\.chunks\.jsonl line 2: not JSON/);
+    expect(symbols(dir, ['fromExport']).map((s) => s.path)).toEqual(['.agence/base/objectcode/bad/a.ts']);
+  });
+
+  it('^chunk export refuses a file name a master would not read as an export', () => {
+    const run = agence(sb, lib, ['^chunk', 'export', 'out.json']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/does not end in \.chunks\.jsonl/);
+  });
+});

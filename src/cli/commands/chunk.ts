@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { CodeContext, IndexStats } from '../../chunk/chunk.js';
 import type { ChunkRow, SymbolRow } from '../../chunk/chunkIndex.js';
 import { CHUNK_KINDS, type ChunkKind } from '../../core/chunkLanguages.js';
@@ -54,6 +55,18 @@ function statsText(stats: IndexStats): string {
 
 /** `^chunk index [--full]`. */
 export const index: Handler = async (inv) => {
+  // Nothing staged or committed since the last run: answered from the stamp, without loading
+  // the index, git or tree-sitter (the common case, so the cheap path comes first).
+  if (inv.opts.full !== true) {
+    const started = performance.now();
+    const [{ codeSettings }, { unchangedStats, unchangedTotals }] = await Promise.all([import('../../chunk/codeSettings.js'), import('../../chunk/codeStamp.js')]);
+    const shard = requireShard(inv.cwd);
+    const totals = unchangedTotals(shard, codeSettings(shard));
+    if (totals) {
+      const stats = unchangedStats(totals, started);
+      return { data: stats, text: statsText(stats) };
+    }
+  }
   const { indexCode } = await loadChunk();
   const stats = await withCode(inv, (ctx) => indexCode(ctx, { full: inv.opts.full === true }));
   return { data: stats, text: statsText(stats), ...grammarProblem(stats) };
@@ -98,4 +111,12 @@ export const symbols: Handler = async (inv) => {
   const lines = found.symbols.map((sym) => symbolLine(sym, inv.style));
   if (lines.length === 0) lines.push(inv.args[0] ? `No declaration matches "${inv.args[0]}".` : 'No declarations indexed.');
   return { data: { symbols: found.symbols, index: found.stats }, text: lines.join('\n'), ...grammarProblem(found.stats) };
+};
+
+/** `^chunk export FILE`: the shard's chunks as a `*.chunks.jsonl` export for a master's objectcode/. */
+export const exportFile: Handler = async (inv) => {
+  const { exportChunks } = await loadChunk();
+  const file = resolve(inv.cwd, inv.args[0] as string);
+  const done = await withCode(inv, (ctx) => exportChunks(ctx, file));
+  return { data: done, text: `Exported ${done.chunks} chunks of ${done.files} files to ${done.file}.`, ...grammarProblem(done.stats) };
 };

@@ -1,7 +1,7 @@
 import type { ChunkRecord } from '../core/chunkExport.js';
 import type { Chunk, CodeSymbol } from '../core/chunker.js';
 import type { ChunkKind } from '../core/chunkLanguages.js';
-import { expandIdentifiers } from '../core/identifiers.js';
+import { expandIdentifiers, identifierIndex } from '../core/identifiers.js';
 import type { Database } from '../store/sqlite.js';
 
 /**
@@ -155,7 +155,7 @@ export function codeWriter(db: Database) {
       const words = pathWords(row.path);
       for (const c of file.chunks) {
         const { lastInsertRowid } = st.chunk.run(row.path, row.origin, row.language, c.kind, c.name, c.scope, c.start, c.end, c.signature, c.doc, c.part, c.parts, c.text);
-        st.fts.run(lastInsertRowid, expandIdentifiers(`${c.name ?? ''} ${c.scope ?? ''}`), expandIdentifiers(c.signature), expandIdentifiers(c.doc), expandIdentifiers(c.text), words);
+        st.fts.run(lastInsertRowid, expandIdentifiers(`${c.name ?? ''} ${c.scope ?? ''}`), expandIdentifiers(c.signature), expandIdentifiers(c.doc), `${c.text}\n${identifierIndex(c.text)}`, words);
       }
       for (const s of file.symbols) st.symbol.run(row.path, row.origin, row.language, s.kind, s.name, s.scope, s.start, s.end, s.signature, s.doc);
     },

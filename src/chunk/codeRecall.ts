@@ -20,6 +20,8 @@ export interface CodeRecallHit {
   start: number;
   end: number;
   signature: string;
+  /** The whole chunk: recall returns functions and classes, not lines. */
+  text: string;
   /** The line of the chunk that best matches the query, and that line as the snippet. */
   line: number;
   snippet: string;
@@ -79,6 +81,7 @@ function toHit(hit: CodeHit, queryWords: readonly string[]): CodeRecallHit {
     start: hit.start_line,
     end: hit.end_line,
     signature: hit.signature,
+    text: hit.text,
     line: best.line,
     snippet: best.snippet,
     score: Math.round(-hit.score * 1000) / 1000,

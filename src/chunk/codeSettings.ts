@@ -12,7 +12,7 @@ import { readManifest } from '../shard/manifest.js';
 export const BASE_SETTINGS_FILE = 'chunk.json';
 
 /** Bumped when the chunk rules change, so every file is chunked again. */
-const RULES_VERSION = 1;
+const RULES_VERSION = 2;
 
 function baseChunkSettings(shard: ShardPaths): Record<string, unknown> {
   const file = join(shard.base, 'objectcode', BASE_SETTINGS_FILE);

@@ -132,6 +132,8 @@ class Extractor {
   constructor(
     private readonly language: LanguageName,
     private readonly source: string,
+    /** Only declarations longer than this are split: only theirs need split points. */
+    private readonly maxLines: number,
   ) {
     this.rules = languageRules(language);
   }
@@ -177,7 +179,8 @@ class Extractor {
     const body = bodyOf(inner);
     const childScope = [...ownScope, name ?? '(anonymous)'];
     const children = CONTAINER_KINDS.has(kind) ? this.collect(inner, childScope, kind, 2) : [];
-    const splitFrom = body ?? inner;
+    const end = endRow(outer);
+    const long = end - leading.start + 1 > this.maxLines;
     return {
       kind,
       name,
@@ -186,9 +189,9 @@ class Extractor {
       doc: (this.rules.docstring ? this.docstring(body) : null) ?? leading.doc,
       start: leading.start,
       declStart: outer.startPosition.row,
-      end: endRow(outer),
+      end,
       children,
-      splitPoints: namedOf(splitFrom).map((c) => c.startPosition.row),
+      splitPoints: long ? namedOf(body ?? inner).map((c) => c.startPosition.row) : [],
     };
   }
 
@@ -366,7 +369,7 @@ function symbolsOf(decls: readonly Decl[], into: CodeSymbol[]): CodeSymbol[] {
 /** Chunks and symbols of a parsed file. */
 export function chunkTree(language: LanguageName, root: SyntaxNode, source: string, sizes: Sizes): ChunkedFile {
   const lines = source.split('\n');
-  const decls = new Extractor(language, source).collect(root, [], null, 0);
+  const decls = new Extractor(language, source, sizes.max_lines).collect(root, [], null, 0);
   const lastRow = Math.max(0, lines.length - (lines[lines.length - 1] === '' ? 2 : 1));
   const topLevelRows = namedOf(root).map((c) => c.startPosition.row);
   const chunks = new Assembler(lines, sizes).level(decls, [0, lastRow], null, topLevelRows, null);

@@ -22,14 +22,40 @@ export function identifierParts(identifier: string): string[] {
   return parts;
 }
 
+/** Worth splitting: a case change, an underscore or dollar inside, letters next to digits. */
+const COMPOUND_RE = /[a-z][A-Z]|[A-Z]{2}[a-z]|[A-Za-z0-9][_$][A-Za-z0-9]|[A-Za-z][0-9]|[0-9][A-Za-z]/;
+
+/** `identifier parts... joined`, or null for an identifier of one word. */
+function expansion(identifier: string): string | null {
+  if (!COMPOUND_RE.test(identifier)) return null;
+  const parts = identifierParts(identifier);
+  return parts.length < 2 ? null : `${parts.join(' ')} ${parts.join('')}`;
+}
+
 /**
  * The text with each compound identifier followed by its parts and their concatenation. Plain
  * words are left alone, so ordinary prose (doc comments, Markdown) costs nothing extra.
  */
 export function expandIdentifiers(text: string): string {
   return text.replace(IDENTIFIER_RE, (identifier) => {
-    const parts = identifierParts(identifier);
-    if (parts.length < 2) return identifier;
-    return `${identifier} ${parts.join(' ')} ${parts.join('')}`;
+    const more = expansion(identifier);
+    return more === null ? identifier : `${identifier} ${more}`;
   });
+}
+
+/**
+ * For a body of code: each distinct compound identifier once, with its parts and their
+ * concatenation, one per line, to index beside the text itself. Cheaper than expanding every
+ * occurrence in place (code repeats its identifiers), and the words of each stay adjacent.
+ */
+export function identifierIndex(text: string): string {
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  for (const identifier of text.match(IDENTIFIER_RE) ?? []) {
+    if (seen.has(identifier)) continue;
+    seen.add(identifier);
+    const more = expansion(identifier);
+    if (more !== null) lines.push(`${identifier} ${more}`);
+  }
+  return lines.join('\n');
 }

@@ -442,7 +442,7 @@ export interface RecallHit {
   /** Files the item references that changed since the item's commit (null: its commit is unknown here). */
   stale: string[] | null;
   /** For a code chunk: the declaration and the lines it spans. */
-  chunk?: { kind: string; name: string | null; scope: string | null; language: string | null; start: number; end: number; signature: string };
+  chunk?: { kind: string; name: string | null; scope: string | null; language: string | null; start: number; end: number; signature: string; text: string };
 }
 
 export interface RecallResult {
@@ -532,7 +532,7 @@ function codeHitsFrom(hits: import('../chunk/codeRecall.js').CodeRecallHit[], sh
     snippet: h.snippet,
     score: h.score,
     stale: [],
-    chunk: { kind: h.kind, name: h.name, scope: h.scope, language: h.language, start: h.start, end: h.end, signature: h.signature },
+    chunk: { kind: h.kind, name: h.name, scope: h.scope, language: h.language, start: h.start, end: h.end, signature: h.signature, text: h.text },
   }));
 }
 

@@ -24,6 +24,7 @@ interface Stats {
   errors: number;
   skipped: Record<string, number>;
   removed: number;
+  base: { files: number; parsed: number; removed: number };
   grammarFailures: { language: string; message: string; files: number }[];
 }
 interface Chunk {
@@ -226,6 +227,19 @@ describe('^chunk index', () => {
     expect(recall(dir, ['--type', 'lesson', 'refresh access token']).every((h) => h.layer === 'synthetic')).toBe(true);
     const both = agence(sb, dir, ['^recall', '--code', '--type', 'lesson', 'token']);
     expect(both.code).toBe(1);
+  });
+  it('the context pack carries the code for the task, and drops it first when over budget', () => {
+    interface Pack {
+      sections: { kind: string; source: string; content: string }[];
+      dropped: { kind: string }[];
+    }
+    const pack = json<Pack>(ok(agence(sb, dir, ['^reload', '--json', '--task', 'refresh the access token'])));
+    const code = pack.sections.filter((s) => s.kind === 'code');
+    expect(code[0]?.source).toBe('src/auth/session.ts:3-7');
+    expect(code[0]?.content).toContain('export async function refreshAccessToken');
+    const tight = json<Pack>(ok(agence(sb, dir, ['^reload', '--json', '--task', 'refresh the access token', '--budget', '100'])));
+    expect(tight.sections.some((s) => s.kind === 'code')).toBe(false);
+    expect(tight.dropped.filter((d) => d.kind === 'code').length).toBe(code.length);
   });
 });
 

@@ -3,7 +3,7 @@ import { parserFor } from '../../src/chunk/grammars.js';
 import { type ChunkedFile, chunkTree, cleanComment, lineWindows, looksMinified, splitRange } from '../../src/core/chunker.js';
 import { type LanguageName, languageOf } from '../../src/core/chunkLanguages.js';
 import { ChunkSettingsSchema, globToRegExp, hasBinaryExtension, selectsPath } from '../../src/core/chunkSettings.js';
-import { expandIdentifiers, identifierParts } from '../../src/core/identifiers.js';
+import { expandIdentifiers, identifierIndex, identifierParts } from '../../src/core/identifiers.js';
 
 /** The chunk rules over real parse trees of the real grammars (the wasm files agence ships). */
 
@@ -248,5 +248,11 @@ describe('languages and settings', () => {
     expect(cleanComment('/**\n * Line one.\n * Line two.\n */')).toBe('Line one.\nLine two.');
     expect(cleanComment('/// A point.')).toBe('A point.');
     expect(cleanComment('# Greets.')).toBe('Greets.');
+  });
+});
+
+describe('the identifier index of a body of code', () => {
+  it('lists each compound identifier once with its parts', () => {
+    expect(identifierIndex('const refreshToken = getToken(refreshToken, refresh_token, plain);')).toBe('refreshToken refresh token refreshtoken\ngetToken get token gettoken\nrefresh_token refresh token refreshtoken');
   });
 });

@@ -9,7 +9,7 @@ export async function withKnowledge<T>(inv: Invocation, fn: (ctx: KnowledgeConte
   const shard = requireShard(inv.cwd);
   const manifest = readManifest(shard);
   const agent = inv.agent?.agent ?? (inv.env.AGENCE_AGENT || null);
-  const progress = inv.progress('indexing knowledge');
+  const progress = inv.progress('reading the knowledge index');
   // DESIGN §5: the actor is AGENCE_AGENT when set, else the user (git user.email).
   const actor = async () => agent || (await (await import('../git/git.js')).configGet(shard.root, 'user.email')) || 'unknown';
   try {

@@ -296,6 +296,15 @@ export const ROUTES: readonly Route[] = [
   },
   {
     mode: 'shared',
+    name: 'promote',
+    summary: "propose an item to the org's master on a branch agence/promote/<shard>/<id>, pushed for review",
+    usage: 'ID',
+    args: { min: 1, max: 1 },
+    shard: 'required',
+    load: () => import('./commands/promote.js').then((m) => m.run),
+  },
+  {
+    mode: 'shared',
     name: 'reload',
     summary: 'the context pack an agent loads at session start: laws, principles, rules, persona, brief, lessons',
     options: [

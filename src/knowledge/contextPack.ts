@@ -1,7 +1,6 @@
 import { AgenceError } from '../core/errors.js';
 import { canRead } from '../core/knowledgeItem.js';
 import { estimateTokens, ftsQuery } from '../core/knowledgeText.js';
-import { readEffective } from '../shard/effectiveView.js';
 import { type KnowledgeContext, openIndex, visibility } from './knowledge.js';
 import { search, visibleItems } from './knowledgeIndex.js';
 
@@ -44,9 +43,9 @@ export interface PackOptions {
 /** Drop order: highest first. Lessons are ranked among themselves by relevance. */
 const DROP_RANK: Record<PackSection['kind'], number> = { code: 6, lesson: 5, session: 4, rules: 3, principles: 2, persona: 1, laws: 0 };
 
-function codexSection(ctx: KnowledgeContext, kind: 'laws' | 'principles' | 'rules' | 'persona', path: string): PackSection | null {
+async function codexSection(ctx: KnowledgeContext, kind: 'laws' | 'principles' | 'rules' | 'persona', path: string): Promise<PackSection | null> {
   try {
-    const content = readEffective(ctx.shard, 'codex', path).content.trim();
+    const content = (await import('../shard/effectiveView.js')).readEffective(ctx.shard, 'codex', path).content.trim();
     return { kind, title: path, source: `codex/${path}`, content, tokens: estimateTokens(content) };
   } catch (error) {
     if (error instanceof AgenceError && error.code === 'not_found') return null;
@@ -60,7 +59,7 @@ const CODE_CHUNKS = 5;
 
 /** The code chunks that best match the task, when the reader may see internal material. */
 async function codeSections(ctx: KnowledgeContext, task: string): Promise<PackSection[]> {
-  if (!canRead(visibility(ctx).clearance, 'internal')) return [];
+  if (!canRead((await visibility(ctx)).clearance, 'internal')) return [];
   const { recallCode } = await import('../chunk/codeRecall.js');
   const found = await recallCode({ shard: ctx.shard, notify: ctx.notify }, task, { limit: CODE_CHUNKS });
   return found.hits.map((hit) => {
@@ -73,7 +72,7 @@ async function codeSections(ctx: KnowledgeContext, task: string): Promise<PackSe
 export async function contextPack(ctx: KnowledgeContext, options: PackOptions): Promise<ContextPack> {
   const sections: PackSection[] = [];
   for (const [kind, path] of [['laws', 'LAWS.md'], ['principles', 'PRINCIPLES.md'], ['rules', 'RULES.md'], ['persona', `agents/${options.agent}.md`]] as const) {
-    const section = codexSection(ctx, kind, path);
+    const section = await codexSection(ctx, kind, path);
     if (section) sections.push(section);
     else if (kind === 'persona') throw new AgenceError('not_found', `there is no persona ${options.agent} in the effective codex`, { fix: 'list them with `agence ^codex` (agents/), or give --agent' });
   }
@@ -83,9 +82,9 @@ export async function contextPack(ctx: KnowledgeContext, options: PackOptions): 
     sections.push({ kind: 'session', title: `session ${s.id}`, source: `nexus/sessions (${s.id})`, content, tokens: estimateTokens(content) });
   }
   const task = options.task ?? (options.session?.task || null);
-  const { db } = openIndex(ctx);
+  const v = await visibility(ctx);
+  const { db } = await openIndex(ctx);
   try {
-    const v = visibility(ctx);
     const match = task ? ftsQuery(task, 'any') : null;
     const rows = match
       ? search(db, match, { type: 'lesson', limit: LESSONS }, v)

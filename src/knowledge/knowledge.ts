@@ -1,5 +1,3 @@
-import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import * as z from 'zod/mini';
@@ -18,16 +16,18 @@ import {
   renderItem,
   splitFrontMatter,
   titleFrom,
+  type Yaml,
 } from '../core/knowledgeItem.js';
 import { contentWords, type FormtagClass, ftsQuery, SIMILAR_THRESHOLD, similarity, suggestFormtag, words } from '../core/knowledgeText.js';
-import { readEffective } from '../shard/effectiveView.js';
 import type { ShardPaths } from '../shard/layout.js';
 import { configDir } from '../shard/registry.js';
 import { writeFileAtomic } from '../store/atomic.js';
+import { childProcess, nodeCrypto } from '../store/lazyBuiltins.js';
 import { readJsonFile } from '../store/files.js';
 import type { Database } from '../store/sqlite.js';
 import {
   anyRowById,
+  indexProblems,
   type Hit,
   type ItemRow,
   MAX_ITEM_BYTES,
@@ -37,10 +37,10 @@ import {
   search,
   type SearchFilter,
   supersededBy,
+  loadYaml,
+  refreshIndex,
   type UpdateReport,
-  updateIndex,
   type Visibility,
-  YAML,
 } from './knowledgeIndex.js';
 
 /**
@@ -64,16 +64,19 @@ export interface KnowledgeContext {
 }
 
 const loadGit = () => import('../git/git.js');
+/** The effective view (and the YAML parser behind it), loaded by the commands that read the codex. */
+const loadView = () => import('../shard/effectiveView.js');
 
 export function indexFile(shard: ShardPaths): string {
   return join(shard.nexus, 'index.db');
 }
 
 /** The index, brought up to date with the files. The caller closes it. */
-export function openIndex(ctx: KnowledgeContext, full = false): { db: Database; report: UpdateReport } {
+export async function openIndex(ctx: KnowledgeContext, full = false): Promise<{ db: Database; report: UpdateReport }> {
   const db = openKnowledgeDb(indexFile(ctx.shard), ctx.notify);
   try {
-    const report = updateIndex(db, ctx.shard, { full, notify: ctx.notify, ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}) });
+    const report = await refreshIndex(db, ctx.shard, { full, notify: ctx.notify, ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}) });
+    for (const landed of report.landed) await markLanded(ctx, landed);
     return { db, report };
   } catch (error) {
     db.close();
@@ -81,10 +84,19 @@ export function openIndex(ctx: KnowledgeContext, full = false): { db: Database; 
   }
 }
 
-function withIndex<T>(ctx: KnowledgeContext, fn: (db: Database) => T): T {
-  const { db } = openIndex(ctx);
+/** A promoted item is in base/ now: the local copy is marked superseded by the master's (same id). */
+async function markLanded(ctx: KnowledgeContext, landed: { file: string; shown: string }): Promise<void> {
+  const yaml = await loadYaml();
+  const parsed = parseItem(readFileSync(landed.file, 'utf8'), landed.shown, yaml);
+  if (parsed.item.superseded_by) return;
+  writeItem(landed.file, landed.shown, { ...parsed.item, superseded_by: parsed.item.id, updated: ctx.now().toISOString() }, parsed.body, yaml);
+  ctx.notify(`${parsed.item.id} was merged into the master and is in base/ now: ${landed.shown} is marked superseded (commit that, or remove the file)`);
+}
+
+async function withIndex<T>(ctx: KnowledgeContext, fn: (db: Database) => T | Promise<T>): Promise<T> {
+  const { db } = await openIndex(ctx);
   try {
-    return fn(db);
+    return await fn(db);
   } finally {
     db.close();
   }
@@ -97,44 +109,44 @@ const UserSettingsSchema = z.looseObject({ clearance: z.optional(z.enum(LABELS))
  * in the effective codex (`internal` when the persona says none). A person: `internal`, unless
  * `~/.config/agence/knowledge.json` says `{"clearance": "secret"}` (their own machine, their call).
  */
-export function clearance(ctx: KnowledgeContext): Label {
+export async function clearance(ctx: KnowledgeContext): Promise<Label> {
   if (ctx.agent) {
     let persona: string;
     try {
-      persona = readEffective(ctx.shard, 'codex', `agents/${ctx.agent}.md`).content;
+      persona = (await loadView()).readEffective(ctx.shard, 'codex', `agents/${ctx.agent}.md`).content;
     } catch (error) {
       if (error instanceof AgenceError && error.code === 'not_found') return 'internal';
       throw error;
     }
     const split = splitFrontMatter(persona);
-    const value = split ? (YAML.parse(split.yaml) as Record<string, unknown> | null)?.clearance : undefined;
+    const value = split ? ((await loadYaml()).parse(split.yaml) as Record<string, unknown> | null)?.clearance : undefined;
     return (LABELS as readonly unknown[]).includes(value) ? (value as Label) : 'internal';
   }
   const file = join(configDir(ctx.env), 'knowledge.json');
   return readJsonFile(file, UserSettingsSchema, { fix: 'fix it: {"clearance": "public|internal|secret|top-secret"}' })?.clearance ?? 'internal';
 }
 
-export function visibility(ctx: KnowledgeContext, opts: { private?: boolean; all?: boolean } = {}): Visibility {
-  return { clearance: clearance(ctx), private: opts.private ?? false, all: opts.all ?? false };
+export async function visibility(ctx: KnowledgeContext, opts: { private?: boolean; all?: boolean } = {}): Promise<Visibility> {
+  return { clearance: await clearance(ctx), private: opts.private ?? false, all: opts.all ?? false };
 }
 
 /** The formtag taxonomy of the effective codex (a master defines it, shards extend it). */
-export function formtagClasses(shard: ShardPaths): FormtagClass[] {
+export async function formtagClasses(shard: ShardPaths): Promise<FormtagClass[]> {
   let content: string;
   try {
-    content = readEffective(shard, 'codex', 'formtags.yaml').content;
+    content = (await loadView()).readEffective(shard, 'codex', 'formtags.yaml').content;
   } catch (error) {
     if (error instanceof AgenceError && error.code === 'not_found') return [];
     throw error;
   }
-  const classes = ((YAML.parse(content) as { classes?: Record<string, { title?: unknown; keywords?: unknown }> } | null)?.classes ?? {}) as Record<string, { title?: unknown; keywords?: unknown }>;
+  const classes = (((await loadYaml()).parse(content) as { classes?: Record<string, { title?: unknown; keywords?: unknown }> } | null)?.classes ?? {}) as Record<string, { title?: unknown; keywords?: unknown }>;
   return Object.entries(classes)
     .map(([code, c]) => ({ code, title: typeof c?.title === 'string' ? c.title : code, keywords: Array.isArray(c?.keywords) ? c.keywords.map(String) : [] }))
     .sort((a, b) => a.code.localeCompare(b.code, 'en', { numeric: true }));
 }
 
-function checkFormtag(shard: ShardPaths, code: string): void {
-  const classes = formtagClasses(shard);
+async function checkFormtag(shard: ShardPaths, code: string): Promise<void> {
+  const classes = await formtagClasses(shard);
   if (!classes.some((c) => c.code === code)) {
     throw new AgenceError('usage', `--formtag "${code}" is not in the taxonomy (codex/formtags.yaml)`, {
       fix: 'pick one from `agence ^formtags`, or add the class to .agence/codex/formtags.yaml',
@@ -221,25 +233,25 @@ function similarItems(db: Database, text: string, v: Visibility): Similar[] {
 }
 
 /** Write an item file and read it back: only then is it saved. */
-function writeItem(file: string, shown: string, item: Item, body: string): void {
-  const text = renderItem(item, body, YAML);
+function writeItem(file: string, shown: string, item: Item, body: string, yaml: Yaml): void {
+  const text = renderItem(item, body, yaml);
   writeFileAtomic(file, text);
-  const back = parseItem(readFileSync(file, 'utf8'), shown, YAML);
+  const back = parseItem(readFileSync(file, 'utf8'), shown, yaml);
   if (back.item.id !== item.id) throw new AgenceError('corrupt', `${shown} did not read back as written`, { file, fix: 'check the disk, then try again' });
 }
 
 /** `^learn`, `~learn`, `^fault`, `~note`, `^doc add`: one item, with its provenance. */
 export async function createItem(ctx: KnowledgeContext, input: NewItem): Promise<Created> {
   if (input.text.trim() === '') throw new AgenceError('usage', 'the text is empty', { fix: 'say what was learned, e.g. agence ^learn "retry DNS lookups: the resolver drops packets under load"' });
-  if (input.formtag) checkFormtag(ctx.shard, input.formtag);
+  if (input.formtag) await checkFormtag(ctx.shard, input.formtag);
   const label = input.label === undefined ? (input.keep?.label ?? 'internal') : checkLabel(input.label);
   const files = repoFiles(ctx, input.files ?? []);
   const now = ctx.now();
   const title = input.title ?? input.keep?.title ?? titleFrom(input.text);
-  const suggested = input.formtag || input.keep?.formtag ? null : suggestFormtag(`${title}\n${input.text}`, formtagClasses(ctx.shard));
+  const suggested = input.formtag || input.keep?.formtag ? null : suggestFormtag(`${title}\n${input.text}`, await formtagClasses(ctx.shard));
   const { currentSessionId } = await import('../sessions/sessions.js');
   const { resolveCommit } = await loadGit();
-  const id = newItemId(input.type, now, randomBytes(5));
+  const id = newItemId(input.type, now, nodeCrypto().randomBytes(5));
   const item: Item = {
     ...input.keep,
     id,
@@ -258,19 +270,19 @@ export async function createItem(ctx: KnowledgeContext, input: NewItem): Promise
     created: now.toISOString(),
     updated: now.toISOString(),
   };
-  const v = visibility(ctx, { private: input.where === 'hermetic' });
+  const v = await visibility(ctx, { private: input.where === 'hermetic' });
   if (!canRead(v.clearance, label)) {
     throw new AgenceError('refused', `--label ${label} is above the clearance of the actor (${v.clearance}): the item could not be read back`, {
       fix: ctx.agent ? `the persona of ${ctx.agent} sets its clearance` : 'a person sets theirs in ~/.config/agence/knowledge.json: {"clearance": "secret"}',
     });
   }
-  const similar = withIndex(ctx, (db) => similarItems(db, `${title}\n${input.text}`, v));
+  const similar = await withIndex(ctx, (db) => similarItems(db, `${title}\n${input.text}`, v));
   const folder = folderFor(ctx.shard, input.where, input.type);
   const file = join(folder.dir, `${id}.md`);
   const shown = `${folder.shown}/${id}.md`;
   const body = input.type === 'doc' ? input.text : `${input.text.trim()}\n`;
-  writeItem(file, shown, item, body);
-  withIndex(ctx, () => undefined);
+  writeItem(file, shown, item, body, await loadYaml());
+  await withIndex(ctx, () => undefined);
   return { item, path: shown, similar, suggested };
 }
 
@@ -286,7 +298,7 @@ export async function addDoc(ctx: KnowledgeContext, file: string, input: Omit<Ne
   let keep: Partial<Item> = {};
   let body = text;
   if (own) {
-    const value = YAML.parse(own.yaml);
+    const value = (await loadYaml()).parse(own.yaml);
     if (value && typeof value === 'object' && !Array.isArray(value)) keep = value as Partial<Item>;
     body = own.body;
   }
@@ -305,7 +317,7 @@ export interface Shown {
 }
 
 /** The one item an id names for the actor: missing, above clearance and duplicated ids each say so. */
-function resolveItem(db: Database, id: string, v: Visibility): { row: ItemRow; duplicates: string[] } {
+export function resolveItem(db: Database, id: string, v: Visibility): { row: ItemRow; duplicates: string[] } {
   assertItemId(id);
   const rows = rowsById(db, id, v);
   if (rows.length === 0) {
@@ -324,9 +336,9 @@ function fullPath(shard: ShardPaths, row: ItemRow): string {
   return row.layer === 'hermetic' || row.layer === 'nexus' ? join(shard.mainRoot, row.path) : join(shard.root, row.path);
 }
 
-export function showItem(ctx: KnowledgeContext, id: string, opts: { private?: boolean } = {}): Shown {
+export async function showItem(ctx: KnowledgeContext, id: string, opts: { private?: boolean } = {}): Promise<Shown> {
+  const v = await visibility(ctx, { private: opts.private ?? true, all: true });
   return withIndex(ctx, (db) => {
-    const v = visibility(ctx, { private: opts.private ?? true, all: true });
     const { row, duplicates } = resolveItem(db, id, v);
     const body = (db.prepare('SELECT body FROM k_fts WHERE rowid = ?').pluck().get(row.rowid) as string | undefined) ?? '';
     return { row, item: JSON.parse(row.front) as Item, body, supersededBy: supersededBy(db, id), duplicates };
@@ -334,8 +346,8 @@ export function showItem(ctx: KnowledgeContext, id: string, opts: { private?: bo
 }
 
 /** An item this shard may change: its own (not the master's, not the codex). */
-function writable(ctx: KnowledgeContext, db: Database, id: string, what: string): { row: ItemRow; file: string } {
-  const { row, duplicates } = resolveItem(db, id, visibility(ctx, { private: true, all: true }));
+async function writable(ctx: KnowledgeContext, db: Database, id: string, what: string): Promise<{ row: ItemRow; file: string }> {
+  const { row, duplicates } = resolveItem(db, id, await visibility(ctx, { private: true, all: true }));
   if (duplicates.length > 0) {
     throw new AgenceError('conflict', `id ${id} is used by ${duplicates.length + 1} files (${[row.path, ...duplicates].join(', ')})`, { fix: 'give one of them a new id in its front matter first' });
   }
@@ -344,15 +356,15 @@ function writable(ctx: KnowledgeContext, db: Database, id: string, what: string)
   return { row, file: fullPath(ctx.shard, row) };
 }
 
-function readItemFile(file: string, shown: string) {
-  return parseItem(readFileSync(file, 'utf8'), shown, YAML);
+function readItemFile(file: string, shown: string, yaml: Yaml) {
+  return parseItem(readFileSync(file, 'utf8'), shown, yaml);
 }
 
 /** `^forget <id>`: the file goes (git keeps its history), and so does everything the index had of it. */
-export function forgetItem(ctx: KnowledgeContext, id: string): { id: string; path: string } {
-  const { row, file } = withIndex(ctx, (db) => writable(ctx, db, id, 'forgotten'));
+export async function forgetItem(ctx: KnowledgeContext, id: string): Promise<{ id: string; path: string }> {
+  const { row, file } = await withIndex(ctx, (db) => writable(ctx, db, id, 'forgotten'));
   rmSync(file);
-  const left = withIndex(ctx, (db) => {
+  const left = await withIndex(ctx, (db) => {
     purgeDeleted(db);
     return db.prepare('SELECT count(*) FROM k_items WHERE key = ?').pluck().get(row.key) as number;
   });
@@ -361,39 +373,41 @@ export function forgetItem(ctx: KnowledgeContext, id: string): { id: string; pat
 }
 
 /** `^share <id>`: a private item into synthetic, where git shares it; refused above `internal`. */
-export function shareItem(ctx: KnowledgeContext, id: string): { id: string; from: string; to: string } {
-  const { row, file } = withIndex(ctx, (db) => writable(ctx, db, id, 'shared'));
+export async function shareItem(ctx: KnowledgeContext, id: string): Promise<{ id: string; from: string; to: string }> {
+  const { row, file } = await withIndex(ctx, (db) => writable(ctx, db, id, 'shared'));
   if (row.layer !== 'hermetic') throw new AgenceError('conflict', `item ${id} is not private (it is in ${row.path})`, { fix: 'only hermetic items are shared' });
   if (labelRank(row.label) > labelRank('internal')) {
     throw new AgenceError('refused', `item ${id} is labelled ${row.label}: nothing above internal leaves this machine`, { fix: 'relabel it (`agence ^edit`) only if it really is not secret' });
   }
-  const parsed = readItemFile(file, row.path);
+  const yaml = await loadYaml();
+  const parsed = readItemFile(file, row.path, yaml);
   const folder = folderFor(ctx.shard, 'synthetic', parsed.item.type);
   const target = join(folder.dir, basename(file));
   const shown = `${folder.shown}/${basename(file)}`;
   if (existsSync(target)) throw new AgenceError('conflict', `${shown} already exists`, { fix: 'give the private item a new id first' });
-  writeItem(target, shown, { ...parsed.item, updated: ctx.now().toISOString() }, parsed.body);
+  writeItem(target, shown, { ...parsed.item, updated: ctx.now().toISOString() }, parsed.body, yaml);
   rmSync(file);
-  withIndex(ctx, () => undefined);
+  await withIndex(ctx, () => undefined);
   return { id, from: row.path, to: shown };
 }
 
 /** `^supersede <old> <new>`: the new item records it replaces the old; the old one, when local, says by what. */
-export function supersedeItem(ctx: KnowledgeContext, oldId: string, newId: string): { old: string; new: string; marked: string[] } {
+export async function supersedeItem(ctx: KnowledgeContext, oldId: string, newId: string): Promise<{ old: string; new: string; marked: string[] }> {
   if (oldId === newId) throw new AgenceError('usage', 'an item cannot supersede itself', { fix: 'give the old id, then the new one' });
-  return withIndex(ctx, (db) => {
-    const v = visibility(ctx, { private: true, all: true });
+  const v = await visibility(ctx, { private: true, all: true });
+  const yaml = await loadYaml();
+  return withIndex(ctx, async (db) => {
     const old = resolveItem(db, oldId, v).row;
-    const fresh = writable(ctx, db, newId, 'changed');
+    const fresh = await writable(ctx, db, newId, 'changed');
     const now = ctx.now().toISOString();
     const marked: string[] = [];
-    const newParsed = readItemFile(fresh.file, fresh.row.path);
-    writeItem(fresh.file, fresh.row.path, { ...newParsed.item, supersedes: [...new Set([...newParsed.item.supersedes, oldId])], updated: now }, newParsed.body);
+    const newParsed = readItemFile(fresh.file, fresh.row.path, yaml);
+    writeItem(fresh.file, fresh.row.path, { ...newParsed.item, supersedes: [...new Set([...newParsed.item.supersedes, oldId])], updated: now }, newParsed.body, yaml);
     marked.push(fresh.row.path);
     if (old.origin === 'local' && (old.layer === 'synthetic' || old.layer === 'hermetic' || old.layer === 'nexus')) {
       const oldFile = fullPath(ctx.shard, old);
-      const oldParsed = readItemFile(oldFile, old.path);
-      writeItem(oldFile, old.path, { ...oldParsed.item, superseded_by: newId, updated: now }, oldParsed.body);
+      const oldParsed = readItemFile(oldFile, old.path, yaml);
+      writeItem(oldFile, old.path, { ...oldParsed.item, superseded_by: newId, updated: now }, oldParsed.body, yaml);
       marked.push(old.path);
     }
     return { old: oldId, new: newId, marked };
@@ -401,8 +415,9 @@ export function supersedeItem(ctx: KnowledgeContext, oldId: string, newId: strin
 }
 
 /** `^edit <id>`: $VISUAL or $EDITOR (argv, no shell) on the file; the result must still be an item. */
-export function editItem(ctx: KnowledgeContext, id: string): { id: string; path: string; changed: boolean } {
-  const { row, file } = withIndex(ctx, (db) => writable(ctx, db, id, 'edited'));
+export async function editItem(ctx: KnowledgeContext, id: string): Promise<{ id: string; path: string; changed: boolean }> {
+  const { row, file } = await withIndex(ctx, (db) => writable(ctx, db, id, 'edited'));
+  const { spawnSync } = childProcess();
   const before = readFileSync(file, 'utf8');
   const editor = (ctx.env.VISUAL || ctx.env.EDITOR || 'vi').trim().split(/\s+/);
   const result = spawnSync(editor[0] as string, [...editor.slice(1), file], { stdio: 'inherit', env: ctx.env });
@@ -410,10 +425,11 @@ export function editItem(ctx: KnowledgeContext, id: string): { id: string; path:
   if (result.status !== 0) throw new AgenceError('usage', `the editor exited with ${result.status}; ${row.path} is as the editor left it`, { fix: 'run `agence ^edit` again' });
   const after = readFileSync(file, 'utf8');
   // A broken edit is reported and the file left as it is: nothing is thrown away.
-  const parsed = readItemFile(file, row.path);
+  const yaml = await loadYaml();
+  const parsed = readItemFile(file, row.path, yaml);
   const changed = after !== before;
-  if (changed) writeItem(file, row.path, { ...parsed.item, updated: ctx.now().toISOString() }, parsed.body);
-  withIndex(ctx, () => undefined);
+  if (changed) writeItem(file, row.path, { ...parsed.item, updated: ctx.now().toISOString() }, parsed.body, yaml);
+  await withIndex(ctx, () => undefined);
   return { id: parsed.item.id, path: row.path, changed };
 }
 
@@ -491,13 +507,14 @@ export function hitsFrom(hits: Hit[], shardName: string, root: (row: ItemRow) =>
 
 /** Mark hits whose referenced files changed since the item's commit (one git diff per commit). */
 async function markStale(ctx: KnowledgeContext, hits: RecallHit[], rows: Map<string, ItemRow>): Promise<void> {
-  const { changedSinceCommit } = await loadGit();
-  for (const hit of hits) {
+  const checks = hits.flatMap((hit) => {
     const row = rows.get(hit.path);
     const files = row ? (JSON.parse(row.files) as string[]).map((f) => fileRef(f).path) : [];
-    if (!row?.commit_sha || files.length === 0) continue;
-    hit.stale = await changedSinceCommit(ctx.shard.root, row.commit_sha, files);
-  }
+    return row?.commit_sha && files.length > 0 ? [{ hit, commit: row.commit_sha, files }] : [];
+  });
+  if (checks.length === 0) return; // git (and child_process) only when some hit references files
+  const { changedSinceCommit } = await loadGit();
+  for (const check of checks) check.hit.stale = await changedSinceCommit(ctx.shard.root, check.commit, check.files);
 }
 
 /**
@@ -543,14 +560,14 @@ function codeHitsFrom(hits: import('../chunk/codeRecall.js').CodeRecallHit[], sh
 export async function recall(ctx: KnowledgeContext, query: string, options: RecallOptions): Promise<RecallResult> {
   const all = ftsQuery(query, 'all');
   if (!all) throw new AgenceError('usage', `the query "${query}" has no words to search for`, { fix: 'give some words, e.g. agence ^recall "dns timeout"' });
-  const v = visibility(ctx, options);
+  const v = await visibility(ctx, options);
   const limit = options.limit ?? 10;
   const code = codeScope(options, v.clearance);
   const onlyCode = options.code === 'only' || options.layer === 'objectcode';
   const filter: SearchFilter = { type: options.type, formtag: options.formtag, tag: options.tag, layer: options.layer, limit };
   const found = onlyCode
     ? { matched: 'none' as const, hits: [] }
-    : withIndex(ctx, (db) => {
+    : await withIndex(ctx, (db) => {
         const first = search(db, all, filter, v);
         if (first.length > 0) return { matched: 'all' as const, hits: first };
         const any = search(db, ftsQuery(query, 'any') as string, filter, v);
@@ -570,10 +587,10 @@ export async function recall(ctx: KnowledgeContext, query: string, options: Reca
 }
 
 /** `^reindex`: the knowledge tables brought up to date (`full`: rebuilt from nothing). */
-export function reindexKnowledge(ctx: KnowledgeContext, full: boolean): UpdateReport & { items: number } {
-  const { db, report } = openIndex(ctx, full);
+export async function reindexKnowledge(ctx: KnowledgeContext, full: boolean): Promise<UpdateReport & { items: number; notIndexed: { path: string; problem: string }[] }> {
+  const { db, report } = await openIndex(ctx, full);
   try {
-    return { ...report, items: db.prepare('SELECT count(*) FROM k_items').pluck().get() as number };
+    return { ...report, items: db.prepare('SELECT count(*) FROM k_items').pluck().get() as number, notIndexed: indexProblems(db) };
   } finally {
     db.close();
   }

@@ -28,12 +28,13 @@ function depthOf(code: string): number {
 }
 
 /** `^formtags [PREFIX]`: the taxonomy of the effective codex, with visible item counts. */
-export function formtagTree(ctx: KnowledgeContext, prefix: string | null): FormtagTree {
-  const classes = formtagClasses(ctx.shard);
-  const { db } = openIndex(ctx);
+export async function formtagTree(ctx: KnowledgeContext, prefix: string | null): Promise<FormtagTree> {
+  const classes = await formtagClasses(ctx.shard);
+  const v = await visibility(ctx);
+  const { db } = await openIndex(ctx);
   let counts: Map<string, number>;
   try {
-    counts = formtagCounts(db, visibility(ctx));
+    counts = formtagCounts(db, v);
   } finally {
     db.close();
   }
@@ -64,11 +65,11 @@ export interface Neighbour {
 }
 
 /** `^related <id>`: items linked (`[[id]]` in a body, `related:` in front matter) one and two hops out. */
-export function relatedItems(ctx: KnowledgeContext, id: string): { id: string; neighbours: Neighbour[] } {
+export async function relatedItems(ctx: KnowledgeContext, id: string): Promise<{ id: string; neighbours: Neighbour[] }> {
   assertItemId(id);
-  const { db } = openIndex(ctx);
+  const v = await visibility(ctx, { private: true, all: true });
+  const { db } = await openIndex(ctx);
   try {
-    const v = visibility(ctx, { private: true, all: true });
     const describe = (target: string) => {
       const [row] = rowsById(db, target, v);
       return { title: row?.title ?? null, path: row?.path ?? null };

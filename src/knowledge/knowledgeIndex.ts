@@ -1,12 +1,13 @@
-import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import * as yaml from 'yaml';
+import type * as YamlModule from 'yaml';
 import { AgenceError } from '../core/errors.js';
-import { type Item, type Label, labelRank, linksIn, parseItem, splitFrontMatter, titleFrom } from '../core/knowledgeItem.js';
-import { readEffective } from '../shard/effectiveView.js';
+import { type Item, type Label, labelRank, linksIn, parseItem, splitFrontMatter, titleFrom, type Yaml } from '../core/knowledgeItem.js';
+import type { readEffective } from '../shard/effectiveView.js';
 import type { ShardPaths } from '../shard/layout.js';
 import { decodeUtf8 } from '../store/files.js';
+import { nodeCrypto } from '../store/lazyBuiltins.js';
 import { type Database, loadSqlite, openSqlite } from '../store/sqlite.js';
 import { folderStamp, type KnowledgeLayer, type SourceFile, walkSources, watchedFolders } from './knowledgeSources.js';
 
@@ -18,7 +19,28 @@ import { folderStamp, type KnowledgeLayer, type SourceFile, walkSources, watched
  * files whose size or mtime moved and re-indexes only those whose content hash changed.
  */
 
-export const YAML = { parse: (text: string) => yaml.parse(text), stringify: (value: unknown) => yaml.stringify(value, { lineWidth: 0 }) };
+let yamlCodec: Promise<Yaml> | null = null;
+
+/** The YAML parser, loaded the first time something is parsed or written (a no-change run never is). */
+export function loadYaml(): Promise<Yaml> {
+  // As sessionArchive does for tar: in the bundle the literal require becomes dist/vendor/yaml.cjs;
+  // under the test runner (ESM) there is no require, so one is made.
+  yamlCodec ??= Promise.resolve(typeof require === 'function' ? (require('yaml') as typeof YamlModule) : (createRequire(import.meta.filename)('yaml') as typeof YamlModule)).then((yaml) => ({
+    parse: (text: string) => yaml.parse(text),
+    stringify: (value: unknown) => yaml.stringify(value, { lineWidth: 0 }),
+  }));
+  return yamlCodec;
+}
+
+/** What reading the sources takes: loaded only when a folder changed. */
+export interface Readers {
+  yaml: Yaml;
+  readEffective: typeof readEffective;
+}
+
+async function loadReaders(): Promise<Readers> {
+  return { yaml: await loadYaml(), readEffective: (await import('../shard/effectiveView.js')).readEffective };
+}
 
 /** Larger files are not knowledge items (a 50 MB dump would swamp every ranking): reported, skipped. */
 export const MAX_ITEM_BYTES = 1024 * 1024;
@@ -78,6 +100,8 @@ export interface UpdateReport {
   /** Ids used by more than one file of the same origin (after a merge). */
   duplicates: { id: string; paths: string[] }[];
   walked: boolean;
+  /** Promoted local items whose master copy arrived in base/ (see knowledgeSources). */
+  landed: { file: string; shown: string }[];
 }
 
 export interface UpdateOptions {
@@ -161,7 +185,7 @@ function readHead(file: string, size: number): Buffer {
 const slug = (text: string) => text.toLowerCase().replace(/\.md$/, '').replace(/[^a-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 56);
 
 /** What the entry holds, from its text; the codex and plain globalcache documents get front matter made up. */
-function entryFrom(source: SourceFile, text: string): Entry {
+function entryFrom(source: SourceFile, text: string, yaml: Yaml): Entry {
   if (source.layer === 'codex' || (source.layer === 'globalcache' && !splitFrontMatter(text))) {
     const when = '1970-01-01T00:00:00.000Z';
     return {
@@ -186,25 +210,25 @@ function entryFrom(source: SourceFile, text: string): Entry {
       bodyLine: 1,
     };
   }
-  return parseItem(text, source.shown, YAML);
+  return parseItem(text, source.shown, yaml);
 }
 
 /** Read one source: its content hash, and the entry or the reason it cannot be one. */
-function readSource(paths: ShardPaths, source: SourceFile): { hash: string; entry: Entry | null; problem: string | null } {
+function readSource(paths: ShardPaths, source: SourceFile, readers: Readers): { hash: string; entry: Entry | null; problem: string | null } {
   if (source.size > MAX_ITEM_BYTES) {
     const mb = (source.size / 1024 / 1024).toFixed(1);
     return { hash: `size:${source.sig}`, entry: null, problem: `${source.shown} is ${mb} MB, above the 1 MB limit of a knowledge item: not indexed (split it, or keep it out of .agence/ and reference it with --file)` };
   }
   let bytes: Buffer;
   if (source.layer === 'codex') {
-    bytes = Buffer.from(readEffective(paths, 'codex', source.rel).content);
+    bytes = Buffer.from(readers.readEffective(paths, 'codex', source.rel).content);
   } else {
     bytes = readHead(source.file, source.size);
   }
-  const hash = createHash('sha256').update(bytes).digest('hex');
+  const hash = nodeCrypto().createHash('sha256').update(bytes).digest('hex');
   if (isBinary(bytes)) return { hash, entry: null, problem: `${source.shown} is a binary file: not indexed (knowledge items are Markdown; keep binaries elsewhere)` };
   try {
-    return { hash, entry: entryFrom(source, decodeUtf8(bytes, source.file, source.shown)), problem: null };
+    return { hash, entry: entryFrom(source, decodeUtf8(bytes, source.file, source.shown), readers.yaml), problem: null };
   } catch (error) {
     if (error instanceof AgenceError) return { hash, entry: null, problem: error.line };
     throw error;
@@ -269,23 +293,34 @@ function putEntry(st: Statements, source: SourceFile, entry: Entry): void {
   if (item.superseded_by) st.supersede.run(item.id, item.superseded_by, source.key);
 }
 
+const emptyReport = (): UpdateReport => ({ indexed: 0, removed: 0, problems: [], duplicates: [], walked: false, landed: [] });
+
+/** Nothing was added, removed or renamed since the last walk: the folder mtimes are as stored. */
+export function isCurrent(db: Database): boolean {
+  const folders = meta(db, 'folders');
+  return folders !== null && folderStamp(JSON.parse(folders) as string[]).stamp === meta(db, 'stamp');
+}
+
 /** Bring the index in line with the files. Cheap when nothing changed: folder mtimes only. */
-export function updateIndex(db: Database, paths: ShardPaths, options: UpdateOptions = {}): UpdateReport {
-  const report: UpdateReport = { indexed: 0, removed: 0, problems: [], duplicates: [], walked: false };
-  const storedFolders = meta(db, 'folders');
-  if (!options.full && storedFolders) {
-    const folders = JSON.parse(storedFolders) as string[];
-    if (folderStamp(folders).stamp === meta(db, 'stamp')) return report;
-  }
+export async function refreshIndex(db: Database, paths: ShardPaths, options: UpdateOptions = {}): Promise<UpdateReport> {
+  if (!options.full && isCurrent(db)) return emptyReport();
+  return updateIndex(db, paths, await loadReaders(), options);
+}
+
+/** The stat walk: re-read files whose size or mtime moved, re-index those whose content hash changed. */
+function updateIndex(db: Database, paths: ShardPaths, readers: Readers, options: UpdateOptions): UpdateReport {
+  const report = emptyReport();
   report.walked = true;
   const started = Date.now();
   const walk = walkSources(paths);
+  report.landed = walk.landed;
   const folders = [...new Set([...watchedFolders(paths), ...walk.folders])];
   const stamp = folderStamp(folders);
-  const known = new Map((db.prepare('SELECT key, sig, hash FROM k_files').all() as { key: string; sig: string; hash: string }[]).map((r) => [r.key, r]));
   const st = statements(db);
   const total = walk.files.length;
   db.transaction(() => {
+    // Read inside the write transaction: another process may have updated the index meanwhile.
+    const known = new Map((db.prepare('SELECT key, sig, hash FROM k_files').all() as { key: string; sig: string; hash: string }[]).map((r) => [r.key, r]));
     if (options.full) {
       db.exec('DELETE FROM k_files; DELETE FROM k_items; DELETE FROM k_fts; DELETE FROM k_links; DELETE FROM k_supersedes;');
       known.clear();
@@ -296,7 +331,7 @@ export function updateIndex(db: Database, paths: ShardPaths, options: UpdateOpti
       const was = known.get(source.key);
       known.delete(source.key);
       if (was && was.sig === source.sig) continue;
-      const read = readSource(paths, source);
+      const read = readSource(paths, source, readers);
       if (was && was.hash === read.hash) {
         st.sig.run(source.sig, source.key);
         continue;
@@ -404,20 +439,38 @@ export interface Hit extends ItemRow {
 export const MARK_OPEN = '\u0002';
 export const MARK_CLOSE = '\u0003';
 
-/** BM25 over the FTS table (title weighs most, then tags, then the body), with the filters and visibility. */
+/**
+ * BM25 over the FTS table (title weighs most, then tags, then the body), with the filters and
+ * visibility. The FTS table ranks alone first; only the best of a window are then looked up and
+ * filtered (with their snippet), and the window grows until `limit` pass or the matches run out.
+ * Joining and filtering every match instead costs a row lookup per match: at 100,000 documents
+ * a common word matches thousands.
+ */
 export function search(db: Database, match: string, filter: SearchFilter, v: Visibility): Hit[] {
   const vis = visibleClause(v);
   const where = [vis.sql];
-  const params: unknown[] = [match, ...vis.params];
+  const params: unknown[] = [...vis.params];
   if (filter.type) (where.push('i.type = ?'), params.push(filter.type));
   if (filter.formtag) (where.push("i.formtag GLOB ? || '*'"), params.push(filter.formtag));
   if (filter.tag) (where.push('EXISTS (SELECT 1 FROM json_each(i.tags) WHERE value = ?)'), params.push(filter.tag));
   if (filter.layer === 'base') where.push("i.origin = 'base'");
   else if (filter.layer) (where.push('i.layer = ?'), params.push(filter.layer));
-  const sql = `SELECT i.*, snippet(k_fts, -1, char(2), char(3), '…', 16) AS snippet, bm25(k_fts, 8.0, 1.0, 4.0) AS score
+  const ranked = db.prepare(`SELECT rowid, bm25(k_fts, 8.0, 1.0, 4.0) AS score FROM k_fts WHERE k_fts MATCH ? ORDER BY score LIMIT ? OFFSET ?`);
+  const detail = db.prepare(`SELECT i.*, snippet(k_fts, -1, char(2), char(3), '…', 16) AS snippet
     FROM k_fts JOIN k_items i ON i.rowid = k_fts.rowid
-    WHERE k_fts MATCH ? AND ${where.join(' AND ')} ORDER BY score LIMIT ?`;
-  return db.prepare(sql).all(...params, filter.limit) as Hit[];
+    WHERE k_fts MATCH ? AND k_fts.rowid = ? AND ${where.join(' AND ')}`);
+  const hits: Hit[] = [];
+  let window = Math.max(filter.limit * 4, 40);
+  for (let offset = 0; hits.length < filter.limit; offset += window, window *= 4) {
+    const batch = ranked.all(match, window, offset) as { rowid: number; score: number }[];
+    for (const { rowid, score } of batch) {
+      const row = detail.get(match, rowid, ...params) as Omit<Hit, 'score'> | undefined;
+      if (row) hits.push({ ...row, score });
+      if (hits.length === filter.limit) break;
+    }
+    if (batch.length < window) break;
+  }
+  return hits;
 }
 
 /** Every visible item (for formtag counts and context packs). */

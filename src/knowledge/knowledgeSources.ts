@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isContentFile } from '../shard/layerFiles.js';
 import type { ShardPaths } from '../shard/layout.js';
@@ -70,6 +70,8 @@ export function watchedFolders(paths: ShardPaths): string[] {
 
 export interface Walk {
   files: SourceFile[];
+  /** Local items proposed to the master (`promoted:`) whose master copy is now in base/: the base copy wins. */
+  landed: { file: string; shown: string }[];
   /** Folders seen, for the next no-change check. */
   folders: string[];
 }
@@ -78,6 +80,7 @@ export interface Walk {
 export function walkSources(paths: ShardPaths): Walk {
   const byKey = new Map<string, SourceFile>();
   const folders: string[] = [];
+  const landed: Walk['landed'] = [];
   for (const root of roots(paths)) {
     if (!existsSync(root.dir)) continue;
     const prefix = keyPrefix(root);
@@ -93,6 +96,10 @@ export function walkSources(paths: ShardPaths): Walk {
           const key = `${root.layer}/${prefix}${path}`;
           const sig = `${st.size}:${st.mtimeMs}`;
           const previous = byKey.get(key);
+          if (previous && root.layer !== 'codex' && wasPromoted(full)) {
+            landed.push({ file: full, shown: `${root.shown}/${path}` });
+            continue;
+          }
           // Roots are listed base first: a local file of the same path replaces the base one.
           // The codex is merged (laws, items), so its entry depends on both files.
           byKey.set(key, {
@@ -110,7 +117,20 @@ export function walkSources(paths: ShardPaths): Walk {
     };
     visit(root.dir, '');
   }
-  return { files: [...byKey.values()], folders };
+  return { files: [...byKey.values()], folders, landed };
+}
+
+/** Whether an item's front matter records a promotion (read only when a base file has the same path). */
+function wasPromoted(file: string): boolean {
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(8192);
+    const text = head.subarray(0, readSync(fd, head, 0, head.length, 0)).toString('utf8');
+    const end = text.indexOf('\n---', 3);
+    return text.startsWith('---') && /^promoted:/m.test(end > 0 ? text.slice(0, end) : text);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** mtimes of the watched folders: equal to the stored ones means nothing was added or removed. */
@@ -118,12 +138,8 @@ export function folderStamp(folders: readonly string[]): { stamp: string; newest
   let newest = 0;
   const parts: string[] = [];
   for (const folder of folders) {
-    let mtime = 0;
-    try {
-      mtime = statSync(folder).mtimeMs;
-    } catch {
-      // a folder that is gone stamps as 0; its parent's mtime changed too
-    }
+    // A folder that is gone stamps as 0; its parent's mtime changed too.
+    const mtime = statSync(folder, { throwIfNoEntry: false })?.mtimeMs ?? 0;
     newest = Math.max(newest, mtime);
     parts.push(String(mtime));
   }

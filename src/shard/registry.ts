@@ -51,7 +51,7 @@ export function registerShard(env: NodeJS.ProcessEnv, entry: Omit<RegistryEntry,
 }
 
 /** A registered shard whose folder (or manifest) is gone. */
-export function isMissing(entry: RegistryEntry): boolean {
+export function isMissing(entry: Pick<RegistryEntry, 'path'>): boolean {
   return !existsSync(join(entry.path, '.agence', 'agence.json'));
 }
 

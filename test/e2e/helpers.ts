@@ -1,5 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll } from 'vitest';
@@ -67,5 +68,43 @@ export function json<T = Record<string, unknown>>(run: Run): T {
     return JSON.parse(run.stdout) as T;
   } catch {
     throw new Error(`stdout is not one JSON document:\n${run.stdout}\nstderr:\n${run.stderr}`);
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/**
+ * `git daemon` on 127.0.0.1 serving the repositories under `served` (`push`: receive-pack too),
+ * stopped after the test file; resolves once `repoName` answers ls-remote, with its git:// URL.
+ */
+export async function gitDaemon(sb: Sandbox, served: string, repoName: string, options: { push?: boolean } = {}): Promise<string> {
+  const port = await freePort();
+  const daemon = spawn(
+    'git',
+    ['daemon', '--reuseaddr', '--export-all', ...(options.push ? ['--enable=receive-pack'] : []), `--base-path=${served}`, '--listen=127.0.0.1', `--port=${port}`, '--informative-errors', served],
+    { env: sb.env, stdio: 'ignore' },
+  );
+  afterAll(() => {
+    daemon.kill();
+  });
+  const url = `git://127.0.0.1:${port}/${repoName}`;
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      git(sb, served, ['ls-remote', url]);
+      return url;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 }

@@ -1,9 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { agence, git, json, repo, sandbox } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { agence, git, gitDaemon, json, repo, sandbox } from './helpers.js';
 
 const sb = sandbox();
 const master = join(sb.dir, 'master');
@@ -171,42 +169,11 @@ describe('master URL forms', () => {
 });
 
 describe('a master served over git daemon on 127.0.0.1', () => {
-  let daemon: ChildProcess | null = null;
-  afterAll(() => {
-    daemon?.kill();
-  });
-
-  async function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-      });
-    });
-  }
-
   it('fetches, pins and materialises over git://', async () => {
     const served = join(sb.dir, 'served');
     mkdirSync(served);
     expect(agence(sb, served, ['^master', 'init', 'org-master']).code).toBe(0);
-    const port = await freePort();
-    daemon = spawn('git', ['daemon', '--reuseaddr', '--export-all', `--base-path=${served}`, '--listen=127.0.0.1', `--port=${port}`, '--informative-errors', served], {
-      env: sb.env,
-      stdio: 'ignore',
-    });
-    const url = `git://127.0.0.1:${port}/org-master`;
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      try {
-        git(sb, served, ['ls-remote', url]);
-        break;
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    const url = await gitDaemon(sb, served, 'org-master');
     const shard = repo(sb, 'daemon-shard');
     expect(agence(sb, shard, ['^init', '--master', url]).code).toBe(0);
     const pulled = agence(sb, shard, ['^pull', '--json']);

@@ -1,5 +1,4 @@
 import { reindexKnowledge } from '../../knowledge/knowledge.js';
-import { indexProblems, openKnowledgeDb } from '../../knowledge/knowledgeIndex.js';
 import { reindexSessions } from '../../sessions/sessions.js';
 import type { Handler } from '../types.js';
 import { withKnowledge } from '../knowledgeContext.js';
@@ -9,19 +8,11 @@ export const run: Handler = async (inv) => {
   const { ctx } = await sessionContext(inv);
   const result = reindexSessions(ctx);
   const full = inv.opts.full === true;
-  const knowledge = await withKnowledge(inv, (k) => {
-    const report = reindexKnowledge(k, full);
-    const db = openKnowledgeDb(`${k.shard.nexus}/index.db`, k.notify);
-    try {
-      return { ...report, problems: indexProblems(db) };
-    } finally {
-      db.close();
-    }
-  });
+  const knowledge = await withKnowledge(inv, (k) => reindexKnowledge(k, full));
   const lines = [
     `Rebuilt .agence/nexus/index.db from the session files: ${result.sessions} sessions.`,
     `Knowledge: ${knowledge.items} items${full ? ' (rebuilt from the files)' : `; ${knowledge.indexed} files (re)indexed, ${knowledge.removed} removed`}.`,
-    ...knowledge.problems.map((p) => `  not indexed: ${p.problem}`),
+    ...knowledge.notIndexed.map((p) => `  not indexed: ${p.problem}`),
   ];
   return { data: { ok: true, ...result, knowledge }, text: lines.join('\n') };
 };

@@ -291,6 +291,9 @@ describe('incremental by git blob id', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/could not be opened/);
     expect(json<Stats>(run).parsed).toBe(4);
+    // ^reindex brings the code index along; --full re-chunks it.
+    expect(json<{ code: Stats }>(ok(agence(sb, dir, ['^reindex', '--json']))).code.parsed).toBe(0);
+    expect(json<{ code: Stats }>(ok(agence(sb, dir, ['^reindex', '--full', '--json']))).code.parsed).toBe(4);
   });
 
   it('the chunk settings of agence.json choose the files; bad settings name the file', () => {

@@ -67,10 +67,16 @@ export const index: Handler = async (inv) => {
       return { data: stats, text: statsText(stats) };
     }
   }
-  const { indexCode } = await loadChunk();
-  const stats = await withCode(inv, (ctx) => indexCode(ctx, { full: inv.opts.full === true }));
-  return { data: stats, text: statsText(stats), ...grammarProblem(stats) };
+  const { stats, problem } = await indexCodeFor(inv, inv.opts.full === true);
+  return { data: stats, text: statsText(stats), ...problem };
 };
+
+/** The code index brought up to date (`full`: every file re-chunked), for `^chunk index` and `^reindex`. */
+export async function indexCodeFor(inv: Invocation, full: boolean): Promise<{ stats: IndexStats; problem: Pick<Outcome, 'exit' | 'problem'> }> {
+  const { indexCode } = await loadChunk();
+  const stats = await withCode(inv, (ctx) => indexCode(ctx, { full }));
+  return { stats, problem: grammarProblem(stats) };
+}
 
 function chunkHeading(chunk: ChunkRow, style: Style): string {
   const what = [chunk.kind, chunk.name ?? '(module code)'].join(' ');

@@ -1,7 +1,6 @@
 import { contentWords, ftsQuery, words } from '../core/knowledgeText.js';
 import { expandIdentifiers } from '../core/identifiers.js';
-import type { ChunkKind } from '../core/chunkLanguages.js';
-import { type CodeHit, searchChunks } from './chunkIndex.js';
+import { type ChunkRow, type CodeHit, searchChunks } from './chunkIndex.js';
 import { type CodeContext, type IndexStats, withCodeIndex } from './chunk.js';
 
 /**
@@ -10,18 +9,9 @@ import { type CodeContext, type IndexStats, withCodeIndex } from './chunk.js';
  * any word when that finds nothing, as knowledge recall does.
  */
 
-export interface CodeRecallHit {
-  path: string;
-  origin: 'local' | 'base';
-  language: string | null;
-  kind: ChunkKind;
-  name: string | null;
-  scope: string | null;
+export interface CodeRecallHit extends Pick<ChunkRow, 'path' | 'origin' | 'language' | 'kind' | 'name' | 'scope' | 'signature' | 'text'> {
   start: number;
   end: number;
-  signature: string;
-  /** The whole chunk: recall returns functions and classes, not lines. */
-  text: string;
   /** The line of the chunk that best matches the query, and that line as the snippet. */
   line: number;
   snippet: string;

@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { ChunkRow, SymbolRow } from '../../src/chunk/chunkIndex.js';
+import type { IndexStats } from '../../src/chunk/codeIndex.js';
 import { agence, git, json, type Run, repo, type Sandbox, sandbox } from './helpers.js';
 
 /** The code index from the built CLI, on real git repositories. */
@@ -13,38 +15,9 @@ const ok = (run: Run): Run => {
   return run;
 };
 
-interface Stats {
-  files: number;
-  parsed: number;
-  chunks: number;
-  symbols: number;
-  languages: Record<string, number>;
-  bytes: number;
-  seconds: number;
-  errors: number;
-  skipped: Record<string, number>;
-  removed: number;
-  base: { files: number; parsed: number; removed: number };
-  grammarFailures: { language: string; message: string; files: number }[];
-}
-interface Chunk {
-  path: string;
-  kind: string;
-  name: string | null;
-  scope: string | null;
-  start_line: number;
-  end_line: number;
-  signature: string;
-  doc: string;
-  text: string;
-}
-interface Symbol {
-  kind: string;
-  name: string;
-  scope: string | null;
-  path: string;
-  start_line: number;
-}
+type Stats = IndexStats;
+type Chunk = ChunkRow;
+type Declaration = SymbolRow;
 interface Hit {
   id: string;
   title: string;
@@ -104,7 +77,7 @@ function shard(name: string, files: Record<string, string | Buffer>): string {
 }
 
 const index = (dir: string, args: string[] = []): Stats => json<Stats>(ok(agence(sb, dir, ['^chunk', 'index', '--json', ...args])));
-const symbols = (dir: string, args: string[]): Symbol[] => json<{ symbols: Symbol[] }>(ok(agence(sb, dir, ['^symbols', '--json', ...args]))).symbols;
+const symbols = (dir: string, args: string[]): Declaration[] => json<{ symbols: Declaration[] }>(ok(agence(sb, dir, ['^symbols', '--json', ...args]))).symbols;
 const show = (dir: string, at: string): Chunk => json<{ chunk: Chunk }>(ok(agence(sb, dir, ['^chunk', 'show', '--json', at]))).chunk;
 const recall = (dir: string, args: string[]): Hit[] => json<{ hits: Hit[] }>(ok(agence(sb, dir, ['^recall', '--json', ...args]))).hits;
 

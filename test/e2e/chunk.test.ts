@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ChunkRow, SymbolRow } from '../../src/chunk/chunkIndex.js';
 import type { IndexStats } from '../../src/chunk/codeIndex.js';
-import { agence, git, json, type Run, repo, type Sandbox, sandbox } from './helpers.js';
+import { agence, CLI, git, json, type Run, repo, type Sandbox, sandbox } from './helpers.js';
 
 /** The code index from the built CLI, on real git repositories. */
 
@@ -415,5 +415,19 @@ describe('OBJECTCODE from the master', () => {
     const run = agence(sb, lib, ['^chunk', 'export', 'out.json']);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/does not end in \.chunks\.jsonl/);
+  });
+});
+
+describe('progress', () => {
+  it('^chunk index draws a progress bar on a terminal, and nothing on a pipe', () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 600; i++) files[`src/m${i}.ts`] = `/** Module ${i}. */\nexport function f${i}(a: number): number {\n  return a + ${i};\n}\n`;
+    const dir = shard('many', files);
+    const tty = spawnSync('script', ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} ^chunk index`, '/dev/null'], { cwd: dir, env: sb.env, encoding: 'utf8' });
+    expect(tty.status, tty.stderr).toBe(0);
+    expect(tty.stdout).toMatch(/\[#*\.*\] [\d,]+\/601 files parsed/);
+    expect(tty.stdout).toContain('Indexed 601 of 601 files');
+    const piped = ok(agence(sb, dir, ['^chunk', 'index', '--full']));
+    expect(piped.stderr).not.toContain('files parsed');
   });
 });

@@ -5,8 +5,9 @@ import { type CodeContext, type IndexStats, withCodeIndex } from './chunk.js';
 
 /**
  * Code for recall: BM25 over the chunks, with the words of a question rather than its grammar
- * ("where is the token refresh handled" searches token, refresh, handled), every word first and
- * any word when that finds nothing, as knowledge recall does.
+ * ("where is the token refresh handled" searches token, refresh, handled): the chunks with every
+ * word first, then, up to the limit, those with some of them (a question's words seldom all
+ * appear in one function).
  */
 
 export interface CodeRecallHit extends Pick<ChunkRow, 'path' | 'origin' | 'language' | 'kind' | 'name' | 'scope' | 'signature' | 'text'> {
@@ -17,6 +18,8 @@ export interface CodeRecallHit extends Pick<ChunkRow, 'path' | 'origin' | 'langu
   snippet: string;
   /** Higher is better (BM25 negated, as knowledge recall reports it). */
   score: number;
+  /** Whether the chunk has every word of the query (these come first). */
+  every: boolean;
 }
 
 export interface CodeRecall {
@@ -59,7 +62,7 @@ export function bestLine(text: string, startLine: number, queryWords: readonly s
   return { line: startLine + best.index, snippet };
 }
 
-function toHit(hit: CodeHit, queryWords: readonly string[]): CodeRecallHit {
+function toHit(hit: CodeHit, queryWords: readonly string[], every: boolean): CodeRecallHit {
   const best = bestLine(hit.text, hit.start_line, queryWords);
   return {
     path: hit.path,
@@ -75,6 +78,7 @@ function toHit(hit: CodeHit, queryWords: readonly string[]): CodeRecallHit {
     line: best.line,
     snippet: best.snippet,
     score: Math.round(-hit.score * 1000) / 1000,
+    every,
   };
 }
 
@@ -86,10 +90,12 @@ export async function recallCode(ctx: CodeContext, query: string, options: { lim
   if (!all) return { matched: 'none', hits: [], stats: null };
   const { result, stats } = await withCodeIndex(ctx, (db) => {
     const filter = { limit: options.limit, origin: options.origin };
-    const first = searchChunks(db, all, filter);
-    if (first.length > 0) return { matched: 'all' as const, hits: first };
-    const any = searchChunks(db, ftsQuery(text, 'any') as string, filter);
-    return { matched: any.length > 0 ? ('any' as const) : ('none' as const), hits: any };
+    const every = searchChunks(db, all, filter);
+    if (every.length >= options.limit) return { every, some: [] };
+    const seen = new Set(every.map((h) => h.rowid));
+    const some = searchChunks(db, ftsQuery(text, 'any') as string, filter).filter((h) => !seen.has(h.rowid));
+    return { every, some: some.slice(0, options.limit - every.length) };
   });
-  return { matched: result.matched, hits: result.hits.map((h) => toHit(h, queryWords)), stats };
+  const hits = [...result.every.map((h) => toHit(h, queryWords, true)), ...result.some.map((h) => toHit(h, queryWords, false))];
+  return { matched: result.every.length > 0 ? 'all' : hits.length > 0 ? 'any' : 'none', hits, stats };
 }

@@ -579,11 +579,14 @@ export async function recall(ctx: KnowledgeContext, query: string, options: Reca
   if (!code) return { query, matched: found.matched, hits };
   const { recallCode } = await import('../chunk/codeRecall.js');
   const coded = await recallCode({ shard: ctx.shard, notify: ctx.notify, ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}) }, query, { limit, origin: code.origin });
-  // Where one side has every word and the other only some, the partial matches are left out.
-  const best = found.matched === 'all' || coded.matched === 'all' ? 'all' : found.matched === 'any' || coded.matched === 'any' ? 'any' : 'none';
-  const merged = [...(found.matched === best ? hits : []), ...(coded.matched === best ? codeHitsFrom(coded.hits, ctx.shardName) : [])];
-  merged.sort((a, b) => b.score - a.score);
-  return { query, matched: best, hits: merged.slice(0, limit), code_index: coded.stats };
+  // Hits with every word of the query first (items and chunks by score), then those with some.
+  const tiered = [
+    ...hits.map((hit) => ({ hit, every: found.matched === 'all' })),
+    ...codeHitsFrom(coded.hits, ctx.shardName).map((hit, i) => ({ hit, every: coded.hits[i]?.every === true })),
+  ];
+  tiered.sort((a, b) => Number(b.every) - Number(a.every) || b.hit.score - a.hit.score);
+  const matched = tiered.some((t) => t.every) ? 'all' : tiered.length > 0 ? 'any' : 'none';
+  return { query, matched, hits: tiered.slice(0, limit).map((t) => t.hit), code_index: coded.stats };
 }
 
 /** `^reindex`: the knowledge tables brought up to date (`full`: rebuilt from nothing). */

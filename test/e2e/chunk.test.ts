@@ -173,6 +173,8 @@ describe('^chunk index', () => {
     expect(hits[0]?.chunk?.name).toBe('refreshAccessToken');
     expect(hits[0]?.layer).toBe('objectcode');
     expect(hits[0]?.path).toBe('src/auth/session.ts');
+    // No other chunk has every word: those with some of them follow, up to the limit.
+    expect(hits.length).toBeGreaterThan(1);
     const text = ok(agence(sb, dir, ['^recall', 'monthly usage report'])).stdout;
     expect(text.split('\n')[0]).toMatch(/^tools\/report\.py:4-7 {2}function write_report {2}\[objectcode\]/);
   });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { bestLine, codeQueryWords } from '../../src/chunk/codeRecall.js';
 import { parserFor } from '../../src/chunk/grammars.js';
+import { formatChunkExport, parseChunkExport } from '../../src/core/chunkExport.js';
 import { type ChunkedFile, chunkTree, cleanComment, lineWindows, looksMinified, splitRange } from '../../src/core/chunker.js';
 import { type LanguageName, languageOf } from '../../src/core/chunkLanguages.js';
 import { ChunkSettingsSchema, globToRegExp, hasBinaryExtension, selectsPath } from '../../src/core/chunkSettings.js';
@@ -254,5 +256,23 @@ describe('languages and settings', () => {
 describe('the identifier index of a body of code', () => {
   it('lists each compound identifier once with its parts', () => {
     expect(identifierIndex('const refreshToken = getToken(refreshToken, refresh_token, plain);')).toBe('refreshToken refresh token refreshtoken\ngetToken get token gettoken\nrefresh_token refresh token refreshtoken');
+  });
+});
+
+describe('chunk exports and code queries', () => {
+  it('an export round-trips; bad lines are reported with their line number', () => {
+    const record = { path: 'src/a.ts', language: 'typescript', kind: 'function', name: 'a', scope: null, start: 1, end: 3, signature: 'function a()', doc: '', text: 'function a() {\n}\n' };
+    expect(parseChunkExport(formatChunkExport([record]))).toEqual({ records: [record], problems: [] });
+    const parsed = parseChunkExport(`${JSON.stringify(record)}\n{oops\n${JSON.stringify({ ...record, kind: 'gadget' })}\n${JSON.stringify({ ...record, start: 5 })}\n`);
+    expect(parsed.records).toHaveLength(1);
+    expect(parsed.problems).toEqual([expect.stringMatching(/^line 2: not JSON/), expect.stringMatching(/^line 3: kind/), 'line 4: end is before start']);
+  });
+
+  it('a question keeps its content words; the best line is the one with most of them', () => {
+    expect(codeQueryWords('where is the token refresh handled?')).toEqual(['token', 'refresh', 'handled']);
+    expect(codeQueryWords('the')).toEqual(['the']);
+    const best = bestLine('function a() {\n  const refreshToken = load();\n  return refreshToken.expires;\n}', 10, ['refresh', 'token']);
+    expect(best.line).toBe(11);
+    expect(best.snippet).toContain('\u0002refresh');
   });
 });

@@ -86,7 +86,7 @@ export async function showChunk(ctx: CodeContext, location: { path: string; line
   return { chunk: result, stats };
 }
 
-export function describeStatus(status: string): string {
+function describeStatus(status: string): string {
   switch (status) {
     case 'binary':
       return 'a binary file (it has NUL bytes or a binary file type)';

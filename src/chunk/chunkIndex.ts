@@ -228,7 +228,7 @@ export interface CodeHit extends ChunkRow {
 }
 
 /** Column weights: the name counts most, then the signature, the doc comment, the path, the code. */
-export const CODE_BM25 = 'bm25(c_fts, 10.0, 4.0, 3.0, 1.0, 2.0)';
+const CODE_BM25 = 'bm25(c_fts, 10.0, 4.0, 3.0, 1.0, 2.0)';
 
 /** BM25 over the chunks for an FTS5 MATCH expression. */
 export function searchChunks(db: Database, match: string, filter: CodeSearchFilter): CodeHit[] {

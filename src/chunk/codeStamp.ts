@@ -34,7 +34,7 @@ const StampSchema = z.object({
 });
 type Stamp = z.infer<typeof StampSchema>;
 
-export function fileStamp(path: string): string {
+function fileStamp(path: string): string {
   try {
     const st = statSync(path, { bigint: true });
     return `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;

@@ -39,7 +39,7 @@ function resolveFile(bundled: string, packagePath: string, what: string): string
   }
 }
 
-export function grammarFile(language: LanguageName): string {
+function grammarFile(language: LanguageName): string {
   const name = GRAMMAR_FILES[language];
   return resolveFile(join(import.meta.dirname, 'vendor', 'grammars', name), `@cursorless/tree-sitter-wasms/out/${name}`, `the ${language} grammar (${name})`);
 }

@@ -19,7 +19,7 @@ import { codeMeta, codeWriter, type IndexedFile, knownFiles, setCodeMeta } from 
 
 export const EXPORT_SUFFIX = '.chunks.jsonl';
 
-export function objectcodeDir(shard: ShardPaths): string {
+function objectcodeDir(shard: ShardPaths): string {
   return join(shard.base, 'objectcode');
 }
 

@@ -3,7 +3,7 @@
  * declarations in each. Pure: data and small functions over a syntax node.
  */
 
-export const LANGUAGES = ['typescript', 'tsx', 'javascript', 'python', 'go', 'rust', 'java', 'c', 'cpp', 'ruby', 'bash', 'markdown'] as const;
+const LANGUAGES = ['typescript', 'tsx', 'javascript', 'python', 'go', 'rust', 'java', 'c', 'cpp', 'ruby', 'bash', 'markdown'] as const;
 export type LanguageName = (typeof LANGUAGES)[number];
 
 /** The parse-tree node the chunk rules read: what web-tree-sitter's `Node` offers, and no more. */
@@ -150,7 +150,7 @@ function scriptRules(typescript: boolean): LanguageRules {
 }
 
 /** The kind of a JS/TS variable declaration, which its value decides. */
-export function scriptVariableKind(node: SyntaxNode): ChunkKind {
+function scriptVariableKind(node: SyntaxNode): ChunkKind {
   const { value } = declarator(node);
   if (value && FUNCTION_VALUES.has(value.type)) return 'function';
   if (value && CLASS_VALUES.has(value.type)) return 'class';

@@ -27,7 +27,7 @@ export type ChunkSettings = z.infer<typeof ChunkSettingsSchema>;
  * Vendored and generated code: other people's code, or code nobody reads. Lock files and
  * source maps are generated too.
  */
-export const DEFAULT_EXCLUDES: readonly string[] = [
+const DEFAULT_EXCLUDES: readonly string[] = [
   '.agence/**',
   '**/node_modules/**',
   '**/vendor/**',
@@ -89,7 +89,7 @@ export function globToRegExp(glob: string): RegExp {
   return compiled;
 }
 
-export function matchesAny(path: string, globs: readonly string[]): boolean {
+function matchesAny(path: string, globs: readonly string[]): boolean {
   return globs.some((g) => globToRegExp(g).test(path));
 }
 

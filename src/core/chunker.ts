@@ -82,7 +82,7 @@ const MAX_SIGNATURE = 240;
 const MAX_DOC = 1000;
 
 /** The last row a node covers; a node that ends at the start of a line ends on the line before. */
-export function endRow(node: SyntaxNode): number {
+function endRow(node: SyntaxNode): number {
   const { row, column } = node.endPosition;
   return column === 0 && row > node.startPosition.row ? row - 1 : row;
 }
@@ -90,7 +90,7 @@ export function endRow(node: SyntaxNode): number {
 const namedOf = (node: SyntaxNode): SyntaxNode[] => node.namedChildren.filter((c): c is SyntaxNode => c !== null);
 
 /** Error and missing nodes in the tree (tree-sitter recovers from syntax errors and marks them). */
-export function countErrors(root: SyntaxNode): number {
+function countErrors(root: SyntaxNode): number {
   if (!root.hasError) return 0;
   let errors = 0;
   const stack: SyntaxNode[] = [root];

@@ -71,6 +71,15 @@ export const ItemSchema = z.looseObject({
 });
 export type Item = z.infer<typeof ItemSchema>;
 
+/** Front matter a document brings with it (`^doc add`): any subset of an item's fields, each valid. */
+export function itemFieldsFrom(value: unknown, shown: string): Partial<Item> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new AgenceError('usage', `the front matter of ${shown} is not a mapping of fields`, { fix: 'fix it, or remove it' });
+  const result = z.safeParse(z.partial(ItemSchema), normaliseDates(value as Record<string, unknown>));
+  if (!result.success) throw new AgenceError('usage', `the front matter of ${shown} is not valid: ${firstIssue(result.error)}; nothing was written`, { fix: 'fix it, or remove it' });
+  // Only what the document says: the schema's defaults are for whole items.
+  return Object.fromEntries(Object.entries(result.data).filter(([key]) => key in value)) as Partial<Item>;
+}
+
 export interface Yaml {
   parse: (text: string) => unknown;
   stringify: (value: unknown) => string;

@@ -1,5 +1,6 @@
 import { AgenceError } from '../core/errors.js';
 import { canRead } from '../core/knowledgeItem.js';
+import { type ContextPack, type PackSection, trimToBudget } from '../core/contextPack.js';
 import { estimateTokens, ftsQuery } from '../core/knowledgeText.js';
 import { type KnowledgeContext, openIndex, visibility } from './knowledge.js';
 import { search, visibleItems } from './knowledgeIndex.js';
@@ -13,25 +14,6 @@ import { search, visibleItems } from './knowledgeIndex.js';
  * cannot hold them says so). The same service is meant for chat, MCP and instruction files.
  */
 
-export interface PackSection {
-  kind: 'laws' | 'principles' | 'rules' | 'persona' | 'session' | 'lesson' | 'code';
-  title: string;
-  source: string;
-  content: string;
-  tokens: number;
-}
-
-export interface ContextPack {
-  agent: string;
-  task: string | null;
-  budget: number;
-  tokens: number;
-  sections: PackSection[];
-  dropped: { kind: PackSection['kind']; title: string; tokens: number }[];
-  /** True when even the laws alone do not fit the budget. */
-  overBudget: boolean;
-}
-
 export interface PackOptions {
   agent: string;
   task: string | null;
@@ -39,9 +21,6 @@ export interface PackOptions {
   /** The active session's brief, from the sessions service (null when there is none). */
   session: { id: string; task: string; todo: string[]; notes: string[] } | null;
 }
-
-/** Drop order: highest first. Lessons are ranked among themselves by relevance. */
-const DROP_RANK: Record<PackSection['kind'], number> = { code: 6, lesson: 5, session: 4, rules: 3, principles: 2, persona: 1, laws: 0 };
 
 async function codexSection(ctx: KnowledgeContext, kind: 'laws' | 'principles' | 'rules' | 'persona', path: string): Promise<PackSection | null> {
   try {
@@ -101,20 +80,5 @@ export async function contextPack(ctx: KnowledgeContext, options: PackOptions): 
     db.close();
   }
   if (task) sections.push(...(await codeSections(ctx, task)));
-  return trim(options, task, sections);
-}
-
-/** Drop sections, least relevant first, until the pack fits the budget. */
-export function trim(options: Pick<PackOptions, 'agent' | 'budget'>, task: string | null, sections: PackSection[]): ContextPack {
-  const kept = sections.map((section, order) => ({ section, order }));
-  const dropped: ContextPack['dropped'] = [];
-  const total = () => kept.reduce((n, k) => n + k.section.tokens, 0);
-  // Within a kind, later sections are the less relevant ones (lessons come ranked).
-  const victims = [...kept].filter((k) => k.section.kind !== 'laws').sort((a, b) => DROP_RANK[b.section.kind] - DROP_RANK[a.section.kind] || b.order - a.order);
-  for (const victim of victims) {
-    if (total() <= options.budget) break;
-    kept.splice(kept.indexOf(victim), 1);
-    dropped.push({ kind: victim.section.kind, title: victim.section.title, tokens: victim.section.tokens });
-  }
-  return { agent: options.agent, task, budget: options.budget, tokens: total(), sections: kept.map((k) => k.section), dropped, overBudget: total() > options.budget };
+  return trimToBudget(options.agent, options.budget, task, sections);
 }

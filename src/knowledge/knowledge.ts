@@ -7,6 +7,7 @@ import {
   canRead,
   fileRef,
   type Item,
+  itemFieldsFrom,
   type ItemType,
   LABELS,
   type Label,
@@ -19,6 +20,7 @@ import {
   type Yaml,
 } from '../core/knowledgeItem.js';
 import { contentWords, type FormtagClass, ftsQuery, SIMILAR_THRESHOLD, similarity, suggestFormtag, words } from '../core/knowledgeText.js';
+import { NAME_RE } from '../core/schemas.js';
 import type { ShardPaths } from '../shard/layout.js';
 import { configDir } from '../shard/registry.js';
 import { writeFileAtomic } from '../store/atomic.js';
@@ -72,10 +74,10 @@ export function indexFile(shard: ShardPaths): string {
 }
 
 /** The index, brought up to date with the files. The caller closes it. */
-export async function openIndex(ctx: KnowledgeContext, full = false): Promise<{ db: Database; report: UpdateReport }> {
+export async function openIndex(ctx: KnowledgeContext, how: { full?: boolean; walk?: boolean } = {}): Promise<{ db: Database; report: UpdateReport }> {
   const db = openKnowledgeDb(indexFile(ctx.shard), ctx.notify);
   try {
-    const report = await refreshIndex(db, ctx.shard, { full, notify: ctx.notify, ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}) });
+    const report = await refreshIndex(db, ctx.shard, { ...how, notify: ctx.notify, ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}) });
     for (const landed of report.landed) await markLanded(ctx, landed);
     return { db, report };
   } catch (error) {
@@ -111,6 +113,7 @@ const UserSettingsSchema = z.looseObject({ clearance: z.optional(z.enum(LABELS))
  */
 export async function clearance(ctx: KnowledgeContext): Promise<Label> {
   if (ctx.agent) {
+    if (!NAME_RE.test(ctx.agent)) throw new AgenceError('usage', `agent "${ctx.agent}" (AGENCE_AGENT or @agent) is not an agent name`, { fix: 'use a persona name from codex/agents/, e.g. sonya' });
     let persona: string;
     try {
       persona = (await loadView()).readEffective(ctx.shard, 'codex', `agents/${ctx.agent}.md`).content;
@@ -119,7 +122,12 @@ export async function clearance(ctx: KnowledgeContext): Promise<Label> {
       throw error;
     }
     const split = splitFrontMatter(persona);
-    const value = split ? ((await loadYaml()).parse(split.yaml) as Record<string, unknown> | null)?.clearance : undefined;
+    let value: unknown;
+    try {
+      value = split ? ((await loadYaml()).parse(split.yaml) as Record<string, unknown> | null)?.clearance : undefined;
+    } catch (error) {
+      throw new AgenceError('corrupt', `the front matter of codex/agents/${ctx.agent}.md is not YAML (${(error as Error).message.split('\n')[0]})`, { fix: 'fix the persona file' });
+    }
     return (LABELS as readonly unknown[]).includes(value) ? (value as Label) : 'internal';
   }
   const file = join(configDir(ctx.env), 'knowledge.json');
@@ -235,6 +243,13 @@ function similarItems(db: Database, text: string, v: Visibility): Similar[] {
 /** Write an item file and read it back: only then is it saved. */
 function writeItem(file: string, shown: string, item: Item, body: string, yaml: Yaml): void {
   const text = renderItem(item, body, yaml);
+  // Checked before anything is written, so a bad value never leaves a broken item behind.
+  try {
+    parseItem(text, shown, yaml);
+  } catch (error) {
+    if (error instanceof AgenceError) throw new AgenceError('usage', `${error.message}; nothing was written`, { fix: 'check the values given (title, tags, formtag, label)' });
+    throw error;
+  }
   writeFileAtomic(file, text);
   const back = parseItem(readFileSync(file, 'utf8'), shown, yaml);
   if (back.item.id !== item.id) throw new AgenceError('corrupt', `${shown} did not read back as written`, { file, fix: 'check the disk, then try again' });
@@ -298,8 +313,13 @@ export async function addDoc(ctx: KnowledgeContext, file: string, input: Omit<Ne
   let keep: Partial<Item> = {};
   let body = text;
   if (own) {
-    const value = (await loadYaml()).parse(own.yaml);
-    if (value && typeof value === 'object' && !Array.isArray(value)) keep = value as Partial<Item>;
+    let value: unknown;
+    try {
+      value = (await loadYaml()).parse(own.yaml);
+    } catch (error) {
+      throw new AgenceError('usage', `the front matter of ${file} is not YAML (${(error as Error).message.split('\n')[0]}); nothing was written`, { fix: 'fix it, or remove it' });
+    }
+    keep = itemFieldsFrom(value, file);
     body = own.body;
   }
   delete keep.id;
@@ -589,9 +609,9 @@ export async function recall(ctx: KnowledgeContext, query: string, options: Reca
   return { query, matched, hits: tiered.slice(0, limit).map((t) => t.hit), code_index: coded.stats };
 }
 
-/** `^reindex`: the knowledge tables brought up to date (`full`: rebuilt from nothing). */
+/** `^reindex`: the knowledge tables brought up to date by a stat walk (`full`: rebuilt from nothing). */
 export async function reindexKnowledge(ctx: KnowledgeContext, full: boolean): Promise<UpdateReport & { items: number; notIndexed: { path: string; problem: string }[] }> {
-  const { db, report } = await openIndex(ctx, full);
+  const { db, report } = await openIndex(ctx, { full, walk: true });
   try {
     return { ...report, items: db.prepare('SELECT count(*) FROM k_items').pluck().get() as number, notIndexed: indexProblems(db) };
   } finally {

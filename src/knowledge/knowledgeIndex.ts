@@ -105,7 +105,10 @@ export interface UpdateReport {
 }
 
 export interface UpdateOptions {
+  /** Rebuild from nothing. */
   full?: boolean;
+  /** Walk even when no folder changed (a file edited in place changes no folder). */
+  walk?: boolean;
   notify?: (message: string) => void;
   onProgress?: (done: number, total: number) => void;
 }
@@ -303,7 +306,7 @@ export function isCurrent(db: Database): boolean {
 
 /** Bring the index in line with the files. Cheap when nothing changed: folder mtimes only. */
 export async function refreshIndex(db: Database, paths: ShardPaths, options: UpdateOptions = {}): Promise<UpdateReport> {
-  if (!options.full && isCurrent(db)) return emptyReport();
+  if (!options.full && !options.walk && isCurrent(db)) return emptyReport();
   return updateIndex(db, paths, await loadReaders(), options);
 }
 

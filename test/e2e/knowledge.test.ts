@@ -179,6 +179,7 @@ describe('knowledge items', () => {
     const refused = cmd(dir, ['^show', secretId], asAgent);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('above the clearance');
+    expect(cmd(dir, ['^recall', 'vault'], { AGENCE_AGENT: '../LAWS' }).stderr).toContain('is not an agent name');
     rmSync(settings);
   });
 
@@ -188,6 +189,15 @@ describe('knowledge items', () => {
     expect(doc.path).toMatch(/^\.agence\/synthetic\/docs\/d-/);
     expect(doc.item).toMatchObject({ type: 'doc', title: 'Rotating the signing key' });
     expect(recall(dir, ['signing', 'key']).hits.map((h) => h.id)).toContain(doc.item.id);
+    // its own front matter is kept, and must make a valid item: else nothing is written
+    writeFileSync(join(sb.dir, 'tagged.md'), '---\ntitle: Tagged runbook\ntags: [ops]\n---\nBody of the tagged runbook.\n');
+    expect(json<{ item: { title: string; tags: string[] } }>(ok(cmd(dir, ['^doc', 'add', join(sb.dir, 'tagged.md'), '--json']))).item).toMatchObject({ title: 'Tagged runbook', tags: ['ops'] });
+    const before = readdirSync(join(dir, '.agence/synthetic/docs')).length;
+    writeFileSync(join(sb.dir, 'badtags.md'), '---\ntitle: Bad\ntags: 42\n---\nBody.\n');
+    const bad = cmd(dir, ['^doc', 'add', join(sb.dir, 'badtags.md')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('nothing was written');
+    expect(readdirSync(join(dir, '.agence/synthetic/docs')).length).toBe(before);
   });
 
   it('"possibly stale" when a file the item references changed since its commit', () => {
@@ -200,6 +210,16 @@ describe('knowledge items', () => {
     expect(recall(dir, ['jitter']).hits[0]).toMatchObject({ id, stale: ['retry.ts'] });
     expect(ok(cmd(dir, ['^recall', 'jitter'])).stdout).toContain('possibly stale: retry.ts');
     expect(cmd(dir, ['^learn', 'x', '--file', 'nope.ts']).stderr).toContain('nope.ts does not exist');
+  });
+
+  it('^reindex walks the files even when no folder changed (an edit in place), and re-reads only what changed', () => {
+    const id = learned(cmd(dir, ['^learn', 'Keep the canary at five percent', '--json']));
+    const file = join(dir, `.agence/synthetic/lessons/${id}.md`);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('five percent', 'ten percent, rising to fifty'));
+    const reindex = json<{ knowledge: { indexed: number; walked: boolean } }>(ok(cmd(dir, ['^reindex', '--json'])));
+    expect(reindex.knowledge).toMatchObject({ walked: true, indexed: 1 });
+    expect(recall(dir, ['fifty']).hits.map((h) => h.id)).toEqual([id]);
+    expect(json<{ knowledge: { indexed: number } }>(ok(cmd(dir, ['^reindex', '--json']))).knowledge.indexed).toBe(0);
   });
 });
 

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as yaml from 'yaml';
+import { type PackSection, trimToBudget } from '../../src/core/contextPack.js';
 import { AgenceError } from '../../src/core/errors.js';
-import { canRead, ITEM_ID_RE, type Item, linksIn, newItemId, parseItem, renderItem, splitFrontMatter } from '../../src/core/knowledgeItem.js';
+import { canRead, ITEM_ID_RE, type Item, itemFieldsFrom, linksIn, newItemId, parseItem, renderItem, splitFrontMatter } from '../../src/core/knowledgeItem.js';
 import { estimateTokens, formtagMatches, formtagParent, formtagSubtree, ftsQuery, similarity, contentWords, suggestFormtag } from '../../src/core/knowledgeText.js';
 
 const YAML = { parse: (t: string) => yaml.parse(t), stringify: (v: unknown) => yaml.stringify(v) };
@@ -50,6 +51,12 @@ describe('item files', () => {
     expect(messages[1]).toMatch(/front matter of lessons\/bad.md is not YAML/);
     expect(messages[2]).toMatch(/not a mapping/);
     expect(messages[3]).toMatch(/not valid/);
+  });
+
+  it("a document's own front matter: any valid subset of the fields, else a usage error naming it", () => {
+    expect(itemFieldsFrom({ title: 'T', tags: ['a'], formtag: 420.3 }, 'doc.md')).toEqual({ title: 'T', tags: ['a'], formtag: '420.3' });
+    expect(() => itemFieldsFrom({ tags: 42 }, 'doc.md')).toThrow(/front matter of doc.md is not valid/);
+    expect(() => itemFieldsFrom(['x'], 'doc.md')).toThrow(/not a mapping/);
   });
 
   it('splits front matter only at a closing --- line', () => {
@@ -138,5 +145,23 @@ describe('similarity and tokens', () => {
   it('estimates about four characters a token, rounded up', () => {
     expect(estimateTokens('')).toBe(0);
     expect(estimateTokens('abcde')).toBe(2);
+  });
+});
+
+describe('context packs', () => {
+  const section = (kind: PackSection['kind'], title: string, tokens: number): PackSection => ({ kind, title, source: title, content: '', tokens });
+  const sections = [section('laws', 'laws', 100), section('principles', 'p', 50), section('rules', 'r', 50), section('persona', 'sonya', 40), section('session', 's', 20), section('lesson', 'best', 30), section('lesson', 'worst', 30)];
+
+  it('keeps everything within the budget', () => {
+    expect(trimToBudget('sonya', 1000, null, sections)).toMatchObject({ tokens: 320, dropped: [], overBudget: false });
+  });
+
+  it('drops the least relevant first: the last lessons, then the brief, rules, principles, persona; never the laws', () => {
+    expect(trimToBudget('sonya', 290, null, sections).dropped.map((d) => d.title)).toEqual(['worst']);
+    expect(trimToBudget('sonya', 240, null, sections).dropped.map((d) => d.title)).toEqual(['worst', 'best', 's']);
+    expect(trimToBudget('sonya', 100, null, sections).sections.map((s) => s.kind)).toEqual(['laws']);
+    const tooSmall = trimToBudget('sonya', 10, null, sections);
+    expect(tooSmall.sections.map((s) => s.kind)).toEqual(['laws']);
+    expect(tooSmall.overBudget).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Chunk, chunkTree, type CodeSymbol, lineWindows, looksMinified } from '../core/chunker.js';
+import { type Chunk, chunkTree, lineWindows, looksMinified } from '../core/chunker.js';
 import { type LanguageName, languageOf } from '../core/chunkLanguages.js';
 import { type ChunkSettings, hasBinaryExtension, selectsPath } from '../core/chunkSettings.js';
 import { AgenceError } from '../core/errors.js';
@@ -94,7 +94,7 @@ function withText(chunks: Chunk[], lines: readonly string[]): (Chunk & { text: s
 }
 
 /** One file's chunks: parsed by its grammar, or cut into windows when it has none. */
-export async function chunkFile(
+async function chunkFile(
   file: { path: string; oid: string; origin: 'local' | 'base' },
   bytes: Buffer,
   settings: ChunkSettings,
@@ -115,11 +115,11 @@ export async function chunkFile(
   if (!codeParser) return { row: { ...base, language, status: 'grammar-failed', chunks: 0 }, chunks: [], symbols: [] };
   const chunked = codeParser.parse(source, (root) => chunkTree(language, root, source, settings));
   const chunks = withText(chunked.chunks, lines);
-  return { row: { ...base, language, status: 'parsed', errors: chunked.errors, chunks: chunks.length }, chunks, symbols: chunked.symbols as CodeSymbol[] };
+  return { row: { ...base, language, status: 'parsed', errors: chunked.errors, chunks: chunks.length }, chunks, symbols: chunked.symbols };
 }
 
 /** Parsers by language; a grammar that fails to load is reported once and its files skipped. */
-export function parserCache(failures: Map<string, GrammarFailure>, notify: (message: string) => void) {
+function parserCache(failures: Map<string, GrammarFailure>, notify: (message: string) => void) {
   return async (language: LanguageName) => {
     const { parserFor } = await import('./grammars.js');
     try {

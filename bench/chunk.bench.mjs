@@ -4,7 +4,7 @@
 // chunks/s), a commit of 10 changed files, the no-change re-index against `node -e 0`, and query
 // latency next to `git grep -n` on the same tree.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { CLI, interleaved, sandbox, sh } from './lib.mjs';
 
@@ -95,6 +95,7 @@ export function run({ rounds }) {
     { name: 'chunk show', cmd: node, args: [CLI, '^chunk', 'show', `${tracked[0]}:5`], options: at, pair: 'git grep -n configuration' },
   ];
   const results = interleaved(cases, { rounds });
+  rmSync(dir, { recursive: true, force: true }); // 5,000 files and their index: not left in /tmp
   const median = Object.fromEntries(results.map((r) => [r.name, r.median_ms]));
   return [
     single(`full index: ${files} files, ${mb.toFixed(1)} MB, ${full.stats.chunks} chunks`, full.ms, { stats: full.stats, index_rate: indexRate }),

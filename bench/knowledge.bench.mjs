@@ -129,7 +129,7 @@ export function run({ rounds }) {
   const measured = cases.filter((c) => !c.alias);
   let results;
   try {
-    results = interleaved(measured, { rounds: Math.min(rounds, 10), warmup: 2 });
+    results = interleaved(measured, { rounds, warmup: 2 });
   } finally {
     // About a gigabyte at 100k: not left in /tmp, unless BENCH_KEEP=1 (to look into it).
     if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });

@@ -203,6 +203,13 @@ describe('^chunk index', () => {
     const both = agence(sb, dir, ['^recall', '--code', '--type', 'lesson', 'token']);
     expect(both.code).toBe(1);
   });
+  it('an agent cleared only for public material gets no code (code is internal)', () => {
+    write(dir, '.agence/codex/agents/visitor.md', '---\nname: visitor\nclearance: public\n---\nA guest.\n');
+    const hits = json<{ hits: Hit[] }>(ok(agence(sb, dir, ['^recall', '--json', 'refresh access token'], { AGENCE_AGENT: 'visitor' }))).hits;
+    expect(hits.filter((h) => h.type === 'code')).toEqual([]);
+    expect(recall(dir, ['refresh access token']).some((h) => h.type === 'code')).toBe(true);
+  });
+
   it('the context pack carries the code for the task, and drops it first when over budget', () => {
     interface Pack {
       sections: { kind: string; source: string; content: string }[];

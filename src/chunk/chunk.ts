@@ -3,10 +3,9 @@ import { join, relative, resolve } from 'node:path';
 import { formatChunkExport, parseChunkExport } from '../core/chunkExport.js';
 import type { ChunkKind } from '../core/chunkLanguages.js';
 import { AgenceError } from '../core/errors.js';
-import { openKnowledgeDb } from '../knowledge/knowledgeIndex.js';
 import { writeFileAtomic } from '../store/atomic.js';
-import type { Database } from '../store/sqlite.js';
-import { type ChunkRow, chunkAt, chunksAround, fileRow, findSymbols, localChunks, type SymbolRow } from './chunkIndex.js';
+import { type Database, openIndexDb } from '../store/sqlite.js';
+import { type ChunkRow, chunkAt, chunksAround, ensureCodeSchema, fileRow, findSymbols, localChunks, type SymbolRow } from './chunkIndex.js';
 import { type CodeContext, type IndexStats, updateCodeIndex } from './codeIndex.js';
 import { codeSettings } from './codeSettings.js';
 import { unchangedStats, unchangedTotals, writeStamp } from './codeStamp.js';
@@ -34,7 +33,7 @@ export async function indexCode(ctx: CodeContext, options: { full?: boolean } = 
  */
 export async function withCodeIndex<T>(ctx: CodeContext, fn: (db: Database) => T, options: { full?: boolean } = {}): Promise<{ result: T; stats: IndexStats | null }> {
   const fresh = !options.full && unchangedTotals(ctx.shard, codeSettings(ctx.shard)) !== null;
-  const db = openKnowledgeDb(join(ctx.shard.nexus, 'index.db'), ctx.notify);
+  const db = openIndexDb(join(ctx.shard.nexus, 'index.db'), ctx.notify, ensureCodeSchema);
   let update: Awaited<ReturnType<typeof updateCodeIndex>> | null = null;
   let result: T;
   try {

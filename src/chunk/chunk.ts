@@ -5,7 +5,7 @@ import type { ChunkKind } from '../core/chunkLanguages.js';
 import { AgenceError } from '../core/errors.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { type Database, openIndexDb } from '../store/sqlite.js';
-import { type ChunkRow, chunkAt, chunksAround, ensureCodeSchema, fileRow, findSymbols, localChunks, type SymbolRow } from './chunkIndex.js';
+import { type ChunkRow, chunkAt, chunksAround, ensureCodeSchema, fileChunks, fileRow, findSymbols, localChunks, type SymbolRow } from './chunkIndex.js';
 import { type CodeContext, type IndexStats, updateCodeIndex } from './codeIndex.js';
 import { codeSettings } from './codeSettings.js';
 import { unchangedStats, unchangedTotals, writeStamp } from './codeStamp.js';
@@ -46,43 +46,55 @@ export async function withCodeIndex<T>(ctx: CodeContext, fn: (db: Database) => T
   return { result, stats: update?.stats ?? null };
 }
 
-/** `path:line` as typed (relative to the current folder) to a path relative to the repository. */
-export function parseLocation(ctx: CodeContext, cwd: string, spec: string): { path: string; line: number } {
+/**
+ * `PATH:LINE` or `PATH` as typed (relative to the current folder) to a path relative to the
+ * repository, and the line (null for a whole file).
+ */
+export function parseLocation(root: string, cwd: string, spec: string): { path: string; line: number | null } {
   const match = /^(.+):(\d+)$/.exec(spec);
-  if (!match) throw new AgenceError('usage', `"${spec}" is not PATH:LINE`, { fix: 'give a file and a line, e.g. src/auth.ts:42' });
-  const line = Number(match[2]);
-  if (line < 1) throw new AgenceError('usage', `line ${line} in "${spec}" is not a line number`, { fix: 'lines count from 1' });
-  const path = relative(ctx.shard.root, resolve(cwd, match[1] as string)).split('\\').join('/');
-  if (path.startsWith('..')) throw new AgenceError('usage', `${match[1]} is outside this repository`, { fix: 'give a path inside the shard' });
+  const line = match ? Number(match[2]) : null;
+  if (line !== null && line < 1) throw new AgenceError('usage', `line ${line} in "${spec}" is not a line number`, { fix: 'lines count from 1' });
+  const typed = match ? (match[1] as string) : spec;
+  const path = relative(root, resolve(cwd, typed)).split('\\').join('/');
+  if (path.startsWith('..')) throw new AgenceError('usage', `${typed} is outside this repository`, { fix: 'give a path inside the shard' });
   return { path, line };
 }
 
-export interface ShownChunk {
-  chunk: ChunkRow;
+export interface ShownChunks {
+  /** The chunk around the line, or every chunk of the file (its outline) when no line was given. */
+  chunks: ChunkRow[];
   stats: IndexStats | null;
 }
 
-/** `^chunk show path:line`: the smallest chunk that covers the line. */
-export async function showChunk(ctx: CodeContext, location: { path: string; line: number }): Promise<ShownChunk> {
+/** The file's row, or why it has no chunks to show. */
+function indexedFile(db: Database, path: string): void {
+  const file = fileRow(db, path);
+  if (!file) {
+    throw new AgenceError('not_found', `${path} is not in the code index`, {
+      fix: 'it must be tracked by git (git add it) and selected by the "chunk" settings of .agence/agence.json',
+    });
+  }
+  if (file.status !== 'parsed' && file.status !== 'windows') throw new AgenceError('not_found', `${path} has no chunks: it is ${describeStatus(file.status)}`);
+}
+
+/** `^chunk show PATH:LINE`: the smallest chunk that covers the line; `^chunk show PATH`: all of the file's. */
+export async function showChunks(ctx: CodeContext, location: { path: string; line: number | null }): Promise<ShownChunks> {
   const { result, stats } = await withCodeIndex(ctx, (db) => {
-    const chunk = chunkAt(db, location.path, location.line);
-    if (chunk) return chunk;
-    const file = fileRow(db, location.path);
-    if (!file) {
-      throw new AgenceError('not_found', `${location.path} is not in the code index`, {
-        fix: 'it must be tracked by git (git add it) and selected by the "chunk" settings of .agence/agence.json',
-      });
+    const { path, line } = location;
+    if (line === null) {
+      indexedFile(db, path);
+      return fileChunks(db, path);
     }
-    if (file.status !== 'parsed' && file.status !== 'windows') {
-      throw new AgenceError('not_found', `${location.path} has no chunks: it is ${describeStatus(file.status)}`);
-    }
-    const near = chunksAround(db, location.path, location.line);
+    const chunk = chunkAt(db, path, line);
+    if (chunk) return [chunk];
+    indexedFile(db, path);
+    const near = chunksAround(db, path, line);
     const hint = [near.before, near.after].filter((c): c is ChunkRow => c !== null).map((c) => `${c.path}:${c.start_line}-${c.end_line}`);
-    throw new AgenceError('not_found', `no chunk of ${location.path} covers line ${location.line} (a blank line between chunks, or past the end)`, {
+    throw new AgenceError('not_found', `no chunk of ${path} covers line ${line} (a blank line between chunks, or past the end)`, {
       ...(hint.length > 0 ? { fix: `nearest: ${hint.join(', ')}` } : {}),
     });
   });
-  return { chunk: result, stats };
+  return { chunks: result, stats };
 }
 
 function describeStatus(status: string): string {

@@ -189,6 +189,11 @@ export function fileRow(db: Database, path: string): FileRow | null {
   return (db.prepare('SELECT * FROM c_files WHERE path = ?').get(path) as FileRow | undefined) ?? null;
 }
 
+/** Every chunk of `path`, in line order. */
+export function fileChunks(db: Database, path: string): ChunkRow[] {
+  return db.prepare('SELECT * FROM c_chunks WHERE path = ? ORDER BY start_line').all(path) as ChunkRow[];
+}
+
 /** The chunks of `path` nearest to `line` before and after it (when no chunk covers it). */
 export function chunksAround(db: Database, path: string, line: number): { before: ChunkRow | null; after: ChunkRow | null } {
   return {

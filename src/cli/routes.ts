@@ -339,8 +339,8 @@ export const ROUTES: readonly Route[] = [
   {
     mode: 'shared',
     name: 'chunk show',
-    summary: 'print the chunk (function, class, section, ...) that encloses a line',
-    usage: 'PATH:LINE',
+    summary: 'print the chunk (function, class, section, ...) that encloses a line, or the outline of a file',
+    usage: 'PATH[:LINE]',
     args: { min: 1, max: 1 },
     shard: 'required',
     load: () => import('./commands/chunk.js').then((m) => m.show),

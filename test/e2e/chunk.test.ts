@@ -152,6 +152,14 @@ describe('^chunk index', () => {
     expect(text).toMatch(/14 {2}\s*this\.sessions\.set\(id, token\);/);
     // A path relative to the current folder, as a person types it.
     expect(show(join(dir, 'src'), 'auth/session.ts:5').name).toBe('refreshAccessToken');
+    // Without a line: the file's outline.
+    const outline = json<{ chunks: Chunk[] }>(ok(agence(sb, dir, ['^chunk', 'show', '--json', 'src/auth/session.ts']))).chunks;
+    expect(outline.map((c) => [c.start_line, c.end_line, c.kind, c.name])).toEqual([
+      [1, 1, 'block', null],
+      [3, 7, 'function', 'refreshAccessToken'],
+      [9, 16, 'class', 'SessionStore'],
+    ]);
+    expect(ok(agence(sb, dir, ['^chunk', 'show', 'src/auth/session.ts'])).stdout).toMatch(/3-7 +function +refreshAccessToken/);
     const window = show(dir, 'notes.txt:65');
     expect([window.kind, window.start_line, window.end_line]).toEqual(['window', 61, 70]);
   });
@@ -160,9 +168,9 @@ describe('^chunk index', () => {
     const untracked = agence(sb, dir, ['^chunk', 'show', 'nope.ts:1']);
     expect(untracked.code).toBe(1);
     expect(untracked.stderr).toMatch(/nope\.ts is not in the code index: it must be tracked by git/);
-    const malformed = agence(sb, dir, ['^chunk', 'show', 'src/auth/session.ts']);
+    const malformed = agence(sb, dir, ['^chunk', 'show', 'src/auth/session.ts:0']);
     expect(malformed.code).toBe(1);
-    expect(malformed.stderr).toMatch(/is not PATH:LINE/);
+    expect(malformed.stderr).toMatch(/line 0 in "src\/auth\/session\.ts:0" is not a line number/);
     const between = agence(sb, dir, ['^chunk', 'show', 'src/auth/session.ts:8']);
     expect(between.code).toBe(1);
     expect(between.stderr).toMatch(/no chunk of src\/auth\/session\.ts covers line 8.*nearest: src\/auth\/session\.ts:3-7, src\/auth\/session\.ts:9-16/);
@@ -430,12 +438,14 @@ describe('OBJECTCODE from the master', () => {
 describe('progress', () => {
   it('^chunk index draws a progress bar on a terminal, and nothing on a pipe', () => {
     const files: Record<string, string> = {};
-    for (let i = 0; i < 600; i++) files[`src/m${i}.ts`] = `/** Module ${i}. */\nexport function f${i}(a: number): number {\n  return a + ${i};\n}\n`;
+    // Enough to parse for well over the bar's 300 ms delay on a fast machine.
+    const body = Array.from({ length: 40 }, (_, j) => `  const v${j} = a * ${j} + helper(v${j}, 'text ${j}');`).join('\n');
+    for (let i = 0; i < 1500; i++) files[`src/m${i}.ts`] = `/** Module ${i}. */\nexport function f${i}(a: number): number {\n${body}\n  return a + ${i};\n}\n`;
     const dir = shard('many', files);
     const tty = spawnSync('script', ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} ^chunk index`, '/dev/null'], { cwd: dir, env: sb.env, encoding: 'utf8' });
     expect(tty.status, tty.stderr).toBe(0);
-    expect(tty.stdout).toMatch(/\[#*\.*\] [\d,]+\/601 files parsed/);
-    expect(tty.stdout).toContain('Indexed 601 of 601 files');
+    expect(tty.stdout).toMatch(/\[#*\.*\] [\d,]+\/1,501 files parsed/);
+    expect(tty.stdout).toContain('Indexed 1501 of 1501 files');
     const piped = ok(agence(sb, dir, ['^chunk', 'index', '--full']));
     expect(piped.stderr).not.toContain('files parsed');
   });

@@ -84,18 +84,26 @@ function chunkHeading(chunk: ChunkRow, style: Style): string {
   return `${style.bold(`${chunk.path}:${chunk.start_line}-${chunk.end_line}`)}  ${what}  ${style.dim(`[${where.join(' · ')}]`)}`;
 }
 
-/** `^chunk show PATH:LINE`: the enclosing chunk, with line numbers. */
+/** `^chunk show PATH:LINE`: the enclosing chunk, with line numbers; `^chunk show PATH`: the file's outline. */
 export const show: Handler = async (inv) => {
-  const { parseLocation, showChunk } = await loadChunk();
-  const shown = await withCode(inv, (ctx) => showChunk(ctx, parseLocation(ctx, inv.cwd, inv.args[0] as string)));
-  const { chunk } = shown;
+  const { parseLocation, showChunks } = await loadChunk();
+  const location = parseLocation(requireShard(inv.cwd).root, inv.cwd, inv.args[0] as string);
+  const shown = await withCode(inv, (ctx) => showChunks(ctx, location));
   const s = inv.style;
+  const problem = grammarProblem(shown.stats);
+  if (location.line === null) {
+    const outline = shown.chunks.map(({ text: _text, ...rest }) => rest);
+    const lines = outline.map((c) => `${s.dim(`${String(c.start_line).padStart(5)}-${String(c.end_line).padEnd(5)}`)} ${c.kind.padEnd(9)} ${c.scope ? `${c.scope}.` : ''}${c.name ?? '(module code)'}${c.part ? s.dim(` part ${c.part}/${c.parts}`) : ''}`);
+    if (lines.length === 0) lines.push('No chunks: the file is empty.');
+    return { data: { chunks: outline, index: shown.stats }, text: lines.join('\n'), ...problem };
+  }
+  const chunk = shown.chunks[0] as ChunkRow;
   const width = String(chunk.end_line).length;
   const lines = [chunkHeading(chunk, s)];
   if (chunk.signature) lines.push(s.dim(`  ${chunk.signature}`));
   if (chunk.doc) lines.push(...chunk.doc.split('\n').map((l) => s.dim(`  ${l}`)));
   lines.push(...chunk.text.split('\n').map((l, i) => `${s.dim(String(chunk.start_line + i).padStart(width))}  ${l}`));
-  return { data: { chunk, index: shown.stats }, text: lines.join('\n'), ...grammarProblem(shown.stats) };
+  return { data: { chunk, index: shown.stats }, text: lines.join('\n'), ...problem };
 };
 
 function symbolLine(sym: SymbolRow, style: Style): string {

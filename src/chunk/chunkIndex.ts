@@ -163,7 +163,9 @@ export function codeWriter(db: Database) {
 }
 
 export interface CodeTotals {
+  /** The shard's own files in the index (the tracked files the settings select). */
   files: number;
+  /** Chunks and symbols, the master's objectcode included. */
   chunks: number;
   symbols: number;
   /** Files per language (`text` for the line windows of files no grammar reads). */
@@ -173,7 +175,7 @@ export interface CodeTotals {
 export function codeTotals(db: Database): CodeTotals {
   const languages = db.prepare("SELECT coalesce(language, 'text') AS language, count(*) AS n FROM c_files WHERE status IN ('parsed', 'windows') GROUP BY 1 ORDER BY 2 DESC, 1").all() as { language: string; n: number }[];
   return {
-    files: db.prepare('SELECT count(*) FROM c_files').pluck().get() as number,
+    files: db.prepare("SELECT count(*) FROM c_files WHERE origin = 'local'").pluck().get() as number,
     chunks: db.prepare('SELECT count(*) FROM c_chunks').pluck().get() as number,
     symbols: db.prepare('SELECT count(*) FROM c_symbols').pluck().get() as number,
     languages: Object.fromEntries(languages.map((l) => [l.language, l.n])),

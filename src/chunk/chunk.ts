@@ -5,7 +5,7 @@ import type { ChunkKind } from '../core/chunkLanguages.js';
 import { AgenceError } from '../core/errors.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { type Database, openIndexDb } from '../store/sqlite.js';
-import { type ChunkRow, chunkAt, chunksAround, ensureCodeSchema, fileChunks, fileRow, findSymbols, localChunks, type SymbolRow } from './chunkIndex.js';
+import { type ChunkRow, chunkAt, chunksAround, codeTotals, ensureCodeSchema, fileChunks, fileRow, findSymbols, localChunks, type SymbolRow } from './chunkIndex.js';
 import { type CodeContext, type IndexStats, updateCodeIndex } from './codeIndex.js';
 import { codeSettings } from './codeSettings.js';
 import { unchangedStats, unchangedTotals, writeStamp } from './codeStamp.js';
@@ -23,7 +23,9 @@ export async function indexCode(ctx: CodeContext, options: { full?: boolean } = 
   const started = performance.now();
   const totals = options.full ? null : unchangedTotals(ctx.shard, codeSettings(ctx.shard));
   if (totals) return unchangedStats(totals, started);
-  return (await withCodeIndex(ctx, () => null, options)).stats as IndexStats;
+  // Null stats: another process brought the index up to date in the meantime.
+  const { result, stats } = await withCodeIndex(ctx, codeTotals, options);
+  return stats ?? unchangedStats(result, started);
 }
 
 /**

@@ -8,10 +8,12 @@
 //   vendor/web-tree-sitter.cjs + tree-sitter.wasm + tree-sitter-bash.wasm
 //                     the bash parser of the command guard, loaded only by guard commands
 //   ledger-verify-worker.cjs  a worker thread of `^ledger verify` on large ledgers
+//   vendor/grammars/  the grammars of the code index (@cursorless/tree-sitter-wasms), loaded
+//                     one language at a time by the chunk commands
 // better-sqlite3's JavaScript is in app.cjs; its compiled addon stays in node_modules.
 // CommonJS, because Node's ESM loader (and its eager builtin facades) costs more at start-up
 // than the whole of `agence ^status`.
-import { chmodSync, copyFileSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -95,5 +97,10 @@ const resolvePackage = createRequire(import.meta.url).resolve;
 copyFileSync(resolvePackage('web-tree-sitter'), 'dist/vendor/web-tree-sitter.cjs');
 copyFileSync(resolvePackage('web-tree-sitter/tree-sitter.wasm'), 'dist/vendor/tree-sitter.wasm');
 copyFileSync(resolvePackage('tree-sitter-bash/tree-sitter-bash.wasm'), 'dist/vendor/tree-sitter-bash.wasm');
+mkdirSync('dist/vendor/grammars', { recursive: true });
+for (const language of ['typescript', 'tsx', 'javascript', 'python', 'go', 'rust', 'java', 'c', 'cpp', 'ruby', 'bash', 'markdown']) {
+  const file = `tree-sitter-${language}.wasm`;
+  copyFileSync(resolvePackage(`@cursorless/tree-sitter-wasms/out/${file}`), `dist/vendor/grammars/${file}`);
+}
 chmodSync('dist/agence.cjs', 0o755);
 console.log(`built dist/ (agence ${pkg.version})`);

@@ -68,6 +68,10 @@ export function requireWithCompileCache<T>(file: string, version: string, varian
     exports: mod.exports as T,
     saveCache: () => {
       if (cached && !script.cachedDataRejected) return;
+      // V8 drops the bytecode of functions unused for a while: the cache of a long run (a first
+      // `^chunk index` of a large tree) would miss start-up's own functions. A later, short run
+      // of the same command writes it instead.
+      if (process.uptime() > 5) return;
       try {
         mkdirSync(dir, { recursive: true });
         const temp = `${cacheFile}.${process.pid}.tmp`;

@@ -4,7 +4,7 @@
  */
 
 export interface PackSection {
-  kind: 'laws' | 'principles' | 'rules' | 'persona' | 'session' | 'lesson';
+  kind: 'laws' | 'principles' | 'rules' | 'persona' | 'session' | 'lesson' | 'code';
   title: string;
   source: string;
   content: string;
@@ -24,8 +24,8 @@ export interface ContextPack {
   overBudget: boolean;
 }
 
-/** Drop order: highest first. Lessons are ranked among themselves by relevance. */
-const DROP_RANK: Record<PackSection['kind'], number> = { lesson: 5, session: 4, rules: 3, principles: 2, persona: 1, laws: 0 };
+/** Drop order: highest first (code for the task goes first). Lessons are ranked among themselves by relevance. */
+const DROP_RANK: Record<PackSection['kind'], number> = { code: 6, lesson: 5, session: 4, rules: 3, principles: 2, persona: 1, laws: 0 };
 
 /** Drop sections, least relevant first, until the pack fits the budget. */
 export function trimToBudget(agent: string, budget: number, task: string | null, sections: PackSection[]): ContextPack {

@@ -1,6 +1,4 @@
-import { spawn } from 'node:child_process';
 import { closeSync, openSync, readSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
@@ -20,7 +18,9 @@ export const WORK_TREE_STATUS_ARGS = ['status', '--porcelain=v2', '--branch', '-
 export function startEarlyGit(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): EarlyGit {
   let fd: number;
   try {
-    const file = join(tmpdir(), `.agence-git-${process.pid}-${Math.floor(Math.random() * 0x100000000).toString(16)}`);
+    // Asked for here, not imported at the top: node:child_process and node:os load Node's stream
+    // and network modules, milliseconds that every command would pay for ^save's sake.
+    const file = join(process.getBuiltinModule('node:os').tmpdir(), `.agence-git-${process.pid}-${Math.floor(Math.random() * 0x100000000).toString(16)}`);
     fd = openSync(file, 'wx+', 0o600);
     unlinkSync(file); // the descriptors keep it alive; nothing is left behind, even after a crash
   } catch {
@@ -32,7 +32,7 @@ export function startEarlyGit(args: readonly string[], cwd: string, env: NodeJS.
       resolve(output);
     };
     try {
-      const child = spawn('git', args, { cwd, env: { ...env, GIT_TERMINAL_PROMPT: '0' }, stdio: ['ignore', fd, 'ignore'] });
+      const child = process.getBuiltinModule('node:child_process').spawn('git', args, { cwd, env: { ...env, GIT_TERMINAL_PROMPT: '0' }, stdio: ['ignore', fd, 'ignore'] });
       child.on('error', () => finish(null));
       child.on('exit', (code) => finish(code === 0 ? readAll(fd) : null));
     } catch {

@@ -365,3 +365,40 @@ export async function changedSinceCommit(cwd: string, commit: string, files: rea
   const out = await git(['diff', '--name-only', '-z', commit, '--', ...files], { cwd });
   return out.split('\0').filter((p) => p !== '');
 }
+
+export interface IndexEntry {
+  mode: string;
+  oid: string;
+  /** 0 normally; 1-3 for the sides of a conflict. */
+  stage: number;
+  path: string;
+}
+
+/**
+ * The files git tracks, as its index holds them (`git ls-files -s`): mode, blob id, stage, path.
+ * `raw` is the listing itself, so a caller can tell in one comparison that nothing changed.
+ */
+export async function listIndex(cwd: string): Promise<{ entries: IndexEntry[]; raw: Buffer }> {
+  const result = await execGit(['ls-files', '-s', '-z'], { cwd });
+  if (result.code !== 0) throw new AgenceError('git', `git ls-files failed: ${gitMessage(result.stderr)}`);
+  const entries: IndexEntry[] = [];
+  for (const line of result.stdout.toString('utf8').split('\0')) {
+    if (line === '') continue;
+    const tab = line.indexOf('\t');
+    const [mode, oid, stage] = line.slice(0, tab).split(' ') as [string, string, string];
+    entries.push({ mode, oid, stage: Number(stage), path: line.slice(tab + 1) });
+  }
+  return { entries, raw: result.stdout };
+}
+
+/** The size of each blob (`git cat-file --batch-check`), in the order asked; -1 when it is missing. */
+export async function blobSizes(cwd: string, oids: readonly string[]): Promise<number[]> {
+  if (oids.length === 0) return [];
+  const result = await execGit(['cat-file', '--batch-check=%(objecttype) %(objectsize)'], { cwd, input: `${oids.join('\n')}\n` });
+  if (result.code !== 0) throw new AgenceError('git', `git cat-file failed: ${gitMessage(result.stderr)}`);
+  return result.stdout
+    .toString('utf8')
+    .split('\n')
+    .slice(0, oids.length)
+    .map((line) => (line.startsWith('blob ') ? Number(line.slice(5)) : -1));
+}

@@ -1,4 +1,5 @@
 import { AgenceError } from '../core/errors.js';
+import { canRead } from '../core/knowledgeItem.js';
 import { type ContextPack, type PackSection, trimToBudget } from '../core/contextPack.js';
 import { estimateTokens, ftsQuery } from '../core/knowledgeText.js';
 import { type KnowledgeContext, openIndex, visibility } from './knowledge.js';
@@ -7,7 +8,8 @@ import { search, visibleItems } from './knowledgeIndex.js';
 /**
  * The context pack (`^reload`): what an agent loads at the start of a session, in the order it
  * matters: laws, principles, rules, the persona, the active session's brief, then lessons for the
- * task, most relevant first. Over the budget, the least relevant goes first: the last lessons,
+ * task, most relevant first, then the code chunks (OBJECTCODE) for the task. Over the budget, the
+ * least relevant goes first: code, then the last lessons,
  * then the brief's notes, the rules, principles, persona; laws are never dropped (a pack that
  * cannot hold them says so). The same service is meant for chat, MCP and instruction files.
  */
@@ -31,6 +33,20 @@ async function codexSection(ctx: KnowledgeContext, kind: 'laws' | 'principles' |
 }
 
 const LESSONS = 20;
+/** Code chunks for the task: whole functions are large, and the budget trims them first. */
+const CODE_CHUNKS = 5;
+
+/** The code chunks that best match the task, when the reader may see internal material. */
+async function codeSections(ctx: KnowledgeContext, task: string): Promise<PackSection[]> {
+  if (!canRead((await visibility(ctx)).clearance, 'internal')) return [];
+  const { recallCode } = await import('../chunk/codeRecall.js');
+  const found = await recallCode({ shard: ctx.shard, notify: ctx.notify }, task, { limit: CODE_CHUNKS });
+  return found.hits.map((hit) => {
+    const title = `${hit.kind} ${[hit.scope, hit.name].filter((n) => n !== null).join('.') || '(module code)'}`;
+    const content = `${hit.path}:${hit.start}-${hit.end} (${title})\n${hit.text}`;
+    return { kind: 'code' as const, title, source: `${hit.path}:${hit.start}-${hit.end}`, content, tokens: estimateTokens(content) };
+  });
+}
 
 export async function contextPack(ctx: KnowledgeContext, options: PackOptions): Promise<ContextPack> {
   const sections: PackSection[] = [];
@@ -63,5 +79,6 @@ export async function contextPack(ctx: KnowledgeContext, options: PackOptions): 
   } finally {
     db.close();
   }
+  if (task) sections.push(...(await codeSections(ctx, task)));
   return trimToBudget(options.agent, options.budget, task, sections);
 }

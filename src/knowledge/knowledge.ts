@@ -457,6 +457,8 @@ export interface RecallOptions extends Omit<SearchFilter, 'limit'> {
   limit?: number;
   private?: boolean;
   all?: boolean;
+  /** Code chunks (OBJECTCODE): mixed with the items (the default), only them (`--code`), or none. */
+  code?: 'mixed' | 'only' | 'none';
 }
 
 export interface RecallHit {
@@ -475,6 +477,8 @@ export interface RecallHit {
   score: number;
   /** Files the item references that changed since the item's commit (null: its commit is unknown here). */
   stale: string[] | null;
+  /** For a code chunk: the declaration and the lines it spans. */
+  chunk?: { kind: string; name: string | null; scope: string | null; language: string | null; start: number; end: number; signature: string; text: string };
 }
 
 export interface RecallResult {
@@ -482,6 +486,8 @@ export interface RecallResult {
   /** Whether every word matched, or (when nothing did) any word. */
   matched: 'all' | 'any' | 'none';
   hits: RecallHit[];
+  /** What bringing the code index up to date did, when recall searched code and it had changed. */
+  code_index?: import('../chunk/codeIndex.js').IndexStats | null;
 }
 
 /** The first line of the item (from its body) that has a query word: where to look. */
@@ -531,22 +537,76 @@ async function markStale(ctx: KnowledgeContext, hits: RecallHit[], rows: Map<str
   for (const check of checks) check.hit.stale = await changedSinceCommit(ctx.shard.root, check.commit, check.files);
 }
 
-/** `^recall`: BM25 over the index, every word first, any word when that finds nothing. */
+/**
+ * Which code chunks a recall searches: none when a filter only items have is given (type,
+ * formtag, tag, a knowledge layer) or the reader may not see internal material; the shard's own
+ * with `--layer objectcode`; the master's with `--layer base`.
+ */
+function codeScope(options: RecallOptions, clearanceLabel: Label): { origin?: 'local' | 'base' } | null {
+  const itemFilter = options.type ?? options.formtag ?? options.tag ?? (options.layer !== undefined && options.layer !== 'base' && options.layer !== 'objectcode' ? options.layer : undefined);
+  if (options.code === 'only' && itemFilter !== undefined) {
+    throw new AgenceError('usage', '--code searches code chunks, which have no type, formtag, tag or knowledge layer', { fix: 'drop --code, or the item filters' });
+  }
+  if (options.code === 'none' || itemFilter !== undefined || !canRead(clearanceLabel, 'internal')) return null;
+  if (options.layer === 'base') return { origin: 'base' };
+  if (options.layer === 'objectcode') return { origin: 'local' };
+  return {};
+}
+
+function codeHitsFrom(hits: import('../chunk/codeRecall.js').CodeRecallHit[], shardName: string): RecallHit[] {
+  return hits.map((h) => ({
+    id: `${h.path}:${h.start}-${h.end}`,
+    title: `${h.kind} ${[h.scope, h.name].filter((n) => n !== null).join('.') || '(module code)'}`,
+    type: 'code',
+    layer: h.origin === 'base' ? 'base/objectcode' : 'objectcode',
+    origin: h.origin,
+    shard: shardName,
+    path: h.path,
+    line: h.line,
+    formtag: null,
+    label: 'internal',
+    tags: [h.language ?? 'text', h.kind],
+    snippet: h.snippet,
+    score: h.score,
+    stale: [],
+    chunk: { kind: h.kind, name: h.name, scope: h.scope, language: h.language, start: h.start, end: h.end, signature: h.signature, text: h.text },
+  }));
+}
+
+/**
+ * `^recall`: BM25 over the index, every word first, any word when that finds nothing; code
+ * chunks (the code index, brought up to date first) ranked with the items by the same BM25.
+ */
 export async function recall(ctx: KnowledgeContext, query: string, options: RecallOptions): Promise<RecallResult> {
   const all = ftsQuery(query, 'all');
   if (!all) throw new AgenceError('usage', `the query "${query}" has no words to search for`, { fix: 'give some words, e.g. agence ^recall "dns timeout"' });
   const v = await visibility(ctx, options);
-  const filter: SearchFilter = { type: options.type, formtag: options.formtag, tag: options.tag, layer: options.layer, limit: options.limit ?? 10 };
-  const found = await withIndex(ctx, (db) => {
-    const first = search(db, all, filter, v);
-    if (first.length > 0) return { matched: 'all' as const, hits: first };
-    const any = search(db, ftsQuery(query, 'any') as string, filter, v);
-    return { matched: any.length > 0 ? ('any' as const) : ('none' as const), hits: any };
-  });
+  const limit = options.limit ?? 10;
+  const code = codeScope(options, v.clearance);
+  const onlyCode = options.code === 'only' || options.layer === 'objectcode';
+  const filter: SearchFilter = { type: options.type, formtag: options.formtag, tag: options.tag, layer: options.layer, limit };
+  const found = onlyCode
+    ? { matched: 'none' as const, hits: [] }
+    : await withIndex(ctx, (db) => {
+        const first = search(db, all, filter, v);
+        if (first.length > 0) return { matched: 'all' as const, hits: first };
+        const any = search(db, ftsQuery(query, 'any') as string, filter, v);
+        return { matched: any.length > 0 ? ('any' as const) : ('none' as const), hits: any };
+      });
   const rows = new Map(found.hits.map((h) => [h.path, h as ItemRow]));
   const hits = hitsFrom(found.hits, ctx.shardName, (row) => (row.layer === 'hermetic' || row.layer === 'nexus' ? ctx.shard.mainRoot : ctx.shard.root), words(query));
   await markStale(ctx, hits, rows);
-  return { query, matched: found.matched, hits };
+  if (!code) return { query, matched: found.matched, hits };
+  const { recallCode } = await import('../chunk/codeRecall.js');
+  const coded = await recallCode({ shard: ctx.shard, notify: ctx.notify, ...(ctx.onProgress ? { onProgress: ctx.onProgress } : {}) }, query, { limit, origin: code.origin });
+  // Hits with every word of the query first (items and chunks by score), then those with some.
+  const tiered = [
+    ...hits.map((hit) => ({ hit, every: found.matched === 'all' })),
+    ...codeHitsFrom(coded.hits, ctx.shardName).map((hit, i) => ({ hit, every: coded.hits[i]?.every === true })),
+  ];
+  tiered.sort((a, b) => Number(b.every) - Number(a.every) || b.hit.score - a.hit.score);
+  const matched = tiered.some((t) => t.every) ? 'all' : tiered.length > 0 ? 'any' : 'none';
+  return { query, matched, hits: tiered.slice(0, limit).map((t) => t.hit), code_index: coded.stats };
 }
 
 /** `^reindex`: the knowledge tables brought up to date by a stat walk (`full`: rebuilt from nothing). */

@@ -1,6 +1,5 @@
-import { closeSync, existsSync, mkdirSync, openSync, readSync, rmSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
 import type * as YamlModule from 'yaml';
 import { AgenceError } from '../core/errors.js';
 import { type Item, type Label, labelRank, linksIn, parseItem, splitFrontMatter, titleFrom, type Yaml } from '../core/knowledgeItem.js';
@@ -8,7 +7,7 @@ import type { readEffective } from '../shard/effectiveView.js';
 import type { ShardPaths } from '../shard/layout.js';
 import { decodeUtf8 } from '../store/files.js';
 import { nodeCrypto } from '../store/lazyBuiltins.js';
-import { type Database, loadSqlite, openSqlite } from '../store/sqlite.js';
+import { type Database, openIndexDb } from '../store/sqlite.js';
 import { folderStamp, type KnowledgeLayer, type SourceFile, walkSources, watchedFolders } from './knowledgeSources.js';
 
 /**
@@ -131,24 +130,11 @@ function ensureSchema(db: Database): void {
 
 /** Open a knowledge index file (a shard's nexus/index.db); a damaged one is rebuilt, and the user told. */
 export function openKnowledgeDb(file: string, notify: (message: string) => void): Database {
-  const sqlite = loadSqlite();
-  mkdirSync(dirname(file), { recursive: true });
-  const fresh = !existsSync(file);
-  try {
-    const db = openSqlite(sqlite, file);
-    if (fresh) db.pragma('journal_mode = WAL');
+  return openIndexDb(file, notify, (db) => {
     // Freed pages are zeroed: a forgotten item leaves nothing behind in the file.
     db.pragma('secure_delete = ON');
     ensureSchema(db);
-    return db;
-  } catch (error) {
-    for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
-    notify(`${file} could not be opened (${(error as Error).message}); it is a cache: rebuilt it (sessions and knowledge)`);
-    const db = openSqlite(sqlite, file);
-    db.pragma('journal_mode = WAL');
-    ensureSchema(db);
-    return db;
-  }
+  });
 }
 
 const meta = (db: Database, key: string): string | null => (db.prepare('SELECT value FROM k_meta WHERE key = ?').get(key) as { value: string } | undefined)?.value ?? null;

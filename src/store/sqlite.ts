@@ -1,8 +1,10 @@
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { AgenceError } from '../core/errors.js';
 
-/** better-sqlite3, loaded by the commands that use `nexus/index.db` (sessions and knowledge). */
+/** better-sqlite3, loaded by the commands that use `nexus/index.db` (sessions, knowledge and code). */
 
 export type Database = BetterSqlite3.Database;
 
@@ -29,4 +31,28 @@ export function openSqlite(sqlite: Sqlite, path: string): Database {
   const db = new sqlite.Database(path, { timeout: 10_000, nativeBinding: sqlite.addon });
   db.pragma('synchronous = NORMAL');
   return db;
+}
+
+/**
+ * Open one of agence's index files (`nexus/index.db`: a cache), with WAL set when the file is
+ * new. A file that cannot be opened or prepared is removed and made again, and the user told:
+ * its tables are rebuilt from the files they cache. `prepare` sets up the caller's tables.
+ */
+export function openIndexDb(file: string, notify: (message: string) => void, prepare: (db: Database) => void): Database {
+  const sqlite = loadSqlite();
+  mkdirSync(dirname(file), { recursive: true });
+  const fresh = !existsSync(file);
+  try {
+    const db = openSqlite(sqlite, file);
+    if (fresh) db.pragma('journal_mode = WAL');
+    prepare(db);
+    return db;
+  } catch (error) {
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+    notify(`${file} could not be opened (${(error as Error).message}); it is a cache: rebuilt it (sessions, knowledge and code)`);
+    const db = openSqlite(sqlite, file);
+    db.pragma('journal_mode = WAL');
+    prepare(db);
+    return db;
+  }
 }

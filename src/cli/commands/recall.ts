@@ -11,7 +11,8 @@ function options(inv: Invocation, privateMode: boolean): RecallOptions {
   const type = text(inv.opts.type);
   if (type !== undefined && !(ITEM_TYPES as readonly string[]).includes(type)) throw new AgenceError('usage', `--type "${type}" is not an item type`, { fix: `use one of: ${ITEM_TYPES.join(', ')}` });
   const layer = text(inv.opts.layer);
-  if (layer !== undefined && !(KNOWLEDGE_LAYERS as readonly string[]).includes(layer)) throw new AgenceError('usage', `--layer "${layer}" is not a layer`, { fix: `use one of: ${KNOWLEDGE_LAYERS.join(', ')}` });
+  const layers = [...KNOWLEDGE_LAYERS, 'objectcode'];
+  if (layer !== undefined && !layers.includes(layer)) throw new AgenceError('usage', `--layer "${layer}" is not a layer`, { fix: `use one of: ${layers.join(', ')}` });
   const formtag = text(inv.opts.formtag);
   const limitText = text(inv.opts.limit) ?? '10';
   const limit = Number(limitText);
@@ -24,6 +25,7 @@ function options(inv: Invocation, privateMode: boolean): RecallOptions {
     limit,
     private: privateMode || inv.opts.private === true || layer === 'hermetic',
     all: inv.opts.all === true,
+    code: inv.opts.code === true ? 'only' : 'mixed',
   };
 }
 
@@ -54,7 +56,10 @@ const recallHandler = (privateMode: boolean): Handler => async (inv) => {
   const lines = result.hits.flatMap((h) => formatHit(inv, h, false));
   if (result.hits.length === 0) lines.push(`Nothing matches "${query}".`);
   else if (result.matched === 'any') lines.unshift(inv.style.dim('(no item has every word; these have some)'));
-  return { data: result, text: lines.join('\n') };
+  // A grammar that failed to load: the rest of the code was searched, and the command says so.
+  const failed = result.code_index?.grammarFailures ?? [];
+  const problem = failed.length > 0 ? { exit: 1, problem: `grammar failed to load: ${failed.map((f) => f.language).join(', ')}; those files are not in the code index: reinstall agence (npm install)` } : {};
+  return { data: result, text: lines.join('\n'), ...problem };
 };
 
 export const recall = recallHandler(false);

@@ -445,15 +445,19 @@ export function search(db: Database, match: string, filter: SearchFilter, v: Vis
   if (filter.layer === 'base') where.push("i.origin = 'base'");
   else if (filter.layer) (where.push('i.layer = ?'), params.push(filter.layer));
   const ranked = db.prepare(`SELECT rowid, bm25(k_fts, 8.0, 1.0, 4.0) AS score FROM k_fts WHERE k_fts MATCH ? ORDER BY score LIMIT ? OFFSET ?`);
-  const detail = db.prepare(`SELECT i.*, snippet(k_fts, -1, char(2), char(3), '…', 16) AS snippet
+  // The details of a whole batch in one query: with `rowid = ?`, FTS5 answers snippet() from the
+  // wrong document (every row got the first match's snippet), `rowid IN (...)` does not.
+  const detail = db.prepare(`SELECT i.*, k_fts.rowid AS fts_rowid, snippet(k_fts, -1, char(2), char(3), '…', 16) AS snippet
     FROM k_fts JOIN k_items i ON i.rowid = k_fts.rowid
-    WHERE k_fts MATCH ? AND k_fts.rowid = ? AND ${where.join(' AND ')}`);
+    WHERE k_fts MATCH ? AND k_fts.rowid IN (SELECT value FROM json_each(?)) AND ${where.join(' AND ')}`);
   const hits: Hit[] = [];
   let window = Math.max(filter.limit * 4, 40);
   for (let offset = 0; hits.length < filter.limit; offset += window, window *= 4) {
     const batch = ranked.all(match, window, offset) as { rowid: number; score: number }[];
+    const rows = detail.all(match, JSON.stringify(batch.map((b) => b.rowid)), ...params) as (Omit<Hit, 'score'> & { fts_rowid: number })[];
+    const byRowid = new Map(rows.map(({ fts_rowid, ...row }) => [fts_rowid, row]));
     for (const { rowid, score } of batch) {
-      const row = detail.get(match, rowid, ...params) as Omit<Hit, 'score'> | undefined;
+      const row = byRowid.get(rowid);
       if (row) hits.push({ ...row, score });
       if (hits.length === filter.limit) break;
     }

@@ -90,6 +90,17 @@ describe('knowledge items', () => {
     expect(recall(dir, ['laws', '--layer', 'codex']).hits.length).toBeGreaterThan(0);
   });
 
+  it('each hit carries the snippet of its own item', () => {
+    const a = learned(cmd(dir, ['^learn', 'Snippet owl: nocturnal birds hunt at dusk', '--json']));
+    const b = learned(cmd(dir, ['^learn', 'Snippet heron: wading birds fish at dawn', '--json']));
+    const hits = recall(dir, ['birds', 'snippet']).hits;
+    const snippetOf = (id: string) => hits.find((h) => h.id === id)?.snippet ?? '';
+    expect(snippetOf(a)).toContain('owl');
+    expect(snippetOf(a)).not.toContain('heron');
+    expect(snippetOf(b)).toContain('heron');
+    expect(snippetOf(b)).not.toContain('owl');
+  });
+
   it('FTS syntax in a query is never interpreted', () => {
     for (const query of ['"certbot', 'cert*', 'NEAR(certbot expiry)', '-certbot', 'certbot OR', 'certbot:^', 'AND', '*', '" -']) {
       const run = cmd(dir, ['^recall', '--json', '--', query]);

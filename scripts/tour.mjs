@@ -1,6 +1,8 @@
 // `npm run tour`: agence's main job end to end, with real git in a temp dir. A master repo, two
-// shards and a bare remote: init, pull, a base override, status, a teammate's clone, a master
-// update. Each step prints the command and what it printed. `--keep` keeps the temp dir.
+// shards and a bare remote: init, pull, a base override, status, a teammate's clone, a session
+// saved and resumed, a lesson learned and recalled, the guard and the ledger, a signed handoff
+// from one shard to the other, a master update. Each step prints the command and what it
+// printed. `--keep` keeps the temp dir.
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -96,6 +98,25 @@ git(web, 'add', 'login.html');
 git(web, 'commit', '-qm', 'login form: labels');
 agence(web, '^sessions');
 agence(web, '^resume');
+
+say('What an agent learns is recalled by every agent of the shard, with the code that matches');
+agence(web, '^learn', 'Login forms need a visible label for every input; placeholder text is not a label', '--tag', 'a11y');
+agence(web, '^recall', 'label for an input');
+
+say('The guard classifies every command before it runs; the ledger records each decision');
+agence(web, '^guard', 'check', 'git log --oneline -5');
+agence(web, '^guard', 'check', 'git push --force origin main');
+agence(web, '/git-status');
+agence(web, '^ledger', 'tail');
+agence(web, '^ledger', 'verify');
+
+say('Sonya in web hands the session to Ralph in api: a signed bundle on a git ref, nothing else in between');
+agence(web, '^handoff', 'ralph', 'Need the login API endpoint', '--to', 'api');
+agence(api, '^inbox');
+const [handoff] = JSON.parse(run(api, process.execPath, [CLI, '^inbox', '--json'], { quiet: true })).handoffs;
+agence(api, '^trust', handoff.signer);
+agence(api, '^accept', handoff.bundle_id);
+agence(api, '^resume');
 
 say('The org adds a law to the master; shards see they are behind and pull it');
 appendFileSync(join(root, 'master/codex/LAWS.md'), '- [law-sbom] Every release publishes a software bill of materials.\n');

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import * as z from 'zod/mini';
 import { AgenceError } from '../core/errors.js';
 import { assertBundleId, BUNDLE_ID_RE } from '../core/handoff.js';
+import { COMMIT_RE } from '../core/schemas.js';
 import type { ShardPaths } from '../shard/layout.js';
 import { formatJson, writeFileAtomic } from '../store/atomic.js';
 import { readJsonFile } from '../store/files.js';
@@ -18,7 +19,7 @@ const AcceptedSchema = z.object({
   from_agent: z.string(),
   accepted_at: z.string(),
   via: z.enum(['ref', 'file']),
-  worktree: z.nullable(z.object({ commit: z.string(), base: z.string() })),
+  worktree: z.nullable(z.object({ commit: z.string().check(z.regex(COMMIT_RE)), base: z.string().check(z.regex(COMMIT_RE)) })),
 });
 export type Accepted = z.infer<typeof AcceptedSchema>;
 

@@ -10,7 +10,7 @@ import { checkTransfer, prepareTransfer, type SessionContext, storeImported, sto
 import { signingKey } from '../shard/keys.js';
 import type { ShardPaths } from '../shard/layout.js';
 import { readManifest } from '../shard/manifest.js';
-import { writeFileAtomic } from '../store/atomic.js';
+import { createFileOnce } from '../store/atomic.js';
 import { type Accepted, readAccepted, refuseLocalReplay, writeAccepted } from './accepted.js';
 import { assertAcceptable, assertAgent, buildBundle, bundleOpener, type OpenedBundle } from './bundle.js';
 import { acceptedCommit, bundleCommit, type Exchange, exchangeRemote, fetchHandoffs, pushHandoff, readRefBundles, type RefMark } from './exchange.js';
@@ -167,14 +167,20 @@ export async function dropDeniedHandoff(paths: ShardPaths, approval: Approval, a
 export async function exportSession(ctx: HandoffContext, id: string, out: string | null): Promise<{ bundle: Bundle; text: string; file: string | null }> {
   const paths = shard(ctx);
   return refusalsLogged(ctx, 'export', id, async () => {
-    if (out !== null && existsSync(out)) throw new AgenceError('conflict', `${out} already exists`, { fix: 'choose another --out file, or move that one aside' });
+    // A bundle by hand is addressed to no shard, so it could go anywhere: an agent hands off with
+    // ^handoff, whose cross-shard handoffs wait for a person (DESIGN §5).
+    if (ctx.sessions.env.AGENCE_AGENT) {
+      throw new AgenceError('refused', `agent ${ctx.sessions.env.AGENCE_AGENT} may not export a session by hand: only a user can`, { fix: 'hand it off with `agence ^handoff AGENT`, or ask a person to export it' });
+    }
+    const clobbered = () => new AgenceError('conflict', `${out} already exists`, { fix: 'choose another --out file, or move that one aside' });
+    if (out !== null && existsSync(out)) throw clobbered();
     const session = await prepareTransfer(ctx.sessions, { current: false, id });
     const bundleId = `${session.session_id}-${randomBytes(6).toString('hex')}`;
     const now = ctx.sessions.now();
     const bundle = await buildBundle(paths, { bundleId, manifest: ctx.manifest, session, fromAgent: session.agent, toAgent: null, toShard: null, note: null, worktree: null, now });
     const text = bundleText(bundle);
     if (out !== null) {
-      writeFileAtomic(out, text);
+      if (!createFileOnce(out, text)) throw clobbered();
       if (readFileSync(out, 'utf8') !== text) throw new AgenceError('corrupt', `${out} did not read back as written`, { fix: 'check the disk and export again' });
     }
     storeTransfer(ctx.sessions, session);

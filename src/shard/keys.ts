@@ -1,8 +1,8 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { AgenceError } from '../core/errors.js';
-import { fsyncDir, tempName } from '../store/atomic.js';
+import { createFileOnce } from '../store/atomic.js';
 import type { ShardPaths } from './layout.js';
 
 /**
@@ -25,32 +25,10 @@ export function keysDir(paths: ShardPaths): string {
   return join(paths.hermetic, 'keys');
 }
 
-/**
- * Create a key file unless it exists, durably and race-free: written to a temp file, fsynced,
- * then hard-linked into place, which fails if another process got there first. Everyone then
- * reads the one file, so two first uses at once never end up with different keys.
- */
+/** Created with the folder private to the user; the first of two processes at once wins. */
 function createKeyOnce(file: string, data: string): void {
-  const dir = dirname(file);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const temp = join(dir, tempName(basename(file)));
-  const fd = openSync(temp, 'wx', 0o600);
-  try {
-    const bytes = Buffer.from(data, 'utf8');
-    let done = 0;
-    while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    linkSync(temp, file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  } finally {
-    rmSync(temp, { force: true });
-  }
-  fsyncDir(dir);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  createFileOnce(file, data, 0o600);
 }
 
 const SIGNING_FILE = 'shard-ed25519.pem';

@@ -5,6 +5,7 @@ import { AgenceError } from '../core/errors.js';
 import { TrustSchema, type Trust } from '../core/governanceSchemas.js';
 import { firstIssue } from '../core/schemas.js';
 import { writeFileAtomic } from '../store/atomic.js';
+import { withFileLock } from '../store/lockFile.js';
 import { readEffective } from './effectiveView.js';
 import { sshFingerprint } from './keys.js';
 import type { ShardPaths } from './layout.js';
@@ -49,6 +50,12 @@ shards: []
  * a local entry replaces the base one. Returns false when the key was already listed.
  */
 export function addTrustedKey(paths: ShardPaths, shard: { id: string; name: string }, key: string): boolean {
+  // Read-modify-write of a shared file: two ^trust at once must not drop a key. The lock lives in
+  // NEXUS, never beside the versioned file.
+  return withFileLock(join(paths.nexus, 'trust.yaml.lock'), () => addTrustedKeyLocked(paths, shard, key));
+}
+
+function addTrustedKeyLocked(paths: ShardPaths, shard: { id: string; name: string }, key: string): boolean {
   const trusted = trustedShards(paths);
   if (isTrusted(trusted, shard.id, sshFingerprint(key))) return false;
   const file = join(paths.agence, 'codex', 'trust.yaml');

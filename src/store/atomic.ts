@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** Temp files end in this suffix; `.agence/.gitignore` ignores it, so a crash leaves nothing to commit. */
@@ -43,6 +43,36 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
     throw error;
   }
   if (syncDir) fsyncDir(dir);
+}
+
+/**
+ * Write a file that must not exist yet: the content goes to a temp file (fsynced), which is then
+ * hard-linked to `path`. A link never replaces a file, so of two writers (or a file that appeared
+ * after a check) the first wins. Returns false, writing nothing, when `path` already exists.
+ */
+export function createFileOnce(path: string, data: string | Uint8Array, mode = 0o644): boolean {
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true });
+  const temp = join(dir, tempName(basename(path)));
+  const fd = openSync(temp, 'wx', mode);
+  try {
+    const buffer = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    let offset = 0;
+    while (offset < buffer.length) offset += writeSync(fd, buffer, offset, buffer.length - offset);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(temp, path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    rmSync(temp, { force: true });
+  }
+  fsyncDir(dir);
+  return true;
 }
 
 export function fsyncDir(dir: string): void {

@@ -1,5 +1,7 @@
 import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { AgenceError } from '../core/errors.js';
+import { fsyncDir } from './atomic.js';
 
 /**
  * JSON Lines files that are only ever appended to. Callers hold the file's lock while appending;
@@ -161,6 +163,8 @@ export function appendLine(path: string, text: string, now: Date): LineLocation 
     fsyncSync(fd);
     const back = readRange(fd, offset, bytes.length);
     if (!back.equals(bytes)) throw new AgenceError('corrupt', `${path}: the appended line did not read back as written`, { file: path, fix: 'check the disk (`df`, `dmesg`) and run `agence ^doctor`' });
+    // The first line made the file: its name in the folder must survive a crash too.
+    if (offset === 0) fsyncDir(dirname(path));
     return { offset, length: bytes.length - 1, quarantined };
   } finally {
     closeSync(fd);

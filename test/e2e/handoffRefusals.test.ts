@@ -100,6 +100,9 @@ describe('bundles from a file', () => {
     expect(agence(sb, src, ['^save', 'another', '--new']).code).toBe(0);
     const next = json<{ sessions: { id: string }[] }>(agence(sb, src, ['^sessions', '--status', 'saved', '--json'])).sessions[0]?.id as string;
     refused(src, ['^export', next, '--out', file], 1, /stdout.json already exists/);
+    // a bundle by hand is addressed to no shard: an agent hands off with ^handoff instead
+    refused(src, ['^export', next, '--out', join(sb.dir, 'by-agent.json')], 2, /may not export a session by hand/, { AGENCE_AGENT: 'claudia' });
+    expect(existsSync(join(sb.dir, 'by-agent.json'))).toBe(false);
     const imported = agence(sb, dst, ['^import', file]);
     expect(imported.code, imported.stderr).toBe(0);
     refused(dst, ['^import', join(sb.dir, 'no-such.json')], 1, /no-such.json is not a file/);

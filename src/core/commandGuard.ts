@@ -172,9 +172,37 @@ function checkWrite(target: Word, part: string, state: State, what = 'writes to'
     return;
   }
   const rel = abs.slice(root.length + 1);
-  if (rel === '.git' || rel.startsWith('.git/')) add(state, part, 'T2', null, `${what} ${rel} inside .git/ (hooks and config run code)`);
-  else if ((rel === '.agence/codex' || rel.startsWith('.agence/codex/')) && !state.ctx.isAdmin) {
-    add(state, part, 'T2', null, `${what} ${rel}: CODEX is changed by admins only`);
+  // Compared without case: on a case-insensitive file system (macOS) .GIT/ is .git/.
+  const lower = rel.toLowerCase();
+  const under = (dir: string) => lower === dir || lower.startsWith(`${dir}/`);
+  if (under('.git')) add(state, part, 'T2', null, `${what} ${rel} inside .git/ (hooks and config run code)`);
+  else if (under('.agence/codex')) {
+    if (!state.ctx.isAdmin) add(state, part, 'T2', null, `${what} ${rel}: CODEX is changed by admins only`);
+  } else if (under('.agence') && !AGENT_WRITABLE.some(under)) {
+    add(state, part, 'T2', null, `${what} ${rel}: agence's own state (base/, nexus/, hermetic/, the manifest and lock) changes through agence commands`);
+  }
+}
+
+/** The parts of `.agence/` an agent may edit as files: shared knowledge and swarm state. */
+const AGENT_WRITABLE = ['.agence/synthetic', '.agence/organic', '.agence/globalcache'];
+
+/**
+ * HERMETIC holds the shard's keys and private notes: a command that names a path in it (to read
+ * or to copy it) needs a person, whatever the command.
+ */
+function checkHermetic(args: readonly Word[], part: string, state: State): void {
+  for (const arg of args) {
+    if (arg.dynamic) continue;
+    const value = arg.text.includes('=') && !arg.text.startsWith('/') ? arg.text.slice(arg.text.indexOf('=') + 1) : arg.text;
+    const path = value === '~' || value.startsWith('~/') ? join(state.ctx.home, value.slice(1)) : value;
+    const abs = isAbsolute(path) ? normalize(path) : state.cwd === null ? null : resolve(state.cwd, path);
+    const root = state.ctx.repoRoot;
+    if (abs === null || root === null || !abs.startsWith(`${root}/`)) continue;
+    const lower = abs.slice(root.length + 1).toLowerCase();
+    if (lower === '.agence/hermetic' || lower.startsWith('.agence/hermetic/')) {
+      add(state, part, 'T2', null, `names ${abs.slice(root.length + 1)}: HERMETIC (keys, private notes) is for people only`);
+      return;
+    }
   }
 }
 
@@ -389,6 +417,7 @@ function classifyWords(words: readonly Word[], part: ScriptPart, state: State): 
   if (name === 'git') checkGit(args, part, state);
   if (name === 'find') checkFindExec(args, part, state);
   checkPathWriters(name, args, text, state);
+  checkHermetic(args, text, state);
   checkScriptLanguage(name, args, text, state);
   matchRules(name, args, text, state);
 }

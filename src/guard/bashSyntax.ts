@@ -272,12 +272,17 @@ class Walker {
     this.parts.push(part);
   }
 
-  private redirect(node: Node, part: ScriptPart): void {
+  /** `arguments`: where words after the target go (the grammar hangs them on the redirect). */
+  private redirect(node: Node, part: ScriptPart, args: Word[] = part.words): void {
     this.walkInside(node);
     if (node.type === 'file_redirect') {
       const op = node.children.find((c) => c && !c.isNamed)?.type ?? '>';
-      const destination = node.childForFieldName('destination') ?? named(node).at(-1);
+      const destinations = node.childrenForFieldName('destination').filter((d): d is Node => d !== null);
+      const [destination = named(node).at(-1), ...rest] = destinations;
       if (destination && destination.type !== 'file_descriptor') part.redirects.push({ op, target: this.word(destination) });
+      // bash takes one word as the target; the words after it are the command's arguments
+      // (`cat > /dev/null .git/config` reads .git/config).
+      for (const word of rest) args.push(this.word(word));
     } else if (node.type === 'herestring_redirect') {
       const value = named(node)[0];
       if (value) part.stdin = this.word(value).text;
@@ -293,7 +298,10 @@ class Walker {
     const first = this.parts.length;
     if (body) this.walk(body);
     const own: ScriptPart = { text: node.text, words: [], assignments: [], redirects: [], stdin: null };
-    for (const child of named(node)) if (child !== body && child.id !== body?.id) this.redirect(child, own);
+    const command = body?.type === 'command' ? this.parts.slice(first).find((p) => p.text === body.text) : undefined;
+    const args = command?.words ?? [];
+    for (const child of named(node)) if (child !== body && child.id !== body?.id) this.redirect(child, own, args);
+    if (!command && args.length > 0) this.parts.push({ text: node.text, words: args, assignments: [], redirects: [], stdin: null });
     if (own.stdin !== null) for (const part of this.parts.slice(first)) part.stdin ??= own.stdin;
     if (own.redirects.length > 0) this.parts.push(own);
   }

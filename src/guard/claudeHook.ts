@@ -73,8 +73,10 @@ export async function claudeHook(stdin: string, hook: HookEnv): Promise<HookAnsw
     return { ...base, decision: null, permission: 'deny', output: answer('deny', 'agence guard: a Bash call without a command; denied') };
   }
   try {
-    const guard = await loadGuard({ cwd, env: hook.env, mentionsCodex: command.includes('codex') });
+    // Claude is an agent even when the person who started it is an admin: it never gets the
+    // admin's right to write CODEX.
     const actor = hook.env.AGENCE_AGENT || 'claude';
+    const guard = await loadGuard({ cwd, env: { ...hook.env, AGENCE_AGENT: actor }, mentionsCodex: command.includes('codex') });
     const decision = await decide(guard, command, actor, guard.shard ? grantCovering(guard.shard, actor, hook.now) : null);
     const permission = permissionFor(decision.tier);
     if (guard.shard) record(guard.shard, decision, permission, base, hook.now);

@@ -53,10 +53,18 @@ export interface AutoResult {
 const OUTPUT_LIMIT = 16 * 1024;
 const COMMAND_TIMEOUT_MS = 120_000;
 
+/**
+ * The environment of the model's commands, without provider keys: a T0 `env` or `cat
+ * /proc/self/environ` would otherwise hand them to the model (and into the session).
+ */
+export function withoutKeys(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !/(_API_KEY|_TOKEN|_SECRET|PASSWORD)$/i.test(name)));
+}
+
 /** Run a guarded command line with bash (one argv element: the line the guard classified). */
 function runShell(command: string, cwd: string, env: NodeJS.ProcessEnv, agent: string): Promise<{ exit: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn('bash', ['-c', command], { cwd, env: { ...env, AGENCE_AGENT: agent }, stdio: ['ignore', 'pipe', 'pipe'], timeout: COMMAND_TIMEOUT_MS });
+    const child = spawn('bash', ['-c', command], { cwd, env: { ...withoutKeys(env), AGENCE_AGENT: agent }, stdio: ['ignore', 'pipe', 'pipe'], timeout: COMMAND_TIMEOUT_MS });
     let output = '';
     const take = (chunk: Buffer) => {
       if (output.length < OUTPUT_LIMIT) output += chunk.toString('utf8');

@@ -24,6 +24,8 @@ export function insideRepo(root: string, cwd: string, path: string): string {
   }
   const rel = relative(realpathSync(root), real);
   if (rel.startsWith('..') || isAbsolute(rel)) throw new AgenceError('usage', `${path} is outside this repository`, { fix: 'skills read only files of the repository they run in' });
+  // HERMETIC (keys, private notes) and NEXUS (logs, sessions) never go into a prompt this way.
+  if (/^\.agence\/(hermetic|nexus)(\/|$)/i.test(rel)) throw new AgenceError('refused', `${path} is in .agence/${rel.split('/')[1]}/, which is never read into a prompt`, { fix: 'name a file of the repository itself' });
   const size = statSync(real).size;
   if (size > MAX_FILE_BYTES) throw new AgenceError('usage', `${path} is ${Math.ceil(size / 1024)} KB; a skill reads files up to ${MAX_FILE_BYTES / 1024} KB`, { fix: 'name a smaller file or a part of it' });
   return real;

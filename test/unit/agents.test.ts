@@ -99,3 +99,26 @@ describe('conversation', () => {
     expect(() => conversationOf({ conversation: [{ role: 'robot' }] }, 's1')).toThrow(/session s1 has a damaged conversation/);
   });
 });
+
+describe('what the model can reach', () => {
+  it("runs the model's commands without provider keys in the environment", async () => {
+    const { withoutKeys } = await import('../../src/agents/autonomous.js');
+    const env = withoutKeys({ PATH: '/usr/bin', HOME: '/home/a', ANTHROPIC_API_KEY: 'k1', OPENAI_API_KEY: 'k2', GROQ_API_KEY: 'k3', GITHUB_TOKEN: 't', DB_PASSWORD: 'p' });
+    expect(env).toEqual({ PATH: '/usr/bin', HOME: '/home/a' });
+  });
+
+  it('never reads HERMETIC or NEXUS files into a prompt', async () => {
+    const { mkdtempSync, mkdirSync, realpathSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { insideRepo } = await import('../../src/agents/skills.js');
+    const root = realpathSync(mkdtempSync(join(tmpdir(), 'agence-skills-')));
+    for (const dir of ['.agence/hermetic/keys', '.agence/nexus', 'src']) mkdirSync(join(root, dir), { recursive: true });
+    writeFileSync(join(root, '.agence/hermetic/keys/ledger-hmac.key'), 'secret\n');
+    writeFileSync(join(root, '.agence/nexus/ledger.jsonl'), '{}\n');
+    writeFileSync(join(root, 'src/a.ts'), 'export {};\n');
+    expect(insideRepo(root, root, 'src/a.ts')).toBe(join(root, 'src/a.ts'));
+    expect(() => insideRepo(root, root, '.agence/hermetic/keys/ledger-hmac.key')).toThrow(/never read into a prompt/);
+    expect(() => insideRepo(root, join(root, 'src'), '../.agence/nexus/ledger.jsonl')).toThrow(/never read into a prompt/);
+  });
+});

@@ -27,7 +27,8 @@ function eventText(inv: Invocation, e: AutoEvent): string {
 
 /** A T2 command: ask the person at the terminal (stdin and stderr both terminals), else nobody can say yes. */
 function confirmer(inv: Invocation): ((d: GuardDecision) => Promise<boolean>) | null {
-  if (inv.json || !isTerminal(2) || !process.stdin.isTTY) return null;
+  // An agent at a pseudo-terminal is not a person: it may not approve its own T2 commands.
+  if (inv.env.AGENCE_AGENT || inv.json || !isTerminal(2) || !process.stdin.isTTY) return null;
   return async (decision) => {
     // A builtin through require: the app bundle runs under a V8 code cache that has no dynamic import().
     const { createInterface } = createRequire(import.meta.filename)('node:readline/promises') as typeof import('node:readline/promises');

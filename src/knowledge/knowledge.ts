@@ -285,6 +285,12 @@ export async function createItem(ctx: KnowledgeContext, input: NewItem): Promise
     created: now.toISOString(),
     updated: now.toISOString(),
   };
+  // Synthetic is pushed with the repository: secret and above never leave the machine (DESIGN §5).
+  if (input.where === 'synthetic' && !canRead('internal', label)) {
+    throw new AgenceError('refused', `an item labelled ${label} cannot go to synthetic/, which is shared through git: secret and above never leave this machine`, {
+      fix: 'keep it private with `agence ~learn ... --label ' + label + '` (hermetic/), or lower the label',
+    });
+  }
   const v = await visibility(ctx, { private: input.where === 'hermetic' });
   if (!canRead(v.clearance, label)) {
     throw new AgenceError('refused', `--label ${label} is above the clearance of the actor (${v.clearance}): the item could not be read back`, {

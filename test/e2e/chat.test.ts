@@ -129,7 +129,13 @@ describe('chat against the loopback server', () => {
   it('sends secret context only to a local provider, naming the items otherwise (exit 2)', async () => {
     // the person writing it is cleared for secret on their own machine
     writeFileSync(join(sb.env.XDG_CONFIG_HOME as string, 'agence/knowledge.json'), '{"clearance": "secret"}');
-    const secret = json<{ item: { id: string } }>(ok(agence(sb, dir, ['^learn', 'The staging database password rotation uses vault path kv/staging/db', '--label', 'secret', '--title', 'staging database vault', '--json']))).item.id;
+    // ^learn keeps secret items out of synthetic/; one that got there by hand is still guarded.
+    expect(agence(sb, dir, ['^learn', 'The staging database password rotation uses vault path kv/staging/db', '--label', 'secret']).code).toBe(2);
+    const learned = json<{ item: { id: string }; path: string }>(ok(agence(sb, dir, ['^learn', 'The staging database password rotation uses vault path kv/staging/db', '--title', 'staging database vault', '--json'])));
+    const secret = learned.item.id;
+    const file = join(dir, learned.path);
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/^label: internal$/m, 'label: secret'));
+    ok(agence(sb, dir, ['^reindex']));
     const before = lb.server.requests.length;
     const refused = await failsCleanly(dir, ['@olena.sonnet', 'where is the staging database password?'], {});
     expect(refused.code).toBe(2);

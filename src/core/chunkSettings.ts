@@ -28,7 +28,6 @@ export type ChunkSettings = z.infer<typeof ChunkSettingsSchema>;
  * source maps are generated too.
  */
 const DEFAULT_EXCLUDES: readonly string[] = [
-  '.agence/**',
   '**/node_modules/**',
   '**/vendor/**',
   '**/third_party/**',
@@ -95,6 +94,8 @@ function matchesAny(path: string, globs: readonly string[]): boolean {
 
 /** Whether the settings select `path` (before its size and content are known). */
 export function selectsPath(settings: ChunkSettings, path: string): boolean {
+  // agence's own files are never code: knowledge items carry labels the code index does not.
+  if (path === '.agence' || path.startsWith('.agence/')) return false;
   if (!matchesAny(path, settings.include)) return false;
   if (settings.default_excludes && matchesAny(path, DEFAULT_EXCLUDES)) return false;
   return !matchesAny(path, settings.exclude);

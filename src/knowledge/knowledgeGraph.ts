@@ -1,6 +1,6 @@
 import { assertItemId } from '../core/knowledgeItem.js';
 import { formtagMatches, formtagParent, formtagSubtree } from '../core/knowledgeText.js';
-import { formtagClasses, type KnowledgeContext, openIndex, visibility } from './knowledge.js';
+import { formtagClasses, type KnowledgeContext, openIndex, resolveItem, visibility } from './knowledge.js';
 import { formtagCounts, neighbours, rowsById } from './knowledgeIndex.js';
 
 /** The two structures over items: the formtag tree, and the graph of links. */
@@ -70,6 +70,7 @@ export async function relatedItems(ctx: KnowledgeContext, id: string): Promise<{
   const v = await visibility(ctx, { private: true, all: true });
   const { db } = await openIndex(ctx);
   try {
+    resolveItem(db, id, v); // an item the actor may not see: its links are not shown either
     const describe = (target: string) => {
       const [row] = rowsById(db, target, v);
       return { title: row?.title ?? null, path: row?.path ?? null };

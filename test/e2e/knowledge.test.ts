@@ -190,6 +190,9 @@ describe('knowledge items', () => {
     const refused = cmd(dir, ['^show', secretId], asAgent);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('above the clearance');
+    // nor what the secret item links to
+    expect(cmd(dir, ['^related', secretId], asAgent).code).toBe(2);
+    expect(cmd(dir, ['^learn', 'the vault unseal procedure', '--label', 'secret']).stderr).toContain('never leave this machine');
     expect(cmd(dir, ['^recall', 'vault'], { AGENCE_AGENT: '../LAWS' }).stderr).toContain('is not an agent name');
     rmSync(settings);
   });

@@ -242,6 +242,7 @@ describe('languages and settings', () => {
     expect(selectsPath({ ...defaults, include: ['src/**'] }, 'docs/a.md')).toBe(false);
     expect(selectsPath({ ...defaults, exclude: ['**/*.test.ts'] }, 'src/a.test.ts')).toBe(false);
     expect(selectsPath({ ...defaults, default_excludes: false }, 'vendor/a.go')).toBe(true);
+    expect(selectsPath({ ...defaults, default_excludes: false }, '.agence/synthetic/lessons/l-a.md')).toBe(false);
     expect(hasBinaryExtension('img/logo.PNG')).toBe(true);
     expect(hasBinaryExtension('src/png.ts')).toBe(false);
   });

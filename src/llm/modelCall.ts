@@ -135,7 +135,7 @@ export function providerError(error: unknown, target: ProviderTarget, timeoutMs:
     const status = e.statusCode;
     // A stream that does not parse arrives as an API error (some providers give it status 500).
     if ((status === undefined && !/^Cannot connect/i.test(e.message ?? '')) || /JSON parsing failed|Type validation failed/i.test(e.message ?? '')) {
-      return new AgenceError('provider', `${where} sent a malformed response (${(e.message ?? '').split('\n')[0]?.slice(0, 120)})`, { fix: 'the endpoint may not speak this protocol; check the provider and base URL' });
+      return new AgenceError('provider', `${where} sent a malformed response (${redact((e.message ?? '').split('\n')[0]?.slice(0, 120) ?? '', target.apiKey)})`, { fix: 'the endpoint may not speak this protocol; check the provider and base URL' });
     }
     if (status === undefined) {
       return new AgenceError('provider', `cannot reach ${where}`, {
@@ -152,7 +152,8 @@ export function providerError(error: unknown, target: ProviderTarget, timeoutMs:
     return new AgenceError('provider', `${where} sent a malformed response (${e.name.replace(/^AI_/, '')})`, { fix: 'the endpoint may not speak this protocol; check the provider and base URL' });
   }
   if (error instanceof AgenceError) return error;
-  return new AgenceError('provider', `the call to ${where} failed (${(e?.message ?? String(error)).split('\n')[0]})`, { fix: 'try again; if it persists, check the provider settings' });
+  // Every message that can reach stderr or the call log goes through redact: an SDK error can quote the key.
+  return new AgenceError('provider', `the call to ${where} failed (${redact((e?.message ?? String(error)).split('\n')[0] ?? '', target.apiKey)})`, { fix: 'try again; if it persists, check the provider settings' });
 }
 
 /**

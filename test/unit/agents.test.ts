@@ -63,6 +63,12 @@ describe('provider errors', () => {
     const { redact } = await import('../../src/llm/modelCall.js');
     expect(redact('Incorrect API key provided: sk-proj-****************abcd.', 'sk-proj-secret')).toBe('Incorrect API key provided: [key].');
     expect(redact('bad key sk-proj-secret here', 'sk-proj-secret')).toBe('bad key [key] here');
+    // a key with no recognisable prefix is removed by name, on every path of providerError
+    const { providerError } = await import('../../src/llm/modelCall.js');
+    const target = { name: 'groq', kind: 'openai-compatible' as const, baseURL: 'https://api.example.com/v1', apiKey: 'plainkey0123456789abcdef', local: false };
+    const generic = providerError(new Error('Headers.append: "Bearer plainkey0123456789abcdef" is an invalid header value'), target, 1000);
+    const malformed = providerError(Object.assign(new Error('JSON parsing failed near plainkey0123456789abcdef'), { statusCode: 200 }), target, 1000);
+    for (const e of [generic, malformed]) expect(e.line).not.toContain('plainkey0123456789abcdef');
   });
 });
 

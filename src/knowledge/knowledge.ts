@@ -407,6 +407,10 @@ export async function shareItem(ctx: KnowledgeContext, id: string): Promise<{ id
   }
   const yaml = await loadYaml();
   const parsed = readItemFile(file, row.path, yaml);
+  // The label of what moves, not of what the index last saw: the file may have been edited since.
+  if (labelRank(parsed.item.label) > labelRank('internal')) {
+    throw new AgenceError('refused', `item ${id} is labelled ${parsed.item.label} in ${row.path}: nothing above internal leaves this machine`, { fix: 'relabel it (`agence ^edit`) only if it really is not secret' });
+  }
   const folder = folderFor(ctx.shard, 'synthetic', parsed.item.type);
   const target = join(folder.dir, basename(file));
   const shown = `${folder.shown}/${basename(file)}`;

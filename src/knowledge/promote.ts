@@ -43,6 +43,8 @@ export async function promoteItem(ctx: KnowledgeContext, id: string): Promise<Pr
   const file = join(ctx.shard.root, row.path);
   const yaml = await loadYaml();
   const parsed = parseItem(readFileSync(file, 'utf8'), row.path, yaml);
+  // The label of what is sent, not of what the index last saw: the file may have been edited since.
+  if (labelRank(parsed.item.label) > labelRank('internal')) throw new AgenceError('refused', `item ${id} is labelled ${parsed.item.label} in ${row.path}: nothing above internal leaves this machine`);
   const inMaster = row.path.replace(/^\.agence\//, '');
   const branch = `agence/promote/${ctx.shardName}/${id}`;
   const url = fetchableMasterUrl(manifest.master.url, ctx.shard.root);

@@ -190,6 +190,13 @@ describe('knowledge items', () => {
     const refused = cmd(dir, ['^show', secretId], asAgent);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('above the clearance');
+    // an item relabelled in place (the index has not seen it yet) is judged by its file
+    const relabelled = json<{ item: { id: string }; path: string }>(ok(cmd(dir, ['~learn', 'the vault audit log is rotated weekly', '--json'])));
+    const relabelledFile = join(dir, relabelled.path);
+    writeFileSync(relabelledFile, readFileSync(relabelledFile, 'utf8').replace(/^label: internal$/m, 'label: secret'));
+    const shared = cmd(dir, ['^share', relabelled.item.id]);
+    expect(shared.code, shared.stderr).toBe(2);
+    expect(existsSync(relabelledFile)).toBe(true);
     // nor what the secret item links to
     expect(cmd(dir, ['^related', secretId], asAgent).code).toBe(2);
     expect(cmd(dir, ['^learn', 'the vault unseal procedure', '--label', 'secret']).stderr).toContain('never leave this machine');

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { AgenceError } from '../core/errors.js';
@@ -17,6 +17,7 @@ import type { WorkTreeState } from '../git/git.js';
 import type { Finding } from '../shard/doctor.js';
 import type { ShardPaths } from '../shard/layout.js';
 import { writeFileAtomic } from '../store/atomic.js';
+import { readRange } from '../store/jsonl.js';
 import { type ListFilter, list, lookup, openIndex, type OpenedIndex, recordRevision, type SessionRow } from './sessionIndex.js';
 import {
   allocateId,
@@ -68,6 +69,7 @@ const loadGit = () => import('../git/git.js');
 
 const MAX_NOTE_BYTES = 64 * 1024;
 const HISTORY_LINES = 20;
+const HISTORY_TAIL_BYTES = 64 * 1024;
 const SECRETISH = /(pass(word|wd)?|secret|token|api[_-]?key|authorization|bearer|private[_-]?key)/i;
 
 function paths(ctx: SessionContext): SessionPaths {
@@ -138,8 +140,19 @@ function recentShellHistory(env: NodeJS.ProcessEnv): string[] {
   const file = [env.HISTFILE, join(home, '.bash_history'), join(home, '.zsh_history')].find((f) => f && existsSync(f));
   if (!file) return [];
   try {
-    const lines = readFileSync(file, 'utf8').split('\n').slice(-200);
+    // The last 64 KB hold the last lines: a history file of megabytes is not read whole at every save.
+    const fd = openSync(file, 'r');
+    let lines: string[];
+    try {
+      const size = fstatSync(fd).size;
+      const start = Math.max(0, size - HISTORY_TAIL_BYTES);
+      lines = readRange(fd, start, size - start).toString('utf8').split('\n');
+      if (start > 0) lines.shift(); // cut by the start of the tail
+    } finally {
+      closeSync(fd);
+    }
     return lines
+      .slice(-200)
       .map((l) => l.replace(/^: \d+:\d+;/, '').trim()) // zsh extended history
       .filter((l) => l !== '' && !SECRETISH.test(l))
       .slice(-HISTORY_LINES);

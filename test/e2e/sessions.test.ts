@@ -127,6 +127,13 @@ describe('session bad input', () => {
     writeFileSync(histfile, ['npm test', 'export API_KEY=abc123', ': 1700000000:0;git status', 'curl -H "Authorization: Bearer x" host', 'ls -la'].join('\n'));
     const session = saved(agence(sb, dir, ['^save', 'with history', '--new', '--json'], { HISTFILE: histfile }));
     expect(json<{ shell_history: string[] }>(agence(sb, dir, ['^session', 'show', session.session_id, '--json'])).shell_history).toEqual(['npm test', 'git status', 'ls -la']);
+    // a long history: only its tail is read, and the last lines are the ones kept
+    writeFileSync(histfile, `${Array.from({ length: 20_000 }, (_, i) => `echo line ${i}`).join('\n')}\n`);
+    const long = saved(agence(sb, dir, ['^save', 'with a long history', '--new', '--json'], { HISTFILE: histfile }));
+    const kept = json<{ shell_history: string[] }>(agence(sb, dir, ['^session', 'show', long.session_id, '--json'])).shell_history;
+    expect(kept).toHaveLength(20);
+    expect(kept.at(-1)).toBe('echo line 19999');
+    expect(kept[0]).toBe('echo line 19980');
     expect(agence(sb, dir, ['^done', session.session_id]).code).toBe(0);
   });
 

@@ -1,3 +1,4 @@
+import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { shardsOnExchange } from './daemon.js';
@@ -6,8 +7,7 @@ import { agence, git, json, sandbox } from './helpers.js';
 /**
  * The whole approval flow from the CLI: an agent hands a session to another shard, the push
  * waits; a user's `^approve <bundle-id>` (the guard's command, which calls pushApprovedHandoff
- * for approvals of kind 'handoff') pushes it, and the other shard sees it. Needs the guard's
- * `^approve`, so it passes only once the guard and handoff branches are merged.
+ * for approvals of kind 'handoff') pushes it, and the other shard sees it.
  */
 describe('^approve pushes an agent\'s cross-shard handoff', () => {
   const sb = sandbox();
@@ -35,6 +35,26 @@ describe('^approve pushes an agent\'s cross-shard handoff', () => {
     const inbox = json<{ handoffs: { bundle_id: string; to_agent: string }[] }>(agence(sb, ops, ['^inbox', '--json'])).handoffs;
     expect(inbox.map((h) => [h.bundle_id, h.to_agent])).toEqual([[bundleId, 'ralph']]);
     expect(agence(sb, web, ['^approve', bundleId, '--yes']).code).not.toBe(0); // decided once
+  });
+
+  it('a push that fails after the approval is tried again by approving again', () => {
+    const web = join(sb.dir, 'web');
+    expect(agence(sb, web, ['^save', 'retry me', '--new'], { AGENCE_AGENT: 'claudia' }).code).toBe(0);
+    const held = agence(sb, web, ['^handoff', 'ralph', '--to', 'ops', '--json'], { AGENCE_AGENT: 'claudia' });
+    expect(held.code, held.stderr).toBe(2);
+    const bundleId = json<{ bundle_id: string }>(held).bundle_id;
+    const saved = () => json<{ sessions: unknown[] }>(agence(sb, web, ['^sessions', '--status', 'saved', '--json'])).sessions.length;
+    const before = saved();
+    renameSync(exchange, `${exchange}.away`);
+    const failed = agence(sb, web, ['^approve', bundleId, '--yes']);
+    expect(failed.code).not.toBe(0);
+    expect(saved()).toBe(before); // still here: nothing went out
+    renameSync(`${exchange}.away`, exchange);
+    const retried = agence(sb, web, ['^approve', bundleId, '--yes']);
+    expect(retried.code, retried.stderr).toBe(0);
+    expect(retried.stdout).toContain('was approved by');
+    expect(git(sb, exchange, ['for-each-ref', '--format=%(refname)', `refs/agence/handoffs/${bundleId}`])).toBe(`refs/agence/handoffs/${bundleId}`);
+    expect(saved()).toBe(before - 1);
   });
 
   it('^deny drops the held handoff; the session stays with the agent', () => {

@@ -60,6 +60,11 @@ async function decide(inv: Invocation, decision: Decision): Promise<{ data: unkn
   const request = readApproval(paths, id);
   if (!request) throw new AgenceError('not_found', `no approval request ${id}`, { fix: 'list pending requests with `agence ^approve --list`' });
   const act = ACT_ON[request.kind];
+  // A handoff approved earlier whose push failed (network, a refusing remote) is still held on its
+  // ref: approving it again tries the push again instead of answering "already approved".
+  if (request.kind === 'handoff' && request.status === 'approved' && decision === 'approved') {
+    return { data: request, text: `${id} was approved by ${request.decided_by ?? 'someone'}; ${await act.approved(paths, request, inv)}` };
+  }
   const { configGet } = await import('../../git/git.js');
   const by = (await configGet(paths.root, 'user.email')) || 'unknown';
   const decided = decideApproval(paths, id, decision, by, inv.now());

@@ -10,7 +10,7 @@ import { callModel, prepareModel, usageOf } from '../llm/modelCall.js';
 import { generateText, jsonSchema, type ModelMessage, tool, type ToolSet } from '../llm/sdk.js';
 import { saveSession } from '../sessions/sessions.js';
 import { routeAgent } from './agentRegistry.js';
-import { buildPrompt, type ChatContext, callScope, keepTurns, openSession } from './chat.js';
+import { buildPrompt, type ChatContext, callScope, keepTurns, openSession, secretOf } from './chat.js';
 import { insideRepo } from './skills.js';
 
 /**
@@ -98,7 +98,7 @@ export async function runAutonomous(ctx: ChatContext, input: AutoInput): Promise
     appendLedger(s.shard, { actor, action, subject, tier, decision, data: { by: scope.actor, ...data } }, s.now());
   let cost = 0;
   const call = async (messages: ModelMessage[], tools: ToolSet | undefined, purpose: string) => {
-    const { value, call } = await callModel(scope, prepared, { agent: persona.name, purpose, system: prompt.system, messages, secretItems: prompt.pack.secretItems }, async (signal) => {
+    const { value, call } = await callModel(scope, prepared, { agent: persona.name, purpose, system: prompt.system, messages, secretItems: prompt.secretItems }, async (signal) => {
       const result = await generateText({ model: prepared.model, system: prompt.system, messages, abortSignal: signal, maxRetries: prepared.settings.maxRetries, ...(tools ? { tools } : {}) });
       return { value: result, usage: usageOf(result.usage) };
     });
@@ -229,7 +229,7 @@ export async function runAutonomous(ctx: ChatContext, input: AutoInput): Promise
   const log = events.filter((e) => e.type === 'command').map((e) => (e.type === 'command' ? `- ${e.tier} ${e.decision}: ${e.command}` : ''));
   const kept = await keepTurns(s, persona.name, input.fresh, input.task, [
     { at, role: 'user', agent: persona.name, text: `+${input.task}` },
-    { at, role: 'assistant', agent: persona.name, model: model.alias, text: [`Plan:\n${plan}`, ...(log.length > 0 ? [`Commands:\n${log.join('\n')}`] : []), finished ? answer : `Stopped after ${steps} steps (the step limit).`].join('\n\n') },
+    { at, role: 'assistant', agent: persona.name, model: model.alias, text: [`Plan:\n${plan}`, ...(log.length > 0 ? [`Commands:\n${log.join('\n')}`] : []), finished ? answer : `Stopped after ${steps} steps (the step limit).`].join('\n\n'), ...secretOf(prompt) },
   ]);
   return { agent: persona.name, model: model.alias, plan, steps, finished, answer, events, cost: Math.round(cost * 1e6) / 1e6, session: kept.session };
 }

@@ -66,7 +66,12 @@ export interface Prompt {
   system: string;
   messages: ModelMessage[];
   pack: ChatPack;
+  /** Secret-or-above items behind the prompt: the pack's, and those earlier answers were made from. */
+  secretItems: string[];
 }
+
+/** The secret items of a call, to be recorded on the answer it gives. */
+export const secretOf = (prompt: Prompt): Pick<Turn, 'secret'> => (prompt.secretItems.length > 0 ? { secret: prompt.secretItems } : {});
 
 /**
  * The whole prompt within the window: the context pack, the turns that fit (newest first), the
@@ -86,7 +91,8 @@ export async function buildPrompt(ctx: ChatContext, persona: Persona, model: Res
   const room = usable - asked - pack.tokens;
   const history = session ? fitTurns(conversationOf(session.runstate.memory_state, session.session_id), room, estimateTokens) : [];
   const messages: ModelMessage[] = [...history.map((t) => ({ role: t.role, content: t.text }) as ModelMessage), { role: 'user', content: question }];
-  return { system: pack.system, messages, pack };
+  const secretItems = [...new Set([...pack.secretItems, ...history.flatMap((t) => t.secret ?? [])])];
+  return { system: pack.system, messages, pack, secretItems };
 }
 
 /** Store the question and the answer in the session (a new one when there is none, or with --new). */
@@ -115,7 +121,7 @@ export async function chat(ctx: ChatContext, input: ChatInput): Promise<ChatResu
   const prepared = await prepareModel(model, s.env);
   const t1 = performance.now();
   const scope = await callScope(ctx, session?.session_id ?? null, input.overBudget);
-  const request = { agent: persona.name, purpose: input.purpose ?? 'chat', system: prompt.system, messages: prompt.messages, secretItems: prompt.pack.secretItems };
+  const request = { agent: persona.name, purpose: input.purpose ?? 'chat', system: prompt.system, messages: prompt.messages, secretItems: prompt.secretItems };
   const { value: answer, call } = await callModel(scope, prepared, request, async (signal) => {
     const result = streamText({ model: prepared.model, system: prompt.system, messages: prompt.messages, abortSignal: signal, maxRetries: prepared.settings.maxRetries, onError: () => {} }); // errors come as parts below
     let text = '';
@@ -133,7 +139,7 @@ export async function chat(ctx: ChatContext, input: ChatInput): Promise<ChatResu
   const at = s.now().toISOString();
   const kept = await keepTurns(s, persona.name, input.fresh, input.question, [
     { at, role: 'user', agent: persona.name, text: input.question },
-    { at, role: 'assistant', agent: persona.name, model: model.alias, text: answer },
+    { at, role: 'assistant', agent: persona.name, model: model.alias, text: answer, ...secretOf(prompt) },
   ]);
   const t3 = performance.now();
   const ms = (n: number) => Math.round(n * 10) / 10;

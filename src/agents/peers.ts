@@ -5,7 +5,7 @@ import { firstIssue } from '../core/schemas.js';
 import { type CallRequest, callModel, prepareModel, usageOf } from '../llm/modelCall.js';
 import { generateText, jsonSchema, NoObjectGeneratedError, Output } from '../llm/sdk.js';
 import { routeAgent } from './agentRegistry.js';
-import { buildPrompt, type ChatContext, callScope, keepTurns, openSession } from './chat.js';
+import { buildPrompt, type ChatContext, callScope, keepTurns, openSession, secretOf } from './chat.js';
 
 /**
  * Peers: the same question, with the same context, to three differently configured models in
@@ -123,7 +123,7 @@ export async function askPeers(ctx: ChatContext, input: PeersInput): Promise<Pee
   const prompt = await buildPrompt(ctx, persona, smallest, session, input.question);
   const system = `${prompt.system}\n\n${PEER_INSTRUCTIONS}`;
   const scope = await callScope(ctx, session?.session_id ?? null, input.overBudget);
-  const request: CallRequest = { agent: persona.name, purpose: 'peer', system, messages: prompt.messages, secretItems: prompt.pack.secretItems };
+  const request: CallRequest = { agent: persona.name, purpose: 'peer', system, messages: prompt.messages, secretItems: prompt.secretItems };
 
   const askOne = async (peer: Peer, model: ResolvedModel): Promise<PeerOutcome> => {
     const base = { model: peer.model, weight: peer.weight, temperature: peer.temperature ?? null };
@@ -178,7 +178,7 @@ export async function askPeers(ctx: ChatContext, input: PeersInput): Promise<Pee
   const summary = judge ? judge.text : `${consensus.verdict}: ${consensus.answer}`;
   const kept = await keepTurns(s, persona.name, input.fresh, input.question, [
     { at, role: 'user', agent: persona.name, text: input.question },
-    { at, role: 'assistant', agent: persona.name, model: 'peers', text: summary },
+    { at, role: 'assistant', agent: persona.name, model: 'peers', text: summary, ...secretOf(prompt) },
   ]);
   const cost = Math.round((outcomes.reduce((sum, o) => sum + o.cost, 0) + (judge?.cost ?? 0)) * 1e6) / 1e6;
   return { question: input.question, peers: outcomes, consensus, judge, session: kept.session, cost };

@@ -136,6 +136,11 @@ export const TurnSchema = z.object({
   /** The model alias that answered (assistant turns). */
   model: z.optional(z.string()),
   text: z.string(),
+  /**
+   * Items labelled secret or above the answer was made from (in its context, or in the turns
+   * before it): a turn that carries them goes, like them, only to a local provider.
+   */
+  secret: z.optional(z.array(z.string())),
 });
 export type Turn = z.infer<typeof TurnSchema>;
 const ConversationSchema = z.array(TurnSchema);

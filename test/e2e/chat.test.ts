@@ -147,9 +147,13 @@ describe('chat against the loopback server', () => {
     lb.server.reply = () => ({ text: 'kv/staging/db' });
     const local = json<Answer>(ok(await agenceAsync(sb, dir, ['@olena', 'where is the staging database password?', '--json'], lb.env)));
     expect(local.items.map((i) => i.id)).toContain(secret);
-    // sonya's clearance (internal) never sees it, so her call is not refused
-    ok(await agenceAsync(sb, dir, ['where is the staging database password?', '--json'], lb.env));
-    expect(promptOf(lb.server.requests.at(-1)!).system).not.toContain('kv/staging/db');
+    // olena's answer came from the secret item: in the same conversation it goes to no remote model
+    const carried = await failsCleanly(dir, ['where is the staging database password?'], {});
+    expect(carried.code).toBe(2);
+    expect(carried.stderr).toContain(secret);
+    // a fresh conversation with sonya (clearance internal) never sees it, so her call is not refused
+    ok(await agenceAsync(sb, dir, ['where is the staging database password?', '--new', '--json'], lb.env));
+    expect(JSON.stringify(promptOf(lb.server.requests.at(-1)!))).not.toContain('kv/staging/db');
   });
 });
 

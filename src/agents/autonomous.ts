@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { AgenceError } from '../core/errors.js';
+import { canRead, type Label } from '../core/knowledgeItem.js';
 import { type Tier } from '../core/schemas.js';
 import { decide, type GuardDecision, loadGuard, topReasons } from '../guard/guard.js';
 import { createItem, recall } from '../knowledge/knowledge.js';
@@ -59,6 +60,11 @@ const COMMAND_TIMEOUT_MS = 120_000;
  */
 export function withoutKeys(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(env).filter(([name]) => !/(_API_KEY|_TOKEN|_SECRET|PASSWORD)$/i.test(name)));
+}
+
+/** The recall hits a model may be sent: all of them to a local one, none above internal to a remote one. */
+export function sendableHits<H extends { label: string }>(hits: readonly H[], local: boolean): H[] {
+  return local ? [...hits] : hits.filter((h) => canRead('internal', h.label as Label));
 }
 
 /** Run a guarded command line with bash (one argv element: the line the guard classified). */
@@ -170,8 +176,12 @@ export async function runAutonomous(ctx: ChatContext, input: AutoInput): Promise
       execute: async ({ query }) => {
         try {
           const found = await recall(kctx, query, { limit: 5 });
-          emit({ type: 'tool', name: 'recall', summary: `${query}: ${found.hits.length} hits` });
-          return found.hits.map((h) => `[${h.id}] ${h.title}: ${h.snippet}`).join('\n') || 'nothing found';
+          // What a tool returns goes to the model: secret and above only to a local one (DESIGN §5).
+          const hits = sendableHits(found.hits, prepared.target.local);
+          const withheld = found.hits.length - hits.length;
+          emit({ type: 'tool', name: 'recall', summary: `${query}: ${hits.length} hits${withheld > 0 ? `, ${withheld} withheld (secret)` : ''}` });
+          const listed = hits.map((h) => `[${h.id}] ${h.title}: ${h.snippet}`).join('\n') || 'nothing found';
+          return withheld > 0 ? `${listed}\n(${withheld} more labelled secret or above: not sent to a remote model)` : listed;
         } catch (error) {
           return `ERROR: ${error instanceof AgenceError ? error.line : (error as Error).message}`;
         }

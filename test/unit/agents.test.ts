@@ -113,6 +113,13 @@ describe('what the model can reach', () => {
     expect(env).toEqual({ PATH: '/usr/bin', HOME: '/home/a' });
   });
 
+  it('sends recall hits above internal to a local model only', async () => {
+    const { sendableHits } = await import('../../src/agents/autonomous.js');
+    const hits = [{ id: 'a', label: 'public' }, { id: 'b', label: 'internal' }, { id: 'c', label: 'secret' }, { id: 'd', label: 'top-secret' }];
+    expect(sendableHits(hits, false).map((h) => h.id)).toEqual(['a', 'b']);
+    expect(sendableHits(hits, true).map((h) => h.id)).toEqual(['a', 'b', 'c', 'd']);
+  });
+
   it('never reads HERMETIC or NEXUS files into a prompt', async () => {
     const { mkdtempSync, mkdirSync, realpathSync, writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');

@@ -21,6 +21,37 @@ export function tempName(name: string): string {
  * content after a crash is fine (the ledger head, which the next append brings up to date).
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644, syncDir = true): void {
+  const temp = writeTemp(path, data, mode);
+  try {
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+  if (syncDir) fsyncDir(dirname(path));
+}
+
+/**
+ * Write a file that must not exist yet: the content goes to a temp file (fsynced), which is then
+ * hard-linked to `path`. A link never replaces a file, so of two writers (or a file that appeared
+ * after a check) the first wins. Returns false, writing nothing, when `path` already exists.
+ */
+export function createFileOnce(path: string, data: string | Uint8Array, mode = 0o644): boolean {
+  const temp = writeTemp(path, data, mode);
+  try {
+    linkSync(temp, path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    rmSync(temp, { force: true });
+  }
+  fsyncDir(dirname(path));
+  return true;
+}
+
+/** `data` in a new, fsynced temp file beside `path`; its name. A failed write leaves no temp file. */
+function writeTemp(path: string, data: string | Uint8Array, mode: number): string {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
   const temp = join(dir, tempName(basename(path)));
@@ -36,43 +67,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
     throw error;
   }
   closeSync(fd);
-  try {
-    renameSync(temp, path);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
-  }
-  if (syncDir) fsyncDir(dir);
-}
-
-/**
- * Write a file that must not exist yet: the content goes to a temp file (fsynced), which is then
- * hard-linked to `path`. A link never replaces a file, so of two writers (or a file that appeared
- * after a check) the first wins. Returns false, writing nothing, when `path` already exists.
- */
-export function createFileOnce(path: string, data: string | Uint8Array, mode = 0o644): boolean {
-  const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
-  const temp = join(dir, tempName(basename(path)));
-  const fd = openSync(temp, 'wx', mode);
-  try {
-    const buffer = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    let offset = 0;
-    while (offset < buffer.length) offset += writeSync(fd, buffer, offset, buffer.length - offset);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    linkSync(temp, path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  } finally {
-    rmSync(temp, { force: true });
-  }
-  fsyncDir(dir);
-  return true;
+  return temp;
 }
 
 export function fsyncDir(dir: string): void {

@@ -5,7 +5,7 @@ import * as z from 'zod/mini';
 import { AgenceError } from '../core/errors.js';
 import { firstIssue } from '../core/schemas.js';
 import { configDir } from '../shard/registry.js';
-import { createAnthropic, createOpenAI, createOpenAICompatible, type LanguageModel } from './sdk.js';
+import { createAnthropic, createOpenAI, createOpenAICompatible, defaultSettingsMiddleware, type LanguageModel, wrapLanguageModel } from './sdk.js';
 
 /**
  * Where the models are: `~/.config/agence/providers.yaml` (per user, never versioned) and the usual
@@ -18,7 +18,14 @@ const Keyed = z.strictObject({ base_url: z.optional(z.string()), api_key: z.opti
 
 export const ProvidersFileSchema = z.strictObject({
   anthropic: z.optional(Keyed),
-  openai: z.optional(Keyed),
+  openai: z.optional(
+    z.strictObject({
+      base_url: z.optional(z.string()),
+      api_key: z.optional(z.string()),
+      /** Responses (OpenAI's current API, the default) or Chat Completions (for proxies that only speak that). */
+      api: z.optional(z.enum(['responses', 'chat'])),
+    }),
+  ),
   ollama: z.optional(z.strictObject({ base_url: z.optional(z.string()) })),
   /** OpenAI-compatible endpoints by name (LM Studio, vLLM, Groq, OpenRouter, Mistral, ...). */
   endpoints: z.optional(z.record(z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]{0,63}$/)), Endpoint)),
@@ -30,6 +37,8 @@ export type ProvidersFile = z.infer<typeof ProvidersFileSchema>;
 export interface ProviderTarget {
   name: string;
   kind: 'anthropic' | 'openai' | 'openai-compatible';
+  /** OpenAI only: which of its APIs (`openai.api` in providers.yaml). */
+  api?: 'responses' | 'chat';
   baseURL: string;
   apiKey: string | undefined;
   /** On this machine (DESIGN §5: secret material may go only to a local provider). */
@@ -114,7 +123,7 @@ export async function resolveProvider(name: string, file: ProvidersFile, env: No
       const apiKey = env.OPENAI_API_KEY || file.openai?.api_key;
       if (!apiKey) throw missingKey('OpenAI', 'OPENAI_API_KEY', env);
       const url = baseUrl(env.OPENAI_BASE_URL || file.openai?.base_url || 'https://api.openai.com/v1', 'the OpenAI base URL');
-      return { name, kind: 'openai', baseURL: trimSlash(url), apiKey, local: false };
+      return { name, kind: 'openai', api: file.openai?.api ?? 'responses', baseURL: trimSlash(url), apiKey, local: false };
     }
     case 'ollama': {
       const url = baseUrl(env.OLLAMA_HOST || file.ollama?.base_url || 'http://127.0.0.1:11434', 'OLLAMA_HOST');
@@ -146,9 +155,13 @@ export async function languageModel(target: ProviderTarget, id: string): Promise
   switch (target.kind) {
     case 'anthropic':
       return createAnthropic({ baseURL: target.baseURL, apiKey: target.apiKey as string })(id);
-    case 'openai':
-      // Chat Completions: the protocol every OpenAI-compatible server also speaks.
-      return createOpenAI({ baseURL: target.baseURL, apiKey: target.apiKey as string }).chat(id);
+    case 'openai': {
+      const openai = createOpenAI({ baseURL: target.baseURL, apiKey: target.apiKey as string });
+      if (target.api === 'chat') return openai.chat(id);
+      // The Responses API keeps responses on OpenAI's side unless told not to: agence's context
+      // (lessons, session briefs) is not to be stored there, so every call says `store: false`.
+      return wrapLanguageModel({ model: openai.responses(id), middleware: defaultSettingsMiddleware({ settings: { providerOptions: { openai: { store: false } } } }) });
+    }
     case 'openai-compatible':
       return createOpenAICompatible({ name: target.name, baseURL: target.baseURL, ...(target.apiKey ? { apiKey: target.apiKey } : {}), includeUsage: true, supportsStructuredOutputs: true })(id);
   }

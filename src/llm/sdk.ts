@@ -7,7 +7,7 @@
 export { createAnthropic } from '@ai-sdk/anthropic';
 export { createOpenAI } from '@ai-sdk/openai';
 export { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-export { APICallError, generateText, jsonSchema, NoObjectGeneratedError, Output, RetryError, stepCountIs, streamText, tool } from 'ai';
+export { APICallError, defaultSettingsMiddleware, generateText, jsonSchema, NoObjectGeneratedError, Output, RetryError, stepCountIs, streamText, tool, wrapLanguageModel } from 'ai';
 export type { LanguageModel, ModelMessage, ToolSet } from 'ai';
 
 // The SDK prints its warnings with console.*, which would break `--json`'s one document on stdout.

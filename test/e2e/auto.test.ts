@@ -72,14 +72,17 @@ describe('autonomous mode (+task)', () => {
     expect(calls.map((c) => c.purpose)).toEqual(['auto:plan', 'auto:step', 'auto:step', 'auto:step', 'auto:step', 'auto:step']);
   });
 
-  it('speaks OpenAI tool calls too, and records the run in the session', async () => {
+  it('speaks OpenAI Responses tool calls too, and records the run in the session', async () => {
     script([
       { text: '1. Force-push the fix.' },
       { tools: [{ name: 'run_command', input: { command: 'git push --force origin main' } }, { name: 'save_session', input: { note: 'push refused by the guard', todo: ['ask a human to push'] } }] },
       { text: 'The force push is blocked; I saved the session for a human.' },
     ]);
     const result = json<Auto>(ok(await agenceAsync(sb, dir, ['@chad', 'auto', 'push the fix', '--json'], lb.env)));
-    expect(lb.server.requests.at(-1)?.protocol).toBe('openai');
+    const last = lb.server.requests.at(-1) as Recorded;
+    expect(last.protocol).toBe('openai-responses');
+    // the tool calls and their results went back as Responses input items
+    expect(toolResults(last)).toMatch(/"role":"tool".*REFUSED \(T4\)/);
     expect(result).toMatchObject({ finished: true, steps: 2, answer: 'The force push is blocked; I saved the session for a human.' });
     expect(result.events.filter((e) => e.type === 'command')).toEqual([expect.objectContaining({ command: 'git push --force origin main', tier: 'T4', decision: 'refused' })]);
     const session = json<{ notes: { text: string; author: string }[]; runstate: { todo_list: { title: string }[]; memory_state: { conversation: { text: string }[] } } }>(ok(agence(sb, dir, ['^session', 'show', result.session, '--json'])));

@@ -102,11 +102,15 @@ describe('chat against the loopback server', () => {
     expect(fresh.session).not.toBe(second.session);
   });
 
-  it('routes @agent to its provider: pilot speaks OpenAI Chat Completions, olena a local Ollama', async () => {
+  it('routes @agent to its provider: pilot speaks the OpenAI Responses API, olena a local Ollama', async () => {
     lb.server.reply = () => ({ text: 'LGTM with one nit.' });
     const pilot = json<Answer>(ok(await agenceAsync(sb, dir, ['@pilot', 'review the TLS change', '--json'], lb.env)));
     const req = lb.server.requests.at(-1)!;
-    expect(req.protocol).toBe('openai');
+    expect(req.protocol).toBe('openai-responses');
+    expect(req.body.stream).toBe(true);
+    expect((req.body as { store?: boolean }).store).toBe(false); // nothing kept on OpenAI's side
+    expect(promptOf(req).last).toBe('review the TLS change');
+    expect(pilot.answer).toBe('LGTM with one nit.');
     expect(req.headers.authorization).toBe(`Bearer ${lb.env.OPENAI_API_KEY}`);
     expect(req.body.model).toBe('gpt-4o');
     expect(pilot.usage.output_tokens).toBeGreaterThan(0);
@@ -118,6 +122,23 @@ describe('chat against the loopback server', () => {
     // @agent.model picks another alias for the same persona
     ok(await agenceAsync(sb, dir, ['@ralph.gpt-4o-mini', 'hi there', '--json'], lb.env));
     expect(lb.server.requests.at(-1)!.body.model).toBe('gpt-4o-mini');
+  });
+
+  it('speaks OpenAI Chat Completions instead when providers.yaml says openai.api: chat', async () => {
+    const file = join(sb.env.XDG_CONFIG_HOME as string, 'agence/providers.yaml');
+    writeFileSync(file, 'openai:\n  api: chat\n');
+    try {
+      lb.server.reply = () => ({ text: 'Over Chat Completions.' });
+      const run = ok(await agenceAsync(sb, dir, ['@pilot', 'which protocol?'], lb.env));
+      expect(run.stdout).toBe('Over Chat Completions.\n');
+      expect(lb.server.requests.at(-1)!.protocol).toBe('openai');
+      writeFileSync(file, 'openai:\n  api: completions\n');
+      const bad = await agenceAsync(sb, dir, ['@pilot', 'which protocol?'], lb.env);
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/providers\.yaml: openai\.api/);
+    } finally {
+      writeFileSync(file, '');
+    }
   });
 
   it('streams the answer as plain text when not --json', async () => {

@@ -6,16 +6,18 @@ import { CLI, type Run, type Sandbox, sandbox } from './helpers.js';
 
 /**
  * A loopback model server (127.0.0.1, a free port) that speaks the providers' real wire protocols:
- * Anthropic Messages (`POST .../v1/messages`) and OpenAI Chat Completions
- * (`POST .../v1/chat/completions`, also what Ollama and other compatible servers speak), each as
- * JSON or as SSE streams with usage and tool calls, plus Ollama's `GET /api/version`. So the real
+ * Anthropic Messages (`POST .../v1/messages`), OpenAI Responses (`POST .../v1/responses`) and
+ * OpenAI Chat Completions (`POST .../v1/chat/completions`, also what Ollama and other compatible
+ * servers speak), each as JSON or as SSE streams with usage and tool calls, plus Ollama's
+ * `GET /api/version`. So the real
  * SDK client code runs end to end from the built CLI. Each test scripts the replies.
  */
 
 export interface Recorded {
-  protocol: 'anthropic' | 'openai';
+  protocol: 'anthropic' | 'openai' | 'openai-responses';
   url: string;
   headers: IncomingMessage['headers'];
+  /** As sent; for the Responses API, `messages` is its `input` read as role/content messages. */
   body: {
     model: string;
     stream?: boolean;
@@ -61,7 +63,7 @@ function sse(res: ServerResponse, events: [string | null, unknown][], pauseMs = 
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   const line = ([event, data]: [string | null, unknown]) => `${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
   // With a pause: everything up to the first piece of text, then the rest later.
-  const cut = pauseMs > 0 ? events.findIndex(([, d]) => JSON.stringify(d).includes('text_delta') || JSON.stringify(d).includes('"content":"') && !JSON.stringify(d).includes('"content":""')) + 1 : events.length;
+  const cut = pauseMs > 0 ? events.findIndex(([, d]) => /text_delta|output_text\.delta/.test(JSON.stringify(d)) || JSON.stringify(d).includes('"content":"') && !JSON.stringify(d).includes('"content":""')) + 1 : events.length;
   for (const e of events.slice(0, cut)) res.write(line(e));
   const rest = () => {
     for (const e of events.slice(cut)) res.write(line(e));
@@ -123,6 +125,47 @@ function openai(req: Recorded, reply: { text?: string; tools?: { name: string; i
   sse(res, events);
 }
 
+/** The Responses API's `input` items as the role/content messages the tests read. */
+function responsesMessages(input: unknown): Recorded['body']['messages'] {
+  if (typeof input === 'string') return [{ role: 'user', content: input }];
+  return ((input ?? []) as Record<string, unknown>[]).map((item) => {
+    if (item.type === 'function_call') return { role: 'assistant', content: [{ type: 'tool_call', name: item.name, content: item.arguments }] };
+    if (item.type === 'function_call_output') return { role: 'tool', content: [{ content: item.output }] };
+    const content = item.content;
+    return { role: String(item.role), content: Array.isArray(content) ? content.map((c: { text?: string }) => ({ text: c.text })) : content };
+  });
+}
+
+function openaiResponses(req: Recorded, reply: { text?: string; tools?: { name: string; input: unknown }[]; pauseMs?: number }, res: ServerResponse): void {
+  const usage = { input_tokens: tokens(req.body), output_tokens: tokens(reply.text ?? '') + (reply.tools?.length ?? 0) * 10, input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: 0 } };
+  const stamp = Date.now();
+  const message = reply.text ? [{ type: 'message', id: `msg_${stamp}`, role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: reply.text, annotations: [] }] }] : [];
+  const calls = (reply.tools ?? []).map((t, i) => ({ type: 'function_call', id: `fc_${i}_${stamp}`, call_id: `call_${i}_${stamp}`, name: t.name, arguments: JSON.stringify(t.input), status: 'completed' }));
+  const output = [...message, ...calls];
+  const response = { id: `resp_${stamp}`, object: 'response', created_at: 1_700_000_000, model: req.body.model, status: 'completed', incomplete_details: null, output, usage };
+  if (!req.body.stream) {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(response));
+    return;
+  }
+  let seq = 0;
+  const event = (type: string, data: Record<string, unknown>): [string, unknown] => [type, { type, sequence_number: seq++, ...data }];
+  const events: [string, unknown][] = [event('response.created', { response: { ...response, status: 'in_progress', output: [], usage: null } })];
+  output.forEach((item, output_index) => {
+    if (item.type === 'message') {
+      events.push(event('response.output_item.added', { output_index, item: { ...item, status: 'in_progress', content: [] } }));
+      for (const delta of (reply.text ?? '').match(/.{1,8}/gs) ?? []) events.push(event('response.output_text.delta', { item_id: item.id, output_index, content_index: 0, delta }));
+    } else {
+      events.push(event('response.output_item.added', { output_index, item: { ...item, arguments: '', status: 'in_progress' } }));
+      events.push(event('response.function_call_arguments.delta', { item_id: item.id, output_index, delta: (item as { arguments: string }).arguments }));
+      events.push(event('response.function_call_arguments.done', { item_id: item.id, output_index, arguments: (item as { arguments: string }).arguments }));
+    }
+    events.push(event('response.output_item.done', { output_index, item }));
+  });
+  events.push(event('response.completed', { response }));
+  sse(res, events, reply.pauseMs);
+}
+
 export async function startModelServer(): Promise<ModelServer> {
   const open = new Set<ServerResponse>();
   const state: ModelServer = {
@@ -146,12 +189,15 @@ export async function startModelServer(): Promise<ModelServer> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const protocol = req.url?.endsWith('/messages') ? 'anthropic' : req.url?.endsWith('/chat/completions') ? 'openai' : null;
+      const path = req.url ?? '';
+      const protocol = path.endsWith('/messages') ? 'anthropic' : path.endsWith('/chat/completions') ? 'openai' : path.endsWith('/responses') ? 'openai-responses' : null;
       if (!protocol) {
         res.writeHead(404).end('{"error":"not found"}');
         return;
       }
-      const recorded: Recorded = { protocol, url: req.url as string, headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) };
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      if (protocol === 'openai-responses') body.messages = responsesMessages(body.input);
+      const recorded: Recorded = { protocol, url: path, headers: req.headers, body };
       state.requests.push(recorded);
       const reply = state.reply(recorded, state.requests.length);
       if ('hang' in reply) return; // never answers: the client's timeout must fire
@@ -165,7 +211,7 @@ export async function startModelServer(): Promise<ModelServer> {
         res.end(recorded.body.stream ? 'event: message_start\ndata: {"type":"message_start","message":{not json\n\n' : '{"id": "x", "choices": [');
         return;
       }
-      const send = () => (protocol === 'anthropic' ? anthropic : openai)(recorded, reply, res);
+      const send = () => ({ anthropic, openai, 'openai-responses': openaiResponses })[protocol](recorded, reply, res);
       if ('delay' in reply && reply.delay) setTimeout(send, reply.delay);
       else send();
     });

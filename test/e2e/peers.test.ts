@@ -32,8 +32,9 @@ describe('@peers', () => {
     const opus = sent.find((r) => r.body.model === 'claude-opus-4-5')!.body as unknown as { output_config?: { format?: { type: string } }; temperature?: number };
     expect(opus.output_config?.format?.type).toBe('json_schema');
     expect(opus.temperature).toBe(0.2);
-    const gpt = sent.find((r) => r.body.model === 'gpt-4o')!.body as unknown as { response_format?: { type: string }; temperature?: number };
-    expect(gpt.response_format?.type).toBe('json_schema');
+    // gpt-4o is OpenAI, over the Responses API: the schema goes in text.format
+    const gpt = sent.find((r) => r.body.model === 'gpt-4o')!.body as unknown as { text?: { format?: { type: string } }; temperature?: number };
+    expect(gpt.text?.format?.type).toBe('json_schema');
     expect(gpt.temperature).toBe(0.7);
     const peers = Object.fromEntries(result.peers.map((p) => [p.model, p]));
     expect(peers.opus).toMatchObject({ ok: true, answer: { answer: 'Use Postgres', confidence: 0.9 } });

@@ -29,7 +29,7 @@ describe('skills', () => {
     const result = json<{ answer: string; agent: string; skill: string; session: string }>(ok(await agenceAsync(sb, dir, ['^review', 'look at timing', '--json'], lb.env)));
     expect(result).toMatchObject({ agent: 'pilot', skill: 'review', answer: 'Finding: README.md:2 must-fix.' });
     const req = lb.server.requests.at(-1)!;
-    expect(req.protocol).toBe('openai');
+    expect(req.protocol).toBe('openai-responses');
     const { last } = promptOf(req);
     expect(last).toMatch(/^Review the changes below .* look at timing/s);
     expect(last).toMatch(/### git diff HEAD\n```\n.*\+A line added for review: sleep\(5000\)/s);

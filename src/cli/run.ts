@@ -91,7 +91,7 @@ export async function main(argv: readonly string[], version: string, early: Earl
   try {
     const parsed = parse(argv);
     const outcome = await dispatch(parsed, version, style, errStyle, early);
-    writeLine(1, parsed.globals.json ? JSON.stringify(outcome.data) : outcome.text);
+    if (!outcome.printed) writeLine(1, parsed.globals.json ? JSON.stringify(outcome.data) : outcome.text);
     if (outcome.problem) writeLine(2, `${errStyle.red('agence:')} ${outcome.problem}`);
     return outcome.exit ?? 0;
   } catch (error) {

@@ -51,6 +51,8 @@ export interface Outcome {
   exit?: number;
   /** A problem to report on stderr although the command produced its output. */
   problem?: string;
+  /** The handler wrote its output to stdout itself (it had to be out before the command's effect). */
+  printed?: boolean;
 }
 
 export type Handler = (inv: Invocation) => Promise<Outcome>;

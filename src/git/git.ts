@@ -232,6 +232,15 @@ export async function pushRef(cwd: string, url: string, commit: string, ref: str
 }
 
 /**
+ * Delete `ref` on the remote only while it still points at `expected` (a lease): false when the
+ * remote refused, e.g. because someone moved the ref since.
+ */
+export async function deleteRemoteRef(cwd: string, url: string, ref: string, expected: string): Promise<boolean> {
+  const result = await execGit(['-c', 'protocol.ext.allow=never', 'push', '--quiet', '--porcelain', `--force-with-lease=${ref}:${expected}`, '--', url, `:${ref}`], { cwd });
+  return result.code === 0;
+}
+
+/**
  * The uncommitted work of the tree at `root` (tracked changes and untracked files, minus ignored
  * ones) as a commit whose parent is HEAD, like `git stash create`, built in a temporary index so
  * the user's index and branch are never touched.

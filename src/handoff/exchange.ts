@@ -3,7 +3,7 @@ import { AgenceError } from '../core/errors.js';
 import { BUNDLE_ID_RE, type Bundle, bundleRef, bundleText } from '../core/handoff.js';
 import { fetchableMasterUrl, masterUrlProblem } from '../core/masterUrl.js';
 import type { Manifest } from '../core/schemas.js';
-import { agenceIdentity, commitFiles, configGet, fetchRef, listRefs, pushRef, readObjects, writeBlob } from '../git/git.js';
+import { agenceIdentity, commitFiles, configGet, deleteRemoteRef, fetchRef, listRefs, pushRef, readObjects, writeBlob } from '../git/git.js';
 import type { ShardPaths } from '../shard/layout.js';
 
 /**
@@ -73,6 +73,14 @@ export async function pushHandoff(paths: ShardPaths, exchange: Exchange, commit:
       fix: 'check that you may push refs/agence/* there (or set "exchange.remote" in .agence/agence.json), then hand off again',
     });
   }
+}
+
+/**
+ * Take a pushed handoff back: its ref goes from the exchange remote unless it moved since (an
+ * accept moves it, so a bundle already claimed stays claimed). Whether it was taken back.
+ */
+export async function withdrawHandoff(paths: ShardPaths, exchange: Exchange, commit: string, bundleId: string): Promise<boolean> {
+  return deleteRemoteRef(paths.root, exchange.url, bundleRef(bundleId), commit);
 }
 
 /** Bring every handoff ref of the exchange remote into this repository. */

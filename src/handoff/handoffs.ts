@@ -13,7 +13,7 @@ import { readManifest } from '../shard/manifest.js';
 import { createFileOnce } from '../store/atomic.js';
 import { type Accepted, readAccepted, refuseLocalReplay, writeAccepted } from './accepted.js';
 import { assertAcceptable, assertAgent, buildBundle, bundleOpener, type OpenedBundle } from './bundle.js';
-import { acceptedCommit, bundleCommit, type Exchange, exchangeRemote, fetchHandoffs, pushHandoff, readRefBundles, type RefMark } from './exchange.js';
+import { acceptedCommit, bundleCommit, type Exchange, exchangeRemote, fetchHandoffs, pushHandoff, readRefBundles, type RefMark, withdrawHandoff } from './exchange.js';
 import { type HandoffAction, logHandoff } from './handoffLog.js';
 import { snapshotWork } from './worktree.js';
 
@@ -98,10 +98,30 @@ export async function handoff(ctx: HandoffContext, input: HandoffInput): Promise
     }
     // Pushed straight from the commit: a refused push leaves no local ref behind (the next ^inbox fetches it).
     await pushHandoff(paths, exchange, commit, bundleId);
-    storeTransfer(ctx.sessions, session);
+    await storeOrWithdraw(ctx.sessions, exchange, commit, bundleId, session);
     logHandoff(paths, { action: 'push', actor, subject: bundleId, decision: 'done', data }, now);
     return { bundle, exchange: exchange.name, pushed: true, approval: null };
   });
+}
+
+/**
+ * After the push, the TRANSFERRED revision. If the session moved on meanwhile (a `^save`, say a
+ * Claude Code hook's, between building the bundle and now), the bundle no longer carries the
+ * session as it is: it is taken back from the exchange remote and the session stays here.
+ */
+async function storeOrWithdraw(ctx: SessionContext, exchange: Exchange, commit: string, bundleId: string, session: Session): Promise<void> {
+  try {
+    storeTransfer(ctx, session);
+  } catch (error) {
+    const withdrawn = await withdrawHandoff(ctx.shard, exchange, commit, bundleId);
+    const why = error instanceof AgenceError ? error.message : String(error);
+    if (withdrawn) {
+      throw new AgenceError('conflict', `${why}; the bundle ${bundleId} was taken back from ${exchange.name}, the session stays here`, { fix: 'hand it off again' });
+    }
+    throw new AgenceError('conflict', `${why}, and the bundle ${bundleId} could not be taken back from ${exchange.name} (already accepted?): it carries session ${session.session_id} as of rev ${session.rev - 1}`, {
+      fix: `see \`agence ^inbox --all\` on the receiving side; mark this copy done with \`agence ^done ${session.session_id}\` if the receiver has it`,
+    });
+  }
 }
 
 export interface PushedHandoff {
@@ -143,11 +163,11 @@ export async function pushApprovedHandoff(paths: ShardPaths, approval: Approval,
   const exchange = await exchangeRemote(paths, readManifest(paths));
   try {
     await pushHandoff(paths, exchange, held.commit, held.bundleId);
+    await storeOrWithdraw(ctx, exchange, held.commit, held.bundleId, held.session);
   } catch (error) {
     if (error instanceof AgenceError) logHandoff(paths, { action: 'refuse', actor, subject: held.bundleId, decision: 'refused', data: { during: 'push', reason: error.message } }, now);
     throw error;
   }
-  storeTransfer(ctx, held.session);
   logHandoff(paths, { action: 'push', actor, subject: held.bundleId, decision: 'done', data: { approved_by: approval.decided_by ?? actor, commit: held.commit, exchange: exchange.name, session: held.session.session_id } }, now);
   return { bundle_id: held.bundleId, exchange: exchange.name, commit: held.commit };
 }
@@ -164,7 +184,7 @@ export async function dropDeniedHandoff(paths: ShardPaths, approval: Approval, a
 }
 
 /** `^export <id> [--out FILE]`: the same bundle, in a file (or on stdout), for a manual transfer. */
-export async function exportSession(ctx: HandoffContext, id: string, out: string | null): Promise<{ bundle: Bundle; text: string; file: string | null }> {
+export async function exportSession(ctx: HandoffContext, id: string, out: string | { deliver: (bundle: Bundle, text: string) => void }): Promise<{ bundle: Bundle; text: string; file: string | null }> {
   const paths = shard(ctx);
   return refusalsLogged(ctx, 'export', id, async () => {
     // A bundle by hand is addressed to no shard, so it could go anywhere: an agent hands off with
@@ -172,20 +192,25 @@ export async function exportSession(ctx: HandoffContext, id: string, out: string
     if (ctx.sessions.env.AGENCE_AGENT) {
       throw new AgenceError('refused', `agent ${ctx.sessions.env.AGENCE_AGENT} may not export a session by hand: only a user can`, { fix: 'hand it off with `agence ^handoff AGENT`, or ask a person to export it' });
     }
-    const clobbered = () => new AgenceError('conflict', `${out} already exists`, { fix: 'choose another --out file, or move that one aside' });
-    if (out !== null && existsSync(out)) throw clobbered();
+    const file = typeof out === 'string' ? out : null;
+    const clobbered = () => new AgenceError('conflict', `${file} already exists`, { fix: 'choose another --out file, or move that one aside' });
+    if (file !== null && existsSync(file)) throw clobbered();
     const session = await prepareTransfer(ctx.sessions, { current: false, id });
     const bundleId = `${session.session_id}-${randomBytes(6).toString('hex')}`;
     const now = ctx.sessions.now();
     const bundle = await buildBundle(paths, { bundleId, manifest: ctx.manifest, session, fromAgent: session.agent, toAgent: null, toShard: null, note: null, worktree: null, now });
     const text = bundleText(bundle);
-    if (out !== null) {
-      if (!createFileOnce(out, text)) throw clobbered();
-      if (readFileSync(out, 'utf8') !== text) throw new AgenceError('corrupt', `${out} did not read back as written`, { fix: 'check the disk and export again' });
+    // The session is TRANSFERRED only once the bundle is out: read back from its file, or written
+    // whole to the caller's stream (a closed pipe leaves the session as it was).
+    if (file !== null) {
+      if (!createFileOnce(file, text)) throw clobbered();
+      if (readFileSync(file, 'utf8') !== text) throw new AgenceError('corrupt', `${file} did not read back as written`, { fix: 'check the disk and export again' });
+    } else if (typeof out !== 'string') {
+      out.deliver(bundle, text);
     }
     storeTransfer(ctx.sessions, session);
-    logHandoff(paths, { action: 'export', actor: await ctx.sessions.actor(), subject: bundleId, decision: 'done', data: { session: session.session_id, file: out, redactions: bundle.redactions.count } }, now);
-    return { bundle, text, file: out };
+    logHandoff(paths, { action: 'export', actor: await ctx.sessions.actor(), subject: bundleId, decision: 'done', data: { session: session.session_id, file, redactions: bundle.redactions.count } }, now);
+    return { bundle, text, file };
   });
 }
 

@@ -1,8 +1,8 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { agence, git, json, repo, sandbox } from './helpers.js';
+import { agence, CLI, git, json, repo, sandbox } from './helpers.js';
 
 /**
  * Every bad input of the handoff issue is refused with a clear message and exit 2 or 3, and the
@@ -157,6 +157,45 @@ describe('handing off', () => {
     expect(agence(sb, walled, ['^save', 'w']).code).toBe(0);
     refused(walled, ['^handoff', 'ralph', 'note'], 2, /exchange remote origin refused the handoff .*: handoffs are not welcome here; \[remote rejected\] \(pre-receive hook declined\)/);
     expect(json<{ sessions: { status: string }[] }>(agence(sb, walled, ['^sessions', '--json'])).sessions.map((s) => s.status)).toEqual(['SAVED']);
+  });
+
+  it('a session saved while its handoff is being pushed: the bundle is taken back, the session stays', () => {
+    const raceRemote = join(sb.dir, 'race.git');
+    git(sb, sb.dir, ['init', '-q', '--bare', raceRemote]);
+    const racing = shard('racing', 'acme', raceRemote);
+    expect(agence(sb, racing, ['^save', 'before the handoff']).code).toBe(0);
+    // The remote's hook saves the session again while the push is under way (as a Claude Code
+    // hook saving on PreCompact could), after the bundle was built.
+    const hook = join(raceRemote, 'hooks/pre-receive');
+    writeFileSync(hook, `#!/bin/sh\nunset $(env | sed -n 's/^\\(GIT_[A-Z_]*\\)=.*/\\1/p')\ncd '${racing}' && '${process.execPath}' '${CLI}' ^save 'saved during the push' >/dev/null 2>&1\nexit 0\n`);
+    chmodSync(hook, 0o755);
+    const run = agence(sb, racing, ['^handoff', 'ralph', 'note']);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toMatch(/changed since it was handed off.*taken back from origin, the session stays here/);
+    expect(git(sb, racing, ['ls-remote', raceRemote, 'refs/agence/handoffs/*'])).toBe('');
+    const [session] = json<{ sessions: { id: string; status: string }[] }>(agence(sb, racing, ['^sessions', '--json'])).sessions;
+    expect(session?.status).toBe('SAVED');
+    const shown = json<{ notes: { text: string }[] }>(agence(sb, racing, ['^session', 'show', session?.id as string, '--json']));
+    expect(shown.notes.map((n) => n.text)).toContain('saved during the push');
+    // without the race the same handoff goes through
+    rmSync(hook);
+    const again = agence(sb, racing, ['^handoff', 'ralph', 'note']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(git(sb, racing, ['ls-remote', raceRemote, 'refs/agence/handoffs/*'])).toMatch(/refs\/agence\/handoffs\//);
+  });
+
+  it('^export to a stdout that is closed: nothing is marked transferred', async () => {
+    expect(agence(sb, src, ['^save', 'to a closed pipe', '--new']).code).toBe(0);
+    const id = json<{ sessions: { id: string }[] }>(agence(sb, src, ['^sessions', '--status', 'saved', '--json'])).sessions[0]?.id as string;
+    const before = store(src);
+    const child = spawn(process.execPath, [CLI, '^export', id], { cwd: src, env: sb.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // the reader is gone before the bundle is written
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, stderr).toBe(1);
+    expect(stderr).toMatch(/the bundle could not be written to stdout \(EPIPE\); session [0-9a-f]{8} was not marked transferred.*--out FILE/);
+    expect(store(src)).toEqual(before);
   });
 
   it('uncommitted work holding a secret is refused with --with-worktree', () => {

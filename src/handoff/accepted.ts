@@ -40,13 +40,18 @@ export function writeAccepted(paths: ShardPaths, record: Accepted): void {
   writeFileAtomic(acceptedFile(paths, record.bundle_id), formatJson(record));
 }
 
-export function refuseLocalReplay(paths: ShardPaths, id: string): void {
+/**
+ * Whether bundle `id` was accepted here before: a replay (refused) once its session is stored;
+ * the id of that session if its import was cut short after the mark was written (to finish it);
+ * null if never.
+ */
+export function unfinishedImport(paths: ShardPaths, id: string, exists: (sessionId: string) => boolean): string | null {
   const previous = readAccepted(paths, id);
-  if (previous) {
-    throw new AgenceError('refused', `bundle ${id} was already accepted here on ${previous.accepted_at} (session ${previous.session_id}): a replay`, {
-      fix: `continue that session: \`agence ^resume ${previous.session_id}\``,
-    });
-  }
+  if (!previous) return null;
+  if (!exists(previous.session_id)) return previous.session_id;
+  throw new AgenceError('refused', `bundle ${id} was already accepted here on ${previous.accepted_at} (session ${previous.session_id}): a replay`, {
+    fix: `continue that session: \`agence ^resume ${previous.session_id}\``,
+  });
 }
 
 /** The accepted bundle a session came from, by session id. */

@@ -6,12 +6,12 @@ import { type Manifest, NAME_RE } from '../core/schemas.js';
 import { type Session, SessionSchema } from '../core/session.js';
 import { deleteRef, pushRef, resolveCommit, updateRef, workTreeState } from '../git/git.js';
 import { type Approval, requestApproval } from '../guard/approvals.js';
-import { checkTransfer, prepareTransfer, type SessionContext, storeImported, storeTransfer } from '../sessions/sessions.js';
+import { checkTransfer, prepareTransfer, type SessionContext, sessionExists, storeImported, storeTransfer } from '../sessions/sessions.js';
 import { signingKey } from '../shard/keys.js';
 import type { ShardPaths } from '../shard/layout.js';
 import { readManifest } from '../shard/manifest.js';
 import { createFileOnce } from '../store/atomic.js';
-import { type Accepted, readAccepted, refuseLocalReplay, writeAccepted } from './accepted.js';
+import { type Accepted, readAccepted, unfinishedImport, writeAccepted } from './accepted.js';
 import { assertAcceptable, assertAgent, buildBundle, bundleOpener, type OpenedBundle } from './bundle.js';
 import { acceptedCommit, bundleCommit, type Exchange, exchangeRemote, fetchHandoffs, pushHandoff, readRefBundles, type RefMark, withdrawHandoff } from './exchange.js';
 import { type HandoffAction, logHandoff } from './handoffLog.js';
@@ -243,7 +243,7 @@ function importOpened(ctx: HandoffContext, opened: OpenedBundle, via: Accepted['
         handoff_note: bundle.note,
       },
     }),
-    () => refuseLocalReplay(paths, bundle.bundle_id),
+    (exists) => unfinishedImport(paths, bundle.bundle_id, exists),
     (session) =>
       writeAccepted(paths, {
         bundle_id: bundle.bundle_id,
@@ -271,7 +271,7 @@ export async function acceptBundle(ctx: HandoffContext, id: string): Promise<Acc
     if (!held) throw new AgenceError('not_found', `no handoff ${id} here`, { fix: 'fetch handoffs with `agence ^inbox`, then accept one it lists' });
     if (held.text === null || held.blob === null) throw new AgenceError('corrupt', `${held.ref} holds no readable bundle: ${held.problem}`, { fix: `ask the sender to hand off again; \`git update-ref -d ${held.ref}\` removes it here` });
     const ownKey = signingKey(paths).fingerprint;
-    refuseLocalReplay(paths, id);
+    unfinishedImport(paths, id, (session) => sessionExists(ctx.sessions, session));
     const claimedHere = held.accepted?.by_key === ownKey;
     if (held.accepted && !claimedHere) {
       throw new AgenceError('refused', `bundle ${id} was already accepted by ${held.accepted.by_shard} (${held.accepted.by_agent}) on ${held.accepted.at}: a replay`, { fix: 'ask the sender for a new handoff if the work should move again' });

@@ -8,6 +8,7 @@ import {
   type Priority,
   qualifiedSessionName,
   type Session,
+  SessionSchema,
   type SessionEvent,
   type Todo,
   todoProgress,
@@ -334,19 +335,32 @@ export function storeTransfer(ctx: SessionContext, session: Session): void {
   });
 }
 
+/** Whether a session with this id is in the store (any tier, the archive included). */
+export function sessionExists(ctx: SessionContext, id: string): boolean {
+  try {
+    loadLatest(ctx, id).index.db.close();
+    return true;
+  } catch (error) {
+    if (error instanceof AgenceError && error.code === 'not_found') return false;
+    throw error;
+  }
+}
+
 /**
  * `^accept` / `^import`: store a handed-off session as a new local session (SAVED, with its
- * lineage). `claim` runs under the store lock first and throws to refuse (a replay); `record`
- * runs after the append, still under the lock, so two accepts of one bundle cannot both pass.
+ * lineage), once. Under the store lock, `claim` throws to refuse a replay, or returns the id of
+ * a session whose import was cut short (to finish it under that id), or null. `record` (the
+ * accepted mark) is written before the session is appended: an import cut short between the two
+ * is finished by the next attempt, never stored twice.
  */
-export function storeImported(ctx: SessionContext, make: (id: string, now: Date) => Session, claim: () => void, record: (session: Session) => void): Session {
+export function storeImported(ctx: SessionContext, make: (id: string, now: Date) => Session, claim: (exists: (id: string) => boolean) => string | null, record: (session: Session) => void): Session {
   const p = paths(ctx);
   return withStoreLock(p, () => {
-    claim();
+    const unfinished = claim((id) => sessionExists(ctx, id));
     const now = ctx.now();
-    const session = make(allocateId(p, now), now);
-    appendRevision(p, session, now);
+    const session = SessionSchema.parse(make(unfinished ?? allocateId(p, now), now));
     record(session);
+    appendRevision(p, session, now);
     return session;
   });
 }

@@ -121,6 +121,20 @@ describe('bundles from a file', () => {
     refused(dst, ['^import', bundleFile], 2, /already accepted here.*a replay/);
   });
 
+  it('an import cut short after its mark was written is finished by the next attempt, under the same id, once', () => {
+    const { file } = exported(src, 'cut-short', 'cut short');
+    const bundle = JSON.parse(readFileSync(file, 'utf8')) as { bundle_id: string; from: { shard_name: string; agent: string } };
+    // what a crash between writing the accepted mark and appending the session leaves
+    const mark = join(dst, '.agence/nexus/handoffs/accepted', `${bundle.bundle_id}.json`);
+    mkdirSync(join(dst, '.agence/nexus/handoffs/accepted'), { recursive: true });
+    writeFileSync(mark, JSON.stringify({ bundle_id: bundle.bundle_id, session_id: '0000abcd', from_shard: bundle.from.shard_name, from_agent: bundle.from.agent, accepted_at: '2026-11-25T00:00:00.000Z', via: 'file', worktree: null }));
+    const finished = agence(sb, dst, ['^import', file, '--json']);
+    expect(finished.code, finished.stderr).toBe(0);
+    expect(json<{ session: { session_id: string; status: string } }>(finished).session).toMatchObject({ session_id: '0000abcd', status: 'SAVED' });
+    refused(dst, ['^import', file], 2, /already accepted here.*session 0000abcd.*a replay/);
+    expect(json<{ sessions: { id: string }[] }>(agence(sb, dst, ['^sessions', '--json'])).sessions.filter((x) => x.id === '0000abcd')).toHaveLength(1);
+  });
+
   it('a bundle from another org is refused, even with its signer trusted', () => {
     const { file, fingerprint } = exported(shard('alien', 'other-org', null), 'alien', 'x');
     expect(agence(sb, dst, ['^trust', fingerprint, '--bundle', file]).code).toBe(0);

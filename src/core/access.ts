@@ -52,7 +52,8 @@ type Rule = Verdict | ((actor: Actor, resource: Resource) => Verdict);
 
 const own = (actor: Actor, resource: Resource): Verdict => (resource.kind === 'nexus' && (resource.owner === null || resource.owner === actor.id) ? 'allow' : 'deny');
 const hintsOnly = (_actor: Actor, resource: Resource): Verdict => (resource.kind === 'nexus' && resource.view === 'hints' ? 'allow' : 'deny');
-const withinShard = (_actor: Actor, resource: Resource): Verdict => (resource.kind === 'handoff' && resource.scope === 'shard' ? 'allow' : 'deny');
+/** An agent hands off within its shard freely; leaving the shard waits for a person's approval. */
+const withinShard = (_actor: Actor, resource: Resource): Verdict => (resource.kind === 'handoff' && resource.scope === 'shard' ? 'allow' : 'approval');
 
 /**
  * The matrix of DESIGN §5, one cell per role, resource kind and action. "user: read own" on

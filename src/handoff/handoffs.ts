@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { type Actor, type Authorization, authorize } from '../core/access.js';
 import { AgenceError } from '../core/errors.js';
 import { assertBundleId, type Bundle, bundleRef, bundleText } from '../core/handoff.js';
 import { type Manifest, NAME_RE } from '../core/schemas.js';
@@ -7,6 +8,7 @@ import { type Session, SessionSchema } from '../core/session.js';
 import { deleteRef, pushRef, resolveCommit, updateRef, workTreeState } from '../git/git.js';
 import { type Approval, requestApproval } from '../guard/approvals.js';
 import { checkTransfer, prepareTransfer, type SessionContext, sessionExists, storeImported, storeTransfer } from '../sessions/sessions.js';
+import { resolveActor } from '../shard/actor.js';
 import { signingKey } from '../shard/keys.js';
 import type { ShardPaths } from '../shard/layout.js';
 import { readManifest } from '../shard/manifest.js';
@@ -59,6 +61,12 @@ export interface HandoffResult {
   approval: Approval | null;
 }
 
+/** authorize() (DESIGN §5) for handing `session` off: the actor's role knows whether it was imported. */
+async function handoffAccess(ctx: HandoffContext, session: Session, scope: 'shard' | 'cross'): Promise<Authorization & { actor: Actor }> {
+  const actor = await resolveActor(shard(ctx), ctx.sessions.env, session.lineage.from_shard !== null);
+  return { ...authorize(actor, 'handoff', { kind: 'handoff', scope }), actor };
+}
+
 /** A handoff leaves the shard unless it names this shard. */
 function crossShard(manifest: Manifest, toShard: string | null): boolean {
   return toShard !== manifest.shard.name && toShard !== manifest.shard.id;
@@ -84,7 +92,9 @@ export async function handoff(ctx: HandoffContext, input: HandoffInput): Promise
     const bundle = await buildBundle(paths, { bundleId, manifest: ctx.manifest, session, fromAgent: session.agent, toAgent: input.agent, toShard: input.toShard, note: input.note, worktree, now });
     const commit = await bundleCommit(paths, ctx.manifest, bundle, now);
     const data = { to_agent: input.agent, to_shard: input.toShard, session: session.session_id, commit, exchange: exchange.name, redactions: bundle.redactions.count };
-    if (ctx.sessions.env.AGENCE_AGENT && crossShard(ctx.manifest, input.toShard)) {
+    const access = await handoffAccess(ctx, session, crossShard(ctx.manifest, input.toShard) ? 'cross' : 'shard');
+    if (access.verdict === 'deny') throw new AgenceError('refused', access.reason, { fix: 'ask a person to hand it off' });
+    if (access.verdict === 'approval') {
       // Held on its local ref until a user decides; the session stays as it was until then, and
       // the approval keeps the TRANSFERRED revision that pushApprovedHandoff stores.
       await updateRef(paths.root, bundleRef(bundleId), commit, null);
@@ -187,15 +197,17 @@ export async function dropDeniedHandoff(paths: ShardPaths, approval: Approval, a
 export async function exportSession(ctx: HandoffContext, id: string, out: string | { deliver: (bundle: Bundle, text: string) => void }): Promise<{ bundle: Bundle; text: string; file: string | null }> {
   const paths = shard(ctx);
   return refusalsLogged(ctx, 'export', id, async () => {
-    // A bundle by hand is addressed to no shard, so it could go anywhere: an agent hands off with
-    // ^handoff, whose cross-shard handoffs wait for a person (DESIGN §5).
-    if (ctx.sessions.env.AGENCE_AGENT) {
-      throw new AgenceError('refused', `agent ${ctx.sessions.env.AGENCE_AGENT} may not export a session by hand: only a user can`, { fix: 'hand it off with `agence ^handoff AGENT`, or ask a person to export it' });
-    }
     const file = typeof out === 'string' ? out : null;
     const clobbered = () => new AgenceError('conflict', `${file} already exists`, { fix: 'choose another --out file, or move that one aside' });
     if (file !== null && existsSync(file)) throw clobbered();
     const session = await prepareTransfer(ctx.sessions, { current: false, id });
+    // A bundle by hand is addressed to no shard, so it could go anywhere; there is no request to
+    // approve for it, so only an actor allowed outright may export (an agent hands off with
+    // ^handoff, whose cross-shard handoffs wait for a person).
+    const access = await handoffAccess(ctx, session, 'cross');
+    if (access.verdict !== 'allow') {
+      throw new AgenceError('refused', `${access.actor.id} may not export a session by hand, only a user can (${access.reason})`, { fix: 'hand it off with `agence ^handoff AGENT`, or ask a person to export it' });
+    }
     const bundleId = `${session.session_id}-${randomBytes(6).toString('hex')}`;
     const now = ctx.sessions.now();
     const bundle = await buildBundle(paths, { bundleId, manifest: ctx.manifest, session, fromAgent: session.agent, toAgent: null, toShard: null, note: null, worktree: null, now });

@@ -57,6 +57,23 @@ describe('^approve pushes an agent\'s cross-shard handoff', () => {
     expect(saved()).toBe(before - 1);
   });
 
+  it('an agent on a session imported from another shard needs approval even within the shard (DESIGN §5)', () => {
+    const ops = join(sb.dir, 'ops');
+    const [open] = json<{ handoffs: { bundle_id: string; signer: string }[] }>(agence(sb, ops, ['^inbox', '--json'])).handoffs;
+    expect(agence(sb, ops, ['^trust', open?.signer as string]).code).toBe(0);
+    const accepted = agence(sb, ops, ['^accept', open?.bundle_id as string, '--json']);
+    expect(accepted.code, accepted.stderr).toBe(0);
+    const imported = json<{ session: { session_id: string } }>(accepted).session.session_id;
+    expect(agence(sb, ops, ['^resume', imported], { AGENCE_AGENT: 'ralph' }).code).toBe(0);
+    const held = agence(sb, ops, ['^handoff', 'sonya', 'within ops', '--to', 'ops'], { AGENCE_AGENT: 'ralph' });
+    expect(held.code, held.stderr).toBe(2);
+    expect(held.stdout + held.stderr).toMatch(/agence \^approve [0-9a-f]{8}-/);
+    // an agent's own session hands off within the shard without asking
+    expect(agence(sb, ops, ['^save', 'ops work', '--new'], { AGENCE_AGENT: 'ralph' }).code).toBe(0);
+    const local = agence(sb, ops, ['^handoff', 'sonya', 'within ops', '--to', 'ops'], { AGENCE_AGENT: 'ralph' });
+    expect(local.code, local.stderr).toBe(0);
+  });
+
   it('^deny drops the held handoff; the session stays with the agent', () => {
     const web = join(sb.dir, 'web');
     expect(agence(sb, web, ['^save', 'second', '--new'], { AGENCE_AGENT: 'claudia' }).code).toBe(0);

@@ -27,6 +27,8 @@ const EXPECTED: Record<Role, Row> = {
     "nexus (other's, raw)": { read: 'allow', write: 'allow' },
     'nexus (shard, hints)': { read: 'allow', write: 'allow' },
     'handoff (within shard)': { handoff: 'allow' },
+    // "within shard" freely; leaving it waits for a person (docs/handoff.md, Approval)
+    'handoff (cross shard)': { handoff: 'approval' },
   },
   'agent-cross': {
     codex: { read: 'allow' },

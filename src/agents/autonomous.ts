@@ -137,9 +137,11 @@ export async function runAutonomous(ctx: ChatContext, input: AutoInput): Promise
       if (!(await input.confirm(decision))) return refuse('the person at the terminal said no', 'denied');
       approved = true;
     }
+    // T0 runs unrecorded like any read; T1 and approved T2 commands are ledgered before they run
+    // (a command that never returns still left its decision), and their exit after.
+    if (decision.tier !== 'T0') ledger('auto.command', command, approved ? 'approved' : 'allowed', decision.tier, { reasons });
     const { exit, output } = await runShell(command, s.cwd, s.env, persona.name);
-    // T0 runs unrecorded like any read; T1 and approved T2 commands are ledgered.
-    if (decision.tier !== 'T0') ledger('auto.command', command, approved ? 'approved' : 'ran', decision.tier, { exit, reasons });
+    if (decision.tier !== 'T0') ledger('auto.exit', command, 'ran', decision.tier, { exit });
     emit({ type: 'command', command, tier: decision.tier, decision: approved ? 'approved' : 'ran', reasons, exit });
     return `exit ${exit ?? 'none (killed)'}\n${output}`;
   };

@@ -41,13 +41,17 @@ export async function runShellLine(shell: ShellContext, line: string): Promise<S
   let outcome: ShellLine['outcome'] = 'ran';
   if (decision.tier === 'T3' || decision.tier === 'T4') outcome = 'refused';
   else if (decision.tier === 'T2') outcome = shell.ask && (await shell.ask(`${decision.tier}: run \`${line}\`? (${topReasons(decision).join('; ')})`)) ? 'ran' : shell.ask ? 'declined' : 'refused';
-  let exit = 2;
-  if (outcome === 'ran') {
-    const child = spawnSync('bash', ['-c', line], { cwd: guard.ctx.cwd, env: shell.env, stdio: ['inherit', shell.stdout, 'inherit'] });
-    exit = child.status ?? 128;
+  const ledger = (action: string, verdict: string, data: Record<string, unknown>) => {
+    if (guard.shard) appendLedger(guard.shard, { actor: shell.actor, action, subject: line, tier: decision.tier, decision: verdict, data: { ...data, reasons: topReasons(decision) } }, shell.now());
+  };
+  if (outcome !== 'ran') {
+    ledger('shell.line', outcome, { exit: 2 });
+    return { line, decision, outcome, exit: 2 };
   }
-  if (guard.shard) {
-    appendLedger(guard.shard, { actor: shell.actor, action: 'shell.line', subject: line, tier: decision.tier, decision: outcome, data: { exit, reasons: topReasons(decision) } }, shell.now());
-  }
+  // On the ledger before it runs (a line that kills the shell still left its decision), its exit after.
+  ledger('shell.line', 'allowed', {});
+  const child = spawnSync('bash', ['-c', line], { cwd: guard.ctx.cwd, env: shell.env, stdio: ['inherit', shell.stdout, 'inherit'] });
+  const exit = child.status ?? 128;
+  ledger('shell.exit', 'ran', { exit });
   return { line, decision, outcome, exit };
 }

@@ -49,12 +49,14 @@ export type RunOutcome =
 
 const sameArgv = (a: unknown, b: readonly string[]) => Array.isArray(a) && a.length === b.length && a.every((w, i) => w === b[i]);
 
+/** A command's outcome: a line of commands.jsonl and, for one that ran, its end on the ledger (its start is there already). */
 function record(paths: ShardPaths, outcome: RunOutcome, actor: string, now: Date): void {
   const { decision } = outcome;
   const ran = outcome.status === 'ran' ? { exit: outcome.exit, duration_ms: outcome.durationMs } : {};
   const approval = outcome.status === 'ran' || outcome.status === 'approval-requested' ? outcome.approval : null;
   appendCommandLog(paths, { command: outcome.name, argv: outcome.argv, tier: decision.tier, actor, outcome: outcome.status, ...ran, approval, grants: decision.grants }, now);
-  appendLedger(paths, { actor, action: 'command.run', subject: outcome.argv.join(' '), tier: decision.tier, decision: outcome.status, data: { command: outcome.name, ...ran, approval, grants: decision.grants, reasons: topReasons(decision) } }, now);
+  const action = outcome.status === 'ran' ? 'command.exit' : 'command.run';
+  appendLedger(paths, { actor, action, subject: outcome.argv.join(' '), tier: decision.tier, decision: outcome.status, data: { command: outcome.name, ...ran, approval, grants: decision.grants, reasons: topReasons(decision) } }, now);
 }
 
 /** The approved, unused request of this actor for exactly this argv, taken for its one use. */
@@ -105,6 +107,9 @@ export async function runValidated(paths: ShardPaths, req: RunRequest): Promise<
     }
   }
   if (decision.grants.length > 0) useGrants(paths, decision.grants, req.now());
+  // The decision is on the ledger before the command runs: a run that never returns (killed, or
+  // killing agence) still left it. Its end follows, in commands.jsonl and the ledger.
+  appendLedger(paths, { actor: req.actor, action: 'command.run', subject: argv.join(' '), tier: decision.tier, decision: 'allowed', data: { command: req.name, approval, grants: decision.grants, reasons: topReasons(decision) } }, req.now());
   const started = process.hrtime.bigint();
   const child = spawnSync(argv[0] as string, argv.slice(1), { cwd: req.cwd, env: req.env, stdio: req.capture ? ['ignore', 'pipe', 'pipe'] : 'inherit', encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   const durationMs = Number((process.hrtime.bigint() - started) / 1_000_000n);

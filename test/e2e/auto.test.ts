@@ -62,7 +62,8 @@ describe('autonomous mode (+task)', () => {
     const entries = ledger(dir).filter((e) => e.action.startsWith('auto.'));
     expect(entries.map((e) => [e.action, e.tier, e.decision])).toEqual([
       ['auto.start', null, 'planned'],
-      ['auto.command', 'T1', 'ran'],
+      ['auto.command', 'T1', 'allowed'],
+      ['auto.exit', 'T1', 'ran'],
       ['auto.command', 'T3', 'refused'],
       ['auto.command', 'T2', 'refused'],
       ['auto.end', null, 'finished'],

@@ -21,12 +21,16 @@ describe('!bash, the guarded shell', () => {
     expect(run.stderr).toContain('refused (T2): [git-push]');
     expect(existsSync(join(dir, 'build'))).toBe(true);
     const ledger = readFileSync(join(dir, '.agence/nexus/ledger.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(ledger.filter((e) => e.action === 'shell.line').map((e) => [e.subject, e.tier, e.decision])).toEqual([
-      ['echo hello from the shell', 'T0', 'ran'],
-      ['rm -rf build', 'T3', 'refused'],
-      ['git push origin main', 'T2', 'refused'],
-      ['pwd', 'T0', 'ran'],
-      ['ls -la | head -1', 'T0', 'ran'],
+    // a line that runs is on the ledger before it runs (allowed), and again with its exit (ran)
+    expect(ledger.filter((e) => e.action.startsWith('shell.')).map((e) => [e.action, e.subject, e.tier, e.decision, e.data.exit])).toEqual([
+      ['shell.line', 'echo hello from the shell', 'T0', 'allowed', undefined],
+      ['shell.exit', 'echo hello from the shell', 'T0', 'ran', 0],
+      ['shell.line', 'rm -rf build', 'T3', 'refused', 2],
+      ['shell.line', 'git push origin main', 'T2', 'refused', 2],
+      ['shell.line', 'pwd', 'T0', 'allowed', undefined],
+      ['shell.exit', 'pwd', 'T0', 'ran', 0],
+      ['shell.line', 'ls -la | head -1', 'T0', 'allowed', undefined],
+      ['shell.exit', 'ls -la | head -1', 'T0', 'ran', 0],
     ]);
   });
 

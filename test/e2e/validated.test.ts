@@ -37,7 +37,11 @@ describe('the / mode', () => {
     expect(json(run)).toMatchObject({ status: 'ran', exit: 0, argv: ['git', 'status', '--short', '--branch'], stdout: expect.stringContaining('## main') });
     const logged = lines('logs/commands.jsonl').at(-1);
     expect(logged).toMatchObject({ command: 'git-status', tier: 'T0', actor: 'test@example.com', outcome: 'ran', exit: 0, duration_ms: expect.any(Number) });
-    expect(lines('ledger.jsonl').at(-1)).toMatchObject({ action: 'command.run', subject: 'git status --short --branch', tier: 'T0', decision: 'ran', actor: 'test@example.com' });
+    // the decision before the run, the exit after it
+    expect(lines('ledger.jsonl').slice(-2)).toEqual([
+      expect.objectContaining({ action: 'command.run', subject: 'git status --short --branch', tier: 'T0', decision: 'allowed', actor: 'test@example.com' }),
+      expect.objectContaining({ action: 'command.exit', subject: 'git status --short --branch', tier: 'T0', decision: 'ran', actor: 'test@example.com', data: expect.objectContaining({ exit: 0 }) }),
+    ]);
   });
 
   it('passes the exit code of the command through, arguments stay one word each', () => {

@@ -330,9 +330,9 @@ export async function isAncestor(cwd: string, ancestor: string, of = 'HEAD'): Pr
   return (await execGit(['merge-base', '--is-ancestor', ancestor, of], { cwd })).code === 0;
 }
 
-/** Commits after `from` up to HEAD that change `path`, oldest first (every line of history, merges included). */
-export async function commitsTouching(cwd: string, from: string, path: string): Promise<string[]> {
-  const out = await git(['rev-list', '--reverse', '--full-history', `${from}..HEAD`, '--', path], { cwd });
+/** Commits after `from` (null: from the first) up to HEAD that change `path`, oldest first (every line of history, merges included). */
+export async function commitsTouching(cwd: string, from: string | null, path: string): Promise<string[]> {
+  const out = await git(['rev-list', '--reverse', '--full-history', from === null ? 'HEAD' : `${from}..HEAD`, '--', path], { cwd });
   return out.split('\n').filter((l) => l !== '');
 }
 

@@ -6,11 +6,9 @@ import { allowedSigners, signatureVerdict } from '../core/codexTrust.js';
 import { AgenceError } from '../core/errors.js';
 import { mergeByName } from '../core/layering.js';
 import { TrustSchema, type Trust } from '../core/governanceSchemas.js';
-import { COMMIT_RE, firstIssue } from '../core/schemas.js';
+import { COMMIT_RE, firstIssue, LockSchema } from '../core/schemas.js';
 import { commitAdding, commitSignature, commitsTouching, fileAt, isAncestor, resolveCommit } from '../git/git.js';
-import { readTextFile } from '../store/files.js';
 import type { ShardPaths } from './layout.js';
-import { readManifest } from './manifest.js';
 
 /**
  * `^verify codex`: every commit that changed `.agence/codex/` since the shard's anchor commit
@@ -20,6 +18,8 @@ import { readManifest } from './manifest.js';
 
 const CODEX = '.agence/codex/';
 const TRUST = '.agence/codex/trust.yaml';
+const MANIFEST = '.agence/agence.json';
+const LOCK = '.agence/agence.lock';
 
 export interface Anchor {
   commit: string;
@@ -62,18 +62,63 @@ function requireSshKeygen(env: NodeJS.ProcessEnv): void {
   if (!found) throw new AgenceError('dependency', 'ssh-keygen is not on PATH: git needs it to check SSH commit signatures', { fix: 'install OpenSSH (Debian/Ubuntu: apt-get install openssh-client)' });
 }
 
+function jsonObject(text: string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A committed JSON file as of HEAD (the work tree is not what is being verified), or null. */
+async function committedJson(paths: ShardPaths, path: string): Promise<Record<string, unknown> | null> {
+  const text = await fileAt(paths.root, 'HEAD', path);
+  if (text === null) return null;
+  const value = jsonObject(text);
+  if (!value) throw new AgenceError('corrupt', `${path} at HEAD is not a JSON object`, { fix: `fix ${path} in a new commit` });
+  return value;
+}
+
+const anchorOf = (manifest: Record<string, unknown> | null): string | null => (manifest && manifest.anchor !== undefined ? String(manifest.anchor) : null);
+
+/** The anchor as committed at HEAD: agence.json's `anchor`, else the commit that added agence.json. */
 async function findAnchor(paths: ShardPaths): Promise<Anchor | null> {
-  const manifest = readManifest(paths) as { anchor?: unknown };
-  if (manifest.anchor !== undefined) {
-    const anchor = String(manifest.anchor);
+  const anchor = anchorOf(await committedJson(paths, MANIFEST));
+  if (anchor !== null) {
     const commit = COMMIT_RE.test(anchor) ? await resolveCommit(paths.root, anchor) : null;
     if (!commit || !(await isAncestor(paths.root, commit))) {
       throw new AgenceError('corrupt', `.agence/agence.json: anchor "${anchor}" is not a commit in the history of HEAD`, { file: paths.manifest, fix: 'set it to a full commit hash of this branch, or remove it to anchor at the commit that added agence.json' });
     }
     return { commit, source: 'manifest' };
   }
-  const added = await commitAdding(paths.root, '.agence/agence.json');
+  const added = await commitAdding(paths.root, MANIFEST);
   return added ? { commit: added, source: 'init' } : null;
+}
+
+/**
+ * The commit that set agence.json's current `anchor` (newest first: the first whose parent had
+ * another value). Moving the anchor forward would exempt every CODEX commit before it, so that
+ * commit is judged like a CODEX commit.
+ */
+async function anchoringCommit(paths: ShardPaths, anchor: string): Promise<string | null> {
+  for (const commit of (await commitsTouching(paths.root, null, MANIFEST)).reverse()) {
+    const parent = (await commitSignature(paths.root, commit, '/dev/null')).parents[0];
+    const text = parent ? await fileAt(paths.root, parent, MANIFEST) : null;
+    if ((text === null ? null : anchorOf(jsonObject(text))) !== anchor) return commit;
+  }
+  return null;
+}
+
+/** The base layer's trust.yaml: the master's, at the commit agence.lock pins at HEAD (never base/ on disk, which anyone can edit). */
+async function baseTrustText(paths: ShardPaths): Promise<string | null> {
+  const lock = LockSchema.safeParse(await committedJson(paths, LOCK));
+  if (!lock.success) return null;
+  const pinned = lock.data.master.commit;
+  if (!(await resolveCommit(paths.root, pinned))) {
+    throw new AgenceError('git', `the master commit ${pinned.slice(0, 12)} pinned in .agence/agence.lock is not in this repository`, { fix: 'fetch it with `agence ^pull --locked`' });
+  }
+  return fileAt(paths.root, pinned, 'codex/trust.yaml');
 }
 
 function parseTrust(text: string | null, shown: string): Record<string, unknown> | null {
@@ -104,8 +149,10 @@ export async function verifyCodexSignatures(paths: ShardPaths, env: NodeJS.Proce
   requireSshKeygen(env);
   const anchor = await findAnchor(paths);
   if (!anchor) return { ok: true, anchor: null, commits: [], offending: [], invalidKeys: [] };
-  const base = parseTrust(readTextFile(join(paths.base, 'codex', 'trust.yaml')), '.agence/base/codex/trust.yaml');
-  const commits = await commitsTouching(paths.root, anchor.commit, CODEX);
+  const base = parseTrust(await baseTrustText(paths), "the master's codex/trust.yaml at the locked commit");
+  const anchoring = anchor.source === 'manifest' ? await anchoringCommit(paths, anchor.commit) : null;
+  const touching = await commitsTouching(paths.root, anchor.commit, CODEX);
+  const commits = anchoring && !touching.includes(anchoring) ? [anchoring, ...touching] : touching;
   const dir = mkdtempSync(join(tmpdir(), 'agence-signers-'));
   const results: CodexCommit[] = [];
   const invalid = new Map<string, { email: string; key: string }>();

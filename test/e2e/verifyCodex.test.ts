@@ -27,8 +27,8 @@ function commit(dir: string, message: string, key: { file: string } | null): str
   return git(sb, dir, ['rev-parse', 'HEAD']);
 }
 
-function setAdminKeys(dir: string, keys: string[]): void {
-  const trust = join(dir, '.agence/codex/trust.yaml');
+function setAdminKeys(dir: string, keys: string[], file = '.agence/codex/trust.yaml'): void {
+  const trust = join(dir, file);
   const text = readFileSync(trust, 'utf8').replace(/^( +)keys: \[[^\]]*\]/m, `$1keys: ${JSON.stringify(keys)}`);
   writeFileSync(trust, text);
 }
@@ -85,25 +85,62 @@ describe('^verify codex', () => {
     expect(agence(sb, dir, ['^verify', 'codex']).code).toBe(3);
   });
 
-  it('uses the anchor in agence.json when set, and refuses one that is not in the history', () => {
+  it('uses the anchor committed in agence.json; the commit that sets it must be signed like a CODEX commit', () => {
     const dir = repo(sb, 'anchored');
     expect(agence(sb, dir, ['^init']).code).toBe(0);
     commit(dir, 'agence: init shard', null);
     appendFileSync(join(dir, '.agence/codex/RULES.md'), '\n- [rule-old] before the anchor\n');
-    commit(dir, 'codex: before the anchor, unsigned', null);
+    const old = commit(dir, 'codex: before the anchor, unsigned', null);
     expect(agence(sb, dir, ['^verify', 'codex']).code).toBe(3);
     const manifestFile = join(dir, '.agence/agence.json');
     const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
-    const head = git(sb, dir, ['rev-parse', 'HEAD']);
-    writeFileSync(manifestFile, JSON.stringify({ ...manifest, anchor: head }, null, 2));
-    commit(dir, 'agence: anchor', null);
-    const run = json<{ ok: boolean; anchor: { commit: string; source: string }; commits: unknown[] }>(agence(sb, dir, ['^verify', 'codex', '--json']));
-    expect(run).toMatchObject({ ok: true, anchor: { commit: head, source: 'manifest' }, commits: [] });
+    // an admin anchors past the old history, in a signed commit that also names the first admin key
+    setAdminKeys(dir, [admin.pub]);
+    writeFileSync(manifestFile, JSON.stringify({ ...manifest, anchor: old }, null, 2));
+    const anchoring = commit(dir, 'agence: anchor', admin);
+    const run = json<{ ok: boolean; anchor: { commit: string; source: string }; commits: { commit: string; ok: boolean }[] }>(agence(sb, dir, ['^verify', 'codex', '--json']));
+    expect(run).toMatchObject({ ok: true, anchor: { commit: old, source: 'manifest' } });
+    expect(run.commits.map((c) => [c.commit, c.ok])).toEqual([[anchoring, true]]);
+
+    // an edit in the work tree is not what is verified: HEAD is
+    writeFileSync(manifestFile, JSON.stringify({ ...manifest, anchor: 'f'.repeat(40) }, null, 2));
+    expect(agence(sb, dir, ['^verify', 'codex']).code).toBe(0);
+    // moving the anchor past an unsigned CODEX change, unsigned, does not hide it: the move is offending
+    appendFileSync(join(dir, '.agence/codex/LAWS.md'), '\n- [law-slipped] slipped in\n');
+    const slipped = commit(dir, 'codex: unsigned change', null);
+    writeFileSync(manifestFile, JSON.stringify({ ...manifest, anchor: slipped }, null, 2));
+    const moved = commit(dir, 'agence: move the anchor, unsigned', null);
+    const hidden = agence(sb, dir, ['^verify', 'codex', '--json']);
+    expect(hidden.code).toBe(3);
+    expect(json<{ offending: { commit: string }[] }>(hidden).offending.map((c) => c.commit)).toEqual([moved]);
 
     writeFileSync(manifestFile, JSON.stringify({ ...manifest, anchor: 'f'.repeat(40) }, null, 2));
+    commit(dir, 'agence: a bad anchor', admin);
     const bad = agence(sb, dir, ['^verify', 'codex']);
     expect(bad.code).toBe(3);
     expect(bad.stderr).toMatch(/anchor "f{40}" is not a commit in the history of HEAD/);
+  });
+
+  it("takes the master's admins from the locked master commit, not from base/ on disk", () => {
+    expect(agence(sb, sb.dir, ['^master', 'init', 'org-master']).code).toBe(0);
+    const master = join(sb.dir, 'org-master');
+    const masterTrust = join(master, 'codex/trust.yaml');
+    writeFileSync(masterTrust, readFileSync(masterTrust, 'utf8').replace('admins: []', `admins:\n  - { name: "Test User", email: "test@example.com", keys: [${JSON.stringify(admin.pub)}] }`));
+    git(sb, master, ['commit', '-qam', 'master: admin key']);
+    const dir = repo(sb, 'under-master');
+    expect(agence(sb, dir, ['^init', '--master', '../org-master']).code).toBe(0);
+    expect(agence(sb, dir, ['^pull']).code).toBe(0);
+    commit(dir, 'agence: init shard', null);
+    appendFileSync(join(dir, '.agence/codex/RULES.md'), '- [rule-admin] signed by the master admin\n');
+    const signed = commit(dir, 'codex: signed by the master admin', admin);
+    expect(json<{ ok: boolean; commits: { commit: string; ok: boolean }[] }>(agence(sb, dir, ['^verify', 'codex', '--json'])).commits).toEqual([expect.objectContaining({ commit: signed, ok: true })]);
+    // mallory lists her key in base/ on disk (ignored by git, not the master's): it does not count
+    setAdminKeys(dir, [admin.pub, mallory.pub], '.agence/base/codex/trust.yaml');
+    appendFileSync(join(dir, '.agence/codex/RULES.md'), '- [rule-mallory] mallory\n');
+    const foreign = commit(dir, 'codex: signed by mallory', mallory);
+    const run = agence(sb, dir, ['^verify', 'codex', '--json']);
+    expect(run.code).toBe(3);
+    expect(json<{ offending: { commit: string }[] }>(run).offending.map((c) => c.commit)).toEqual([foreign]);
   });
 
   it('says so when the shard is not committed yet, and fails clearly without ssh-keygen', () => {

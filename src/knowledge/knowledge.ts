@@ -395,6 +395,8 @@ export async function forgetItem(ctx: KnowledgeContext, id: string): Promise<{ i
     return db.prepare('SELECT count(*) FROM k_items WHERE key = ?').pluck().get(row.key) as number;
   });
   if (left !== 0) throw new AgenceError('corrupt', `the index still holds ${id} after ${row.path} was removed`, { fix: 'run `agence ^reindex --full`' });
+  const { forgetInOrgIndex } = await import('./mnemonic.js');
+  forgetInOrgIndex(ctx.env, ctx.org, ctx.shard.root, id);
   return { id, path: row.path };
 }
 

@@ -405,8 +405,19 @@ export function supersededBy(db: Database, id: string): string[] {
   return db.prepare('SELECT DISTINCT by FROM k_supersedes WHERE old = ?').pluck().all(id) as string[];
 }
 
-export function generation(db: Database): number {
-  return Number(meta(db, 'generation') ?? 0);
+/**
+ * Which state of the index this is, as `epoch:generation`. The generation counts changes from 0
+ * in each index file; the epoch is random per file (made on first ask), so a rebuilt index whose
+ * count happens to come back to an old value is still told apart (the org's global index copies
+ * a shard again when this changes).
+ */
+export function indexVersion(db: Database): string {
+  let epoch = meta(db, 'epoch');
+  if (!epoch) {
+    epoch = nodeCrypto().randomBytes(8).toString('hex');
+    setMeta(db, 'epoch', epoch);
+  }
+  return `${epoch}:${Number(meta(db, 'generation') ?? 0)}`;
 }
 
 export interface SearchFilter {

@@ -9,14 +9,15 @@ import { shardPaths } from '../shard/layout.js';
 import { isMissing, readRegistry } from '../shard/registry.js';
 import { type Database, loadSqlite, openSqlite } from '../store/sqlite.js';
 import { hitsFrom, type KnowledgeContext, type RecallHit, type RecallOptions, visibility } from './knowledge.js';
-import { generation, type Hit, openKnowledgeDb, refreshIndex } from './knowledgeIndex.js';
+import { type Hit, indexVersion, openKnowledgeDb, refreshIndex } from './knowledgeIndex.js';
 
 /**
  * The mnemonic (DESIGN §1), the second tier of memory: recall across every registered shard of
  * the same org. Each shard keeps its own index (the first tier); the global index,
  * `~/.cache/agence/mnemonic/<org>.db`, holds a copy of what each shard may share (no hermetic
  * items, no local faults, base items a shard overrides left out), refreshed from a shard's
- * index only when that index changed (its generation moved). One file per org, so orgs never
+ * index only when that index changed (its `indexVersion` moved). Like a shard's index, it keeps
+nothing of what it dropped: freed pages are zeroed, FTS5 deletes are secure, the WAL truncated. One file per org, so orgs never
  * mix; it is a cache: deleted, it is rebuilt on the next query.
  */
 
@@ -36,11 +37,11 @@ export function cacheDir(env: NodeJS.ProcessEnv): string {
   return xdg && xdg.startsWith('/') ? join(xdg, 'agence') : join(env.HOME || homedir(), '.cache', 'agence');
 }
 
-const SCHEMA_VERSION = '2';
+const SCHEMA_VERSION = '3';
 const SCHEMA = `
 CREATE TABLE g_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- Keyed by folder: clones of one repository share a shard id, and each has its own files.
-CREATE TABLE g_shards (shard TEXT PRIMARY KEY, name TEXT NOT NULL, generation INTEGER NOT NULL);
+CREATE TABLE g_shards (shard TEXT PRIMARY KEY, name TEXT NOT NULL, version TEXT NOT NULL);
 CREATE TABLE g_items (
   rowid INTEGER PRIMARY KEY, shard TEXT NOT NULL, src_rowid INTEGER NOT NULL, id TEXT NOT NULL, layer TEXT NOT NULL,
   origin TEXT NOT NULL, path TEXT NOT NULL, body_line INTEGER NOT NULL, type TEXT NOT NULL, title TEXT NOT NULL,
@@ -49,6 +50,7 @@ CREATE TABLE g_items (
 );
 CREATE INDEX g_items_shard ON g_items (shard);
 CREATE VIRTUAL TABLE g_fts USING fts5 (title, body, tags, tokenize = 'porter unicode61 remove_diacritics 2');
+INSERT INTO g_fts (g_fts, rank) VALUES ('secure-delete', 1);
 `;
 
 function openGlobal(env: NodeJS.ProcessEnv, org: string, notify: (message: string) => void): Database {
@@ -61,6 +63,7 @@ function openGlobal(env: NodeJS.ProcessEnv, org: string, notify: (message: strin
     const fresh = !existsSync(file);
     const db = openSqlite(sqlite, file);
     if (fresh) db.pragma('journal_mode = WAL');
+    db.pragma('secure_delete = ON');
     const version = (() => {
       try {
         return db.prepare("SELECT value FROM g_meta WHERE key = 'schema'").pluck().get() as string | undefined;
@@ -87,7 +90,7 @@ function openGlobal(env: NodeJS.ProcessEnv, org: string, notify: (message: strin
 }
 
 /** Copy what a shard shares into the global index (replacing its previous copy). */
-function refreshShard(global: Database, entry: Member, shardDb: string, gen: number): void {
+function refreshShard(global: Database, entry: Member, shardDb: string, version: string): void {
   global.prepare('ATTACH DATABASE ? AS s').run(shardDb);
   try {
     global.transaction(() => {
@@ -105,11 +108,29 @@ function refreshShard(global: Database, entry: Member, shardDb: string, gen: num
         .run(entry.path);
       global.prepare('INSERT INTO g_fts (rowid, title, body, tags) SELECT g.rowid, f.title, f.body, f.tags FROM g_items g JOIN s.k_fts f ON f.rowid = g.src_rowid WHERE g.shard = ?').run(entry.path);
       global
-        .prepare('INSERT INTO g_shards (shard, name, generation) VALUES (?, ?, ?) ON CONFLICT (shard) DO UPDATE SET name = excluded.name, generation = excluded.generation')
-        .run(entry.path, entry.name, gen);
+        .prepare('INSERT INTO g_shards (shard, name, version) VALUES (?, ?, ?) ON CONFLICT (shard) DO UPDATE SET name = excluded.name, version = excluded.version')
+        .run(entry.path, entry.name, version);
     })();
   } finally {
     global.exec('DETACH DATABASE s');
+  }
+}
+
+/**
+ * `^forget` reaches the org's global index too: the item's copy is dropped from this user's cache
+ * at once (securely), not at the next `--shards org` query.
+ */
+export function forgetInOrgIndex(env: NodeJS.ProcessEnv, org: string, shardRoot: string, id: string): void {
+  if (!NAME_RE.test(org) || !existsSync(join(cacheDir(env), 'mnemonic', `${org}.db`))) return;
+  const global = openGlobal(env, org, () => undefined);
+  try {
+    global.transaction(() => {
+      global.prepare('DELETE FROM g_fts WHERE rowid IN (SELECT rowid FROM g_items WHERE shard = ? AND id = ?)').run(shardRoot, id);
+      global.prepare('DELETE FROM g_items WHERE shard = ? AND id = ?').run(shardRoot, id);
+    })();
+    global.pragma('wal_checkpoint(TRUNCATE)');
+  } finally {
+    global.close();
   }
 }
 
@@ -128,7 +149,7 @@ export async function recallOrg(ctx: KnowledgeContext, query: string, options: R
   const result: OrgRecall = { org: ctx.org, query, shards: [], vanished: [], refreshed: [], matched: 'none', hits: [] };
   const global = openGlobal(ctx.env, ctx.org, ctx.notify);
   try {
-    const known = new Map((global.prepare('SELECT shard, generation FROM g_shards').all() as { shard: string; generation: number }[]).map((r) => [r.shard, r.generation]));
+    const known = new Map((global.prepare('SELECT shard, version FROM g_shards').all() as { shard: string; version: string }[]).map((r) => [r.shard, r.version]));
     const present: Member[] = [];
     for (const entry of entries) {
       if (isMissing(entry)) {
@@ -140,20 +161,22 @@ export async function recallOrg(ctx: KnowledgeContext, query: string, options: R
       const paths = shardPaths({ root: entry.path, mainRoot: entry.path });
       const file = join(paths.nexus, 'index.db');
       const db = openKnowledgeDb(file, ctx.notify);
-      let gen: number;
+      let version: string;
       try {
         await refreshIndex(db, paths, { notify: (m) => ctx.notify(`${entry.name}: ${m}`) });
-        gen = generation(db);
+        version = indexVersion(db);
       } finally {
         db.close();
       }
-      if (known.get(entry.path) !== gen) {
-        refreshShard(global, entry, file, gen);
+      if (known.get(entry.path) !== version) {
+        refreshShard(global, entry, file, version);
         result.refreshed.push(entry.name);
       }
       present.push(entry);
       result.shards.push(entry.name);
     }
+    // What a refresh dropped is gone from the file; the WAL still holds the old pages until now.
+    if (result.refreshed.length > 0) global.pragma('wal_checkpoint(TRUNCATE)');
     if (present.length === 0) return result;
     const names = new Map(present.map((e) => [e.path, e]));
     const where = ['g.label_rank <= ?', `g.shard IN (${present.map(() => '?').join(', ')})`];

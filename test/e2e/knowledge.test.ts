@@ -493,6 +493,18 @@ describe('recall across the shards of an org (mnemonic)', () => {
     expect(again.hits.map((h) => h.id)).toContain(idB2);
     rmSync(join(cache, 'acme.db'));
     expect(json<Org>(ok(cmd(a, ['^recall', 'zebra', '--shards', 'org', '--json']))).hits.length).toBe(3);
+
+    // ^forget in b reaches the org cache at once: the text is gone from the file, not just hidden
+    ok(cmd(b, ['^forget', idB2]));
+    const file = () => Buffer.concat(['', '-wal'].filter((x) => existsSync(join(cache, `acme.db${x}`))).map((x) => readFileSync(join(cache, `acme.db${x}`))));
+    expect(file().includes(Buffer.from('fish tanks'))).toBe(false);
+    expect(json<Org>(ok(cmd(a, ['^recall', 'zebra', '--shards', 'org', '--json']))).hits.map((h) => h.id)).not.toContain(idB2);
+    // b's index deleted and rebuilt: its change count starts again, yet the copy is refreshed
+    rmSync(join(b, '.agence/nexus/index.db'));
+    const idB3 = learned(cmd(b, ['^learn', 'Zebra mussels clog the intake', '--json']));
+    const rebuilt = json<Org>(ok(cmd(a, ['^recall', 'zebra', '--shards', 'org', '--json'])));
+    expect(rebuilt.refreshed).toEqual(['org-b']);
+    expect(rebuilt.hits.map((h) => h.id)).toContain(idB3);
     hermeticInvisible(b);
   });
 });

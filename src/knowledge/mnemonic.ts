@@ -49,6 +49,7 @@ CREATE TABLE g_items (
   commit_sha TEXT, superseded INTEGER NOT NULL
 );
 CREATE INDEX g_items_shard ON g_items (shard);
+CREATE INDEX g_items_id ON g_items (id, origin);
 CREATE VIRTUAL TABLE g_fts USING fts5 (title, body, tags, tokenize = 'porter unicode61 remove_diacritics 2');
 INSERT INTO g_fts (g_fts, rank) VALUES ('secure-delete', 1);
 `;
@@ -179,8 +180,10 @@ export async function recallOrg(ctx: KnowledgeContext, query: string, options: R
     if (result.refreshed.length > 0) global.pragma('wal_checkpoint(TRUNCATE)');
     if (present.length === 0) return result;
     const names = new Map(present.map((e) => [e.path, e]));
-    const where = ['g.label_rank <= ?', `g.shard IN (${present.map(() => '?').join(', ')})`];
-    const params: unknown[] = [labelRank(v.clearance), ...present.map((e) => e.path)];
+    const inPresent = `(${present.map(() => '?').join(', ')})`;
+    // Every shard of a master carries the master's items in its base layer: each is shown once.
+    const where = ['g.label_rank <= ?', `g.shard IN ${inPresent}`, `NOT (g.origin = 'base' AND EXISTS (SELECT 1 FROM g_items o WHERE o.origin = 'base' AND o.id = g.id AND o.rowid < g.rowid AND o.shard IN ${inPresent}))`];
+    const params: unknown[] = [labelRank(v.clearance), ...present.map((e) => e.path), ...present.map((e) => e.path)];
     if (!v.all) where.push('g.superseded = 0');
     if (options.type) (where.push('g.type = ?'), params.push(options.type));
     if (options.formtag) (where.push("g.formtag GLOB ? || '*'"), params.push(options.formtag));

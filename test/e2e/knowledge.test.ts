@@ -374,6 +374,17 @@ describe('knowledge travels with git', () => {
     const local = recall(dir, ['terraform', 'state', '--layer', 'synthetic']);
     expect(local.hits.map((h) => [h.id, h.layer, h.title])).toEqual([['org-terraform-state', 'synthetic', 'Shard terraform state']]);
     hermeticInvisible(dir);
+
+    // two shards of one master: across the org, the master's lesson is listed once
+    const twins = ['twin-1', 'twin-2'].map((name) => {
+      const twin = repo(sb, name);
+      ok(cmd(twin, ['^init', '--master', '../kmaster', '--org', 'twins']));
+      ok(cmd(twin, ['^pull']));
+      return twin;
+    });
+    const org = recall(twins[0] as string, ['terraform', 'state', '--shards', 'org']);
+    expect(org.hits.filter((h) => h.id === 'org-terraform-state')).toHaveLength(1);
+    expect(org.hits.filter((h) => h.id === 'codex.agents-claudia')).toHaveLength(1); // the master's codex too
   });
 });
 

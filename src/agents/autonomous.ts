@@ -145,6 +145,7 @@ export async function runAutonomous(ctx: ChatContext, input: AutoInput): Promise
     emit({ type: 'command', command, tier: decision.tier, decision: approved ? 'approved' : 'ran', reasons, exit });
     return `exit ${exit ?? 'none (killed)'}\n${output}`;
   };
+  let startedBySave = false;
   const tools: ToolSet = {
     run_command: tool({
       description: 'Run a shell command line in the repository (bash). It is classified by the guard first; refused commands do not run.',
@@ -207,7 +208,9 @@ export async function runAutonomous(ctx: ChatContext, input: AutoInput): Promise
       description: 'Save the session with a note (and todo items) so the work can be resumed.',
       inputSchema: jsonSchema<{ note: string; todo?: string[] }>({ type: 'object', properties: { note: { type: 'string' }, todo: { type: 'array', items: { type: 'string' } } }, required: ['note'], additionalProperties: false }),
       execute: async ({ note, todo }) => {
-        const saved = await saveSession({ ...s, actor: async () => persona.name }, { note, agent: persona.name, todos: todo ?? [], tags: [], forceNew: false });
+        // With --new, the first save starts the run's own session; later saves and the turns kept at the end go to it.
+        const saved = await saveSession({ ...s, actor: async () => persona.name }, { note, agent: persona.name, todos: todo ?? [], tags: [], forceNew: input.fresh && !startedBySave });
+        startedBySave = true;
         emit({ type: 'tool', name: 'save_session', summary: `session ${saved.session.session_id}` });
         return `saved session ${saved.session.session_id}`;
       },
@@ -239,7 +242,7 @@ export async function runAutonomous(ctx: ChatContext, input: AutoInput): Promise
   ledger('auto.end', input.task.slice(0, 200), finished ? 'finished' : 'step-limit', null, { steps, cost });
   const at = s.now().toISOString();
   const log = events.filter((e) => e.type === 'command').map((e) => (e.type === 'command' ? `- ${e.tier} ${e.decision}: ${e.command}` : ''));
-  const kept = await keepTurns(s, persona.name, input.fresh, input.task, [
+  const kept = await keepTurns(s, persona.name, input.fresh && !startedBySave, input.task, [
     { at, role: 'user', agent: persona.name, text: `+${input.task}` },
     { at, role: 'assistant', agent: persona.name, model: model.alias, text: [`Plan:\n${plan}`, ...(log.length > 0 ? [`Commands:\n${log.join('\n')}`] : []), finished ? answer : `Stopped after ${steps} steps (the step limit).`].join('\n\n'), ...secretOf(prompt) },
   ]);

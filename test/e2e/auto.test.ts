@@ -103,6 +103,18 @@ describe('autonomous mode (+task)', () => {
     expect(ledger(dir).at(-1)).toMatchObject({ action: 'auto.end', decision: 'failed' });
   });
 
+  it('with --new, what save_session writes and the turns kept at the end go to one new session', async () => {
+    const before = json<{ sessions: { id: string }[] }>(ok(agence(sb, dir, ['^sessions', '--json']))).sessions.map((x) => x.id);
+    script([{ text: '1. Note it.' }, { tools: [{ name: 'save_session', input: { note: 'halfway there' } }] }, { tools: [{ name: 'save_session', input: { note: 'nearly done' } }] }, { text: 'Done.' }]);
+    const result = json<Auto>(ok(await agenceAsync(sb, dir, ['+write it down', '--new', '--json'], lb.env)));
+    expect(before).not.toContain(result.session);
+    const after = json<{ sessions: { id: string }[] }>(ok(agence(sb, dir, ['^sessions', '--json']))).sessions.map((x) => x.id);
+    expect(after.filter((id) => !before.includes(id))).toEqual([result.session]);
+    const session = json<{ notes: { text: string }[]; runstate: { memory_state: { conversation: { text: string }[] } } }>(ok(agence(sb, dir, ['^session', 'show', result.session, '--json'])));
+    expect(session.notes.map((n) => n.text)).toEqual(['halfway there', 'nearly done']);
+    expect(session.runstate.memory_state.conversation.at(-1)?.text).toMatch(/Done\./);
+  });
+
   it('stops at the step limit (exit 1), saying so', async () => {
     script([{ text: '1. Loop.' }, { tools: [{ name: 'run_command', input: { command: 'ls' } }] }, { tools: [{ name: 'run_command', input: { command: 'ls' } }] }]);
     const start = lb.server.requests.length;

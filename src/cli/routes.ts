@@ -659,7 +659,15 @@ export const ROUTES: readonly Route[] = [
     shard: 'required',
     load: () => import('./commands/cost.js').then((m) => m.run),
   },
-  ...later('shared', ['mcp', 'regen'], 'MCP server and instruction files', 'agent integration'),
+  ...later('shared', ['mcp'], 'MCP server and instruction files', 'agent integration'),
+  {
+    mode: 'shared',
+    name: 'regen',
+    summary: 'write the effective CODEX into AGENTS.md, CLAUDE.md, .github/copilot-instructions.md, .cursor/rules/agence.mdc (a marked block; your text around it stays)',
+    options: [{ name: 'check', type: 'boolean', description: 'write nothing; exit 1 naming the files that are out of date (for CI)' }],
+    shard: 'required',
+    load: () => import('./commands/regen.js').then((m) => m.run),
+  },
   ...later('shared', ['buffers', 'tangent', 'sequent', 'task'], 'tangents, sequents and tasks', 'the swarm'),
   {
     mode: 'shared',

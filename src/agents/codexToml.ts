@@ -87,7 +87,7 @@ export function setupCodex(file: string, cli: AgenceCli): SetupPart[] {
     after = undefined;
   }
   if (after === undefined || canonical(after) !== canonical(expected)) {
-    throw bad(`defines mcp_servers.${MCP_SERVER_NAME} in a way agence cannot edit safely (inline or with dotted keys)`, `replace it by hand with:\n${table}`);
+    throw bad(`defines mcp_servers.${MCP_SERVER_NAME} in a way agence cannot edit safely (inline or with dotted keys)`, `remove that definition (agence writes its own [mcp_servers.${MCP_SERVER_NAME}] table), then run \`agence ^setup codex\` again`);
   }
   mkdirSync(dirname(file), { recursive: true });
   writeFileAtomic(file, next);

@@ -88,7 +88,7 @@ function registerMcpServer(json: JsonFile, server: Json): SetupPart {
 }
 
 /** One of our hooks under `event`, found by `mark` in its command line, set to `command`. */
-function ensureHook(hooks: Json, event: string, matcher: string | null, mark: string, command: string, bad: (what: string) => AgenceError): Change {
+function ensureHook(hooks: Json, event: string, matcher: string | null, timeout: number, mark: string, command: string, bad: (what: string) => AgenceError): Change {
   const groups = hooks[event] ?? [];
   if (!Array.isArray(groups)) throw bad(`has "hooks.${event}" that is not a list`);
   let change: Change = 'added';
@@ -101,7 +101,7 @@ function ensureHook(hooks: Json, event: string, matcher: string | null, mark: st
       }
     }
   }
-  if (change === 'added') hooks[event] = [...groups, { ...(matcher ? { matcher } : {}), hooks: [{ type: 'command', command, timeout: 60 }] }];
+  if (change === 'added') hooks[event] = [...groups, { ...(matcher ? { matcher } : {}), hooks: [{ type: 'command', command, timeout }] }];
   return change;
 }
 
@@ -120,9 +120,9 @@ export function setupClaude(root: string, cli: AgenceCli): SetupPart[] {
   const { doc, bad, file } = settings;
   const hooks = doc.hooks ?? {};
   if (!isObject(hooks)) throw bad('has "hooks" that is not an object');
-  const parts: SetupPart[] = [{ file, what: 'PreToolUse hook (guard)', change: ensureHook(hooks, 'PreToolUse', 'Bash', 'guard hook claude', hookCommand(cli, ['guard', 'hook', 'claude']), bad) }];
+  const parts: SetupPart[] = [{ file, what: 'PreToolUse hook (guard)', change: ensureHook(hooks, 'PreToolUse', 'Bash', 30, 'guard hook claude', hookCommand(cli, ['guard', 'hook', 'claude']), bad) }];
   for (const event of CLAUDE_SESSION_EVENTS) {
-    parts.push({ file, what: `${event} hook`, change: ensureHook(hooks, event, null, 'shared hook claude', hookCommand(cli, ['hook', 'claude']), bad) });
+    parts.push({ file, what: `${event} hook`, change: ensureHook(hooks, event, null, 60, 'shared hook claude', hookCommand(cli, ['hook', 'claude']), bad) });
   }
   doc.hooks = hooks;
   const enabled = doc.enabledMcpjsonServers ?? [];

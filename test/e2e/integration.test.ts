@@ -53,7 +53,7 @@ describe('^hook claude (recorded SessionStart, PreCompact and SessionEnd payload
     expect(stored.runstate.memory_state.claude_code?.event).toBe('SessionEnd (prompt_input_exit)');
   });
 
-  it('SessionStart resumes the saved session: the brief with the transcript, then the pack', () => {
+  it('SessionStart resumes the saved session: the brief with the transcript, then the pack; ^resume and ^export carry the transcript', () => {
     const run = hook(box, dir, 'session-start-compact');
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout.startsWith(`Resumed app:${id}`)).toBe(true);
@@ -66,6 +66,10 @@ describe('^hook claude (recorded SessionStart, PreCompact and SessionEnd payload
     // ^resume (and so a handoff's brief) points at the Claude Code transcript.
     const resume = agence(box, dir, ['^resume', id]);
     expect(resume.stdout).toContain(`claude: transcript ${TRANSCRIPT} (Claude Code session 7d1e4b0a-2c9f-4e8d-a6b3-1f0c5d9e8a72, saved at SessionEnd (prompt_input_exit))`);
+    // A handoff bundle carries it with the session.
+    const bundleFile = join(box.dir, 'bundle.json');
+    expect(agence(box, dir, ['^export', id, '--out', bundleFile]).code).toBe(0);
+    expect(JSON.parse(readFileSync(bundleFile, 'utf8')).session.runstate.memory_state.claude_code.transcript_path).toBe(TRANSCRIPT);
   });
 
   it('never breaks Claude Code: a bad payload is one line on stderr and exit 1 (non-blocking), nothing on stdout', () => {

@@ -60,12 +60,21 @@ describe('^hook claude (recorded SessionStart, PreCompact and SessionEnd payload
     expect(run.stdout).toContain('task:  fix the login retry');
     expect(run.stdout).toContain('retry logic half done');
     expect(run.stdout).toContain(`claude: transcript ${TRANSCRIPT}`);
-    expect(run.stdout).toContain(`Session ${id}: fix the login retry`); // the pack's session section
+    expect(run.stdout).toContain('<!-- laws: codex/LAWS.md');
+    expect(run.stdout).not.toContain(`Session ${id}: fix the login retry`); // the brief is the session: the pack leaves it out
     expect(json<StoredSession>(agence(box, dir, ['^session', 'show', id, '--json'])).status).toBe('ACTIVE');
 
     // ^resume (and so a handoff's brief) points at the Claude Code transcript.
     const resume = agence(box, dir, ['^resume', id]);
     expect(resume.stdout).toContain(`claude: transcript ${TRANSCRIPT} (Claude Code session 7d1e4b0a-2c9f-4e8d-a6b3-1f0c5d9e8a72, saved at SessionEnd (prompt_input_exit))`);
+    // Long notes (up to 64 KB each) do not flood Claude's context: the brief is cut, the pack still comes.
+    expect(agence(box, dir, ['^save', `long note ${'x'.repeat(20_000)}`]).code).toBe(0);
+    const long = hook(box, dir, 'session-start-compact');
+    expect(long.code, long.stderr).toBe(0);
+    expect(long.stdout).toContain('(brief cut at 4000 characters: `agence ^resume` prints it whole)');
+    expect(long.stdout).toContain('[law-no-secrets]');
+    expect(long.stdout.length).toBeLessThan(10_000);
+
     // A handoff bundle carries it with the session.
     const bundleFile = join(box.dir, 'bundle.json');
     expect(agence(box, dir, ['^export', id, '--out', bundleFile]).code).toBe(0);

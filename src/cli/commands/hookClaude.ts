@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { CLAUDE_SESSION_HOOKS, type ClaudeHookPayload, ClaudeHookPayloadSchema, type ClaudeSessionHook, claudeCodeRecord } from '../../core/claudeCode.js';
 import { AgenceError } from '../../core/errors.js';
+import { estimateTokens } from '../../core/knowledgeText.js';
 import { firstIssue } from '../../core/schemas.js';
 import { qualifiedSessionName } from '../../core/session.js';
 import { currentSession, resumeSession, saveSession } from '../../sessions/sessions.js';
@@ -22,6 +23,14 @@ import { briefText } from './resume.js';
 
 /** CLAUDE.md (`^regen`) carries the whole codex already; this is the session and the lessons on top, well under Claude Code's 10,000 characters of hook output. */
 const SESSION_START_BUDGET = 2000;
+/** The pack keeps room for the laws (never dropped) even after a long brief. */
+const MIN_PACK = 500;
+/** Notes are up to 64 KB each: a brief longer than this is cut (the whole one is a `^resume` away). */
+const BRIEF_MAX = 4000;
+
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}\n... (brief cut at ${max} characters: \`agence ^resume\` prints it whole)`;
+}
 
 function readPayload(stdin: string): ClaudeHookPayload & { hook_event_name: ClaudeSessionHook } {
   const fix = 'Claude Code writes the payload on stdin: register the hooks with `agence ^setup claude`';
@@ -58,8 +67,9 @@ async function sessionStart(inv: Invocation, payload: ClaudeHookPayload): Promis
   const current = currentSession(ctx);
   const resumable = current !== null && (current.status === 'SAVED' || current.status === 'ACTIVE');
   const brief = resumable ? await resumeSession(ctx, current.session_id) : null;
-  const pack = await packOutcome(inv, SESSION_START_BUDGET);
-  const head = brief ? briefText(brief, inv.style) : 'agence: no active session in this shard yet; PreCompact and SessionEnd save one (or `agence ^save "note" --task T`).';
+  const head = brief ? cut(briefText(brief, inv.style), BRIEF_MAX) : 'agence: no active session in this shard yet; PreCompact and SessionEnd save one (or `agence ^save "note" --task T`).';
+  // The brief is printed whole and counts against the budget; the pack leaves the session out (it is the brief).
+  const pack = await packOutcome(inv, Math.max(MIN_PACK, SESSION_START_BUDGET - estimateTokens(head)), false);
   return { data: { event: payload.hook_event_name, session: brief?.name ?? null, pack: pack.data }, text: `${head}\n\n${pack.text}` };
 }
 

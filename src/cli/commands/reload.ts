@@ -14,12 +14,15 @@ export const run: Handler = async (inv) => {
   return packOutcome(inv, budget);
 };
 
-/** The context pack for the agent of `inv` (--agent, @agent, AGENCE_AGENT, the shard default) and its active session. */
-export async function packOutcome(inv: Invocation, budget: number): Promise<Outcome> {
+/**
+ * The context pack for the agent of `inv` (--agent, @agent, AGENCE_AGENT, the shard default),
+ * with the active session's brief unless the caller prints the brief itself (`withSession: false`).
+ */
+export async function packOutcome(inv: Invocation, budget: number, withSession = true): Promise<Outcome> {
   const { ctx: sessions } = await sessionContext(inv);
   const agent = text(inv.opts.agent) ?? inv.agent?.agent ?? (inv.env.AGENCE_AGENT || readManifest(sessions.shard).default_agent);
   if (!NAME_RE.test(agent)) throw new AgenceError('usage', `--agent "${agent}" is not an agent name`, { fix: 'give a persona name from codex/agents/, e.g. sonya' });
-  const session = currentSession(sessions);
+  const session = withSession ? currentSession(sessions) : null;
   const pack = await withKnowledge(inv, (ctx) =>
     contextPack(
       // The pack is read with the clearance of the agent it is for.

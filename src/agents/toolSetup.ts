@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { CLAUDE_SESSION_HOOKS } from '../core/claudeCode.js';
 import { AgenceError } from '../core/errors.js';
 import { writeFileAtomic } from '../store/atomic.js';
 
@@ -105,9 +106,6 @@ function ensureHook(hooks: Json, event: string, matcher: string | null, timeout:
   return change;
 }
 
-/** The session hooks `^hook claude` answers; their matchers are left out so every source, trigger and reason runs them. */
-export const CLAUDE_SESSION_EVENTS = ['SessionStart', 'PreCompact', 'SessionEnd'] as const;
-
 /**
  * `^setup claude`: in `.claude/settings.local.json` the guard as PreToolUse hook for Bash, the
  * session hooks, and `agence` in `enabledMcpjsonServers`; the server itself in `.mcp.json`, the
@@ -121,7 +119,8 @@ export function setupClaude(root: string, cli: AgenceCli): SetupPart[] {
   const hooks = doc.hooks ?? {};
   if (!isObject(hooks)) throw bad('has "hooks" that is not an object');
   const parts: SetupPart[] = [{ file, what: 'PreToolUse hook (guard)', change: ensureHook(hooks, 'PreToolUse', 'Bash', 30, 'guard hook claude', hookCommand(cli, ['guard', 'hook', 'claude']), bad) }];
-  for (const event of CLAUDE_SESSION_EVENTS) {
+  // No matcher: every source, trigger and reason runs them.
+  for (const event of CLAUDE_SESSION_HOOKS) {
     parts.push({ file, what: `${event} hook`, change: ensureHook(hooks, event, null, 60, 'shared hook claude', hookCommand(cli, ['hook', 'claude']), bad) });
   }
   doc.hooks = hooks;

@@ -161,6 +161,11 @@ describe('^setup claude', () => {
     expect(mcp.stderr).toContain('.mcp.json is not valid JSON');
     expect(readFileSync(join(dir, '.mcp.json'), 'utf8')).toBe('{"mcpServers": [}');
     expect(readFileSync(settingsFile, 'utf8')).toBe('{}');
+
+    writeFileSync(join(dir, '.mcp.json'), '{}');
+    const noShard = agence(box, dir, ['^setup', 'claude']);
+    expect(noShard.code).toBe(0);
+    expect(noShard.stderr).toContain('this repository is not a shard yet: run `agence ^init`');
   });
 });
 

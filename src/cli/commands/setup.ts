@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
-import { requireRepo } from '../../shard/layout.js';
+import { existsSync } from 'node:fs';
+import { requireRepo, shardPaths } from '../../shard/layout.js';
 import type { AgenceCli, SetupPart } from '../../agents/toolSetup.js';
 import type { Handler, Outcome } from '../types.js';
 
@@ -15,10 +16,13 @@ function report(tool: string, parts: SetupPart[], overall: SetupPart['change'], 
 
 /** `^setup claude`: the guard hook, the session hooks and the MCP server for Claude Code in this project. */
 export const claude: Handler = async (inv) => {
-  const { root } = requireRepo(inv.cwd);
+  const repo = requireRepo(inv.cwd);
+  const { root } = repo;
   const { setupClaude, overall } = await import('../../agents/toolSetup.js');
   const parts = setupClaude(root, thisCli());
-  return report('Claude Code', parts, overall(parts), root);
+  const outcome = report('Claude Code', parts, overall(parts), root);
+  // The hooks and the server need a shard; until there is one, each session start would say so.
+  return existsSync(shardPaths(repo).manifest) ? outcome : { ...outcome, problem: 'this repository is not a shard yet: run `agence ^init`, or the session hooks will report that at every Claude Code session' };
 };
 
 /** `^setup cursor`: the MCP server in this project's .cursor/mcp.json. */

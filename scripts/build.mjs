@@ -4,6 +4,7 @@
 //   app.cjs           router, commands and services; heavy parts initialise lazily
 //   vendor/yaml.cjs   the YAML parser, required only by commands that read YAML (with a code cache)
 //   vendor/tar.cjs    tar and gzip, required only to read or write session archives
+//   vendor/toml.cjs   smol-toml, required only by `^setup codex` (Codex CLI's config.toml)
 //   vendor/ai.cjs     the Vercel AI SDK and its providers (src/llm/sdk.ts), only for model calls (with a code cache)
 //   vendor/web-tree-sitter.cjs + tree-sitter.wasm + tree-sitter-bash.wasm
 //                     the bash parser of the command guard, loaded only by guard commands
@@ -73,6 +74,7 @@ await build({
     cachedVendor((path) => path === 'yaml', 'yaml.cjs'),
     cachedVendor((path, importer) => resolve(dirname(importer), path) === resolve('src/llm/sdk.js'), 'ai.cjs'),
     externalAs('tar', './vendor/tar.cjs'),
+    externalAs('smol-toml', './vendor/toml.cjs'),
     externalAs('web-tree-sitter', './vendor/web-tree-sitter.cjs'),
   ],
 });
@@ -80,6 +82,7 @@ await build({
 await build({ ...common, entryPoints: ['src/ledger/verifyWorker.ts'], outfile: 'dist/ledger-verify-worker.cjs' });
 await build({ ...common, entryPoints: ['yaml'], outfile: 'dist/vendor/yaml.cjs' });
 await build({ ...common, entryPoints: ['tar'], outfile: 'dist/vendor/tar.cjs' });
+await build({ ...common, entryPoints: ['smol-toml'], outfile: 'dist/vendor/toml.cjs' });
 /** zod's messages in sixty languages, a fifth of the SDK bundle: the SDK never leaves English. */
 const zodEnglishOnly = {
   name: 'zod-locales:en',

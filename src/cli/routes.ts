@@ -427,8 +427,26 @@ export const ROUTES: readonly Route[] = [
   {
     mode: 'shared',
     name: 'setup claude',
-    summary: "make the guard Claude Code's PreToolUse hook for Bash in .claude/settings.local.json (merged, never clobbered)",
-    load: () => import('./commands/setupClaude.js').then((m) => m.run),
+    summary: 'register the guard (PreToolUse), the session hooks and the MCP server for Claude Code: .claude/settings.local.json and .mcp.json (merged, never clobbered)',
+    load: () => import('./commands/setup.js').then((m) => m.claude),
+  },
+  {
+    mode: 'shared',
+    name: 'setup codex',
+    summary: "register the MCP server in Codex CLI's config.toml ($CODEX_HOME, default ~/.codex; merged, never clobbered)",
+    load: () => import('./commands/setup.js').then((m) => m.codex),
+  },
+  {
+    mode: 'shared',
+    name: 'setup cursor',
+    summary: "register the MCP server in this project's .cursor/mcp.json (merged, never clobbered)",
+    load: () => import('./commands/setup.js').then((m) => m.cursor),
+  },
+  {
+    mode: 'shared',
+    name: 'hook claude',
+    summary: "Claude Code's session hooks (payload on stdin): SessionStart prints the context pack and the session brief; PreCompact and SessionEnd save the session with its transcript",
+    load: () => import('./commands/hookClaude.js').then((m) => m.run),
   },
   {
     mode: 'shared',
@@ -659,7 +677,15 @@ export const ROUTES: readonly Route[] = [
     shard: 'required',
     load: () => import('./commands/cost.js').then((m) => m.run),
   },
-  ...later('shared', ['mcp', 'regen'], 'MCP server and instruction files', 'agent integration'),
+  ...later('shared', ['mcp'], 'MCP server and instruction files', 'agent integration'),
+  {
+    mode: 'shared',
+    name: 'regen',
+    summary: 'write the effective CODEX into AGENTS.md, CLAUDE.md, .github/copilot-instructions.md, .cursor/rules/agence.mdc (a marked block; your text around it stays)',
+    options: [{ name: 'check', type: 'boolean', description: 'write nothing; exit 1 naming the files that are out of date (for CI)' }],
+    shard: 'required',
+    load: () => import('./commands/regen.js').then((m) => m.run),
+  },
   ...later('shared', ['buffers', 'tangent', 'sequent', 'task'], 'tangents, sequents and tasks', 'the swarm'),
   {
     mode: 'shared',

@@ -31,6 +31,10 @@ export const MasterRefSchema = z.object({
 });
 export type MasterRef = z.infer<typeof MasterRefSchema>;
 
+/** The files `^regen` can write, relative to the repository root (`instructions.targets` in agence.json). */
+export const INSTRUCTION_TARGETS = ['AGENTS.md', 'CLAUDE.md', '.github/copilot-instructions.md', '.cursor/rules/agence.mdc'] as const;
+export type InstructionTarget = (typeof INSTRUCTION_TARGETS)[number];
+
 /** `.agence/agence.json`: the committed shard manifest. Unknown keys are kept for later releases. */
 export const ManifestSchema = z.looseObject({
   schema: z.literal(1),
@@ -40,6 +44,8 @@ export const ManifestSchema = z.looseObject({
   default_agent: z._default(name, 'sonya'),
   /** What model calls may cost this shard per UTC month, in US dollars (`^cost`). */
   budget: z.optional(z.object({ monthly_usd: z.number().check(z.gte(0)) })),
+  /** Which instruction files `^regen` writes (default: all of INSTRUCTION_TARGETS). */
+  instructions: z.optional(z.object({ targets: z.array(z.enum(INSTRUCTION_TARGETS)) })),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 

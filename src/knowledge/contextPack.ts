@@ -69,7 +69,7 @@ export async function contextPack(ctx: KnowledgeContext, options: PackOptions): 
       ? search(db, match, { type: 'lesson', limit: LESSONS }, v)
       : visibleItems(db, v)
           .filter((r) => r.type === 'lesson')
-          .sort((a, b) => b.updated.localeCompare(a.updated))
+          .sort((a, b) => b.updated.localeCompare(a.updated) || a.id.localeCompare(b.id)) // ids break ties: ^regen --check needs the same pack everywhere
           .slice(0, LESSONS);
     const body = db.prepare('SELECT body FROM k_fts WHERE rowid = ?').pluck();
     for (const row of rows) {

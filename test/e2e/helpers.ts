@@ -40,8 +40,9 @@ export interface Run {
   stderr: string;
 }
 
-export function agence(sb: Sandbox, cwd: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Run {
-  const result = spawnSync(process.execPath, [CLI, ...args], { cwd, env: { ...sb.env, ...extraEnv }, encoding: 'utf8' });
+/** `input`, when given, is written to the command's stdin (hook payloads). */
+export function agence(sb: Sandbox, cwd: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}, input?: string): Run {
+  const result = spawnSync(process.execPath, [CLI, ...args], { cwd, env: { ...sb.env, ...extraEnv }, encoding: 'utf8', ...(input === undefined ? {} : { input }) });
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 

@@ -1,4 +1,6 @@
-import { resumeSession, resumeTarget } from '../../sessions/sessions.js';
+import { claudeCodeOf } from '../../core/claudeCode.js';
+import { type ResumeBrief, resumeSession, resumeTarget } from '../../sessions/sessions.js';
+import type { Style } from '../output.js';
 import type { Handler } from '../types.js';
 import { sessionContext } from '../sessionContext.js';
 
@@ -20,7 +22,12 @@ export const run: Handler = async (inv) => {
     ].join('\n');
     return { data: { shell: code, brief }, text: code };
   }
-  const s = inv.style;
+  return { data: brief, text: briefText(brief, inv.style) };
+};
+
+/** The resume brief for people and agents: task, todo progress, notes, the Claude Code transcript, git drift. */
+export function briefText(brief: ResumeBrief, s: Style): string {
+  const { session } = brief;
   const lines = [`${s.bold(`Resumed ${brief.name}`)} (agent ${session.agent}, rev ${session.rev})`];
   lines.push(`task:  ${brief.task || '(none given)'}`);
   if (brief.todo.total > 0) {
@@ -36,9 +43,11 @@ export const run: Handler = async (inv) => {
   }
   if (drift.dirtyNow.length > 0) lines.push(`dirty: ${drift.dirtyNow.slice(0, 10).join(', ')}${drift.dirtyNow.length > 10 ? ', ...' : ''}`);
   if (!drift.branchMoved && !drift.headMoved) lines.push('git:   no drift since the save');
+  const claude = claudeCodeOf(session);
+  if (claude) lines.push(`claude: transcript ${claude.transcript_path} (Claude Code session ${claude.session_id}, saved at ${claude.event})`);
   if (brief.cd) lines.push(`cd:    cd ${shellQuote(brief.cd)}   (or: eval "$(agence ^resume ${session.session_id} --shell)")`);
-  return { data: brief, text: lines.join('\n') };
-};
+  return lines.join('\n');
+}
 
 /**
  * `^resume --apply`: the handed-off work is checked first (it must apply and touch no file with

@@ -146,11 +146,17 @@ export async function runAutonomous(ctx: ChatContext, input: AutoInput): Promise
     return `exit ${exit ?? 'none (killed)'}\n${output}`;
   };
   let startedBySave = false;
-  const tools: ToolSet = {
-    run_command: tool({
+  const schema = <T,>(properties: Record<string, unknown>, required: string[]) => jsonSchema<T>({ type: 'object', properties, required, additionalProperties: false });
+  /**
+   * The tools the model may ask for, and what agence does for each. The SDK only describes them:
+   * agence runs them between calls, so a long command is neither timed as the model's latency nor
+   * cut by the model call's timeout.
+   */
+  const toolbox: Record<string, { description: string; inputSchema: ReturnType<typeof jsonSchema>; run: (input: never) => Promise<string> }> = {
+    run_command: {
       description: 'Run a shell command line in the repository (bash). It is classified by the guard first; refused commands do not run.',
-      inputSchema: jsonSchema<{ command: string }>({ type: 'object', properties: { command: { type: 'string' } }, required: ['command'], additionalProperties: false }),
-      execute: async ({ command }) => {
+      inputSchema: schema<{ command: string }>({ command: { type: 'string' } }, ['command']),
+      run: async ({ command }: { command: string }) => {
         try {
           return await guardedRun(command);
         } catch (error) {
@@ -159,11 +165,11 @@ export async function runAutonomous(ctx: ChatContext, input: AutoInput): Promise
           return `ERROR: ${message}. The command did not run.`;
         }
       },
-    }),
-    read_file: tool({
+    },
+    read_file: {
       description: 'Read a text file of the repository.',
-      inputSchema: jsonSchema<{ path: string }>({ type: 'object', properties: { path: { type: 'string' } }, required: ['path'], additionalProperties: false }),
-      execute: async ({ path }) => {
+      inputSchema: schema<{ path: string }>({ path: { type: 'string' } }, ['path']),
+      run: async ({ path }: { path: string }) => {
         try {
           const real = insideRepo(s.shard.root, s.cwd, path);
           emit({ type: 'tool', name: 'read_file', summary: relative(s.shard.root, real) });
@@ -172,11 +178,11 @@ export async function runAutonomous(ctx: ChatContext, input: AutoInput): Promise
           return `ERROR: ${error instanceof AgenceError ? error.line : (error as Error).message}`;
         }
       },
-    }),
-    recall: tool({
+    },
+    recall: {
       description: "Search the shard's knowledge (lessons, docs, faults) for a query.",
-      inputSchema: jsonSchema<{ query: string }>({ type: 'object', properties: { query: { type: 'string' } }, required: ['query'], additionalProperties: false }),
-      execute: async ({ query }) => {
+      inputSchema: schema<{ query: string }>({ query: { type: 'string' } }, ['query']),
+      run: async ({ query }: { query: string }) => {
         try {
           const found = await recall(kctx, query, { limit: 5 });
           // What a tool returns goes to the model: secret and above only to a local one (DESIGN §5).
@@ -189,11 +195,11 @@ export async function runAutonomous(ctx: ChatContext, input: AutoInput): Promise
           return `ERROR: ${error instanceof AgenceError ? error.line : (error as Error).message}`;
         }
       },
-    }),
-    learn: tool({
+    },
+    learn: {
       description: 'Write a lesson the team should know (shared through git).',
-      inputSchema: jsonSchema<{ text: string; title?: string }>({ type: 'object', properties: { text: { type: 'string' }, title: { type: 'string' } }, required: ['text'], additionalProperties: false }),
-      execute: async ({ text, title }) => {
+      inputSchema: schema<{ text: string; title?: string }>({ text: { type: 'string' }, title: { type: 'string' } }, ['text']),
+      run: async ({ text, title }: { text: string; title?: string }) => {
         try {
           const created = await createItem(kctx, { type: 'lesson', where: 'synthetic', text, title });
           ledger('auto.learn', created.item.id, 'written', null);
@@ -203,18 +209,33 @@ export async function runAutonomous(ctx: ChatContext, input: AutoInput): Promise
           return `ERROR: ${error instanceof AgenceError ? error.line : (error as Error).message}`;
         }
       },
-    }),
-    save_session: tool({
+    },
+    save_session: {
       description: 'Save the session with a note (and todo items) so the work can be resumed.',
-      inputSchema: jsonSchema<{ note: string; todo?: string[] }>({ type: 'object', properties: { note: { type: 'string' }, todo: { type: 'array', items: { type: 'string' } } }, required: ['note'], additionalProperties: false }),
-      execute: async ({ note, todo }) => {
+      inputSchema: schema<{ note: string; todo?: string[] }>({ note: { type: 'string' }, todo: { type: 'array', items: { type: 'string' } } }, ['note']),
+      run: async ({ note, todo }: { note: string; todo?: string[] }) => {
         // With --new, the first save starts the run's own session; later saves and the turns kept at the end go to it.
         const saved = await saveSession({ ...s, actor: async () => persona.name }, { note, agent: persona.name, todos: todo ?? [], tags: [], forceNew: input.fresh && !startedBySave });
         startedBySave = true;
         emit({ type: 'tool', name: 'save_session', summary: `session ${saved.session.session_id}` });
         return `saved session ${saved.session.session_id}`;
       },
-    }),
+    },
+  };
+  const tools: ToolSet = Object.fromEntries(Object.entries(toolbox).map(([name, t]) => [name, tool({ description: t.description, inputSchema: t.inputSchema })]));
+  /**
+   * The results of the tool calls of one step, as the tool message of the next (null when there
+   * is none to give). A call the SDK found invalid (unknown tool, input off its schema) already
+   * has its error answer in the step's messages.
+   */
+  const runTools = async (calls: readonly { toolCallId: string; toolName: string; input: unknown; invalid?: boolean }[]): Promise<ModelMessage | null> => {
+    const content = [];
+    for (const c of calls) {
+      const handler = toolbox[c.toolName];
+      if (c.invalid || !handler) continue;
+      content.push({ type: 'tool-result' as const, toolCallId: c.toolCallId, toolName: c.toolName, output: { type: 'text' as const, value: await handler.run(c.input as never) } });
+    }
+    return content.length > 0 ? { role: 'tool', content } : null;
   };
 
   // 2. The steps: one model call each, the tools it asks for run (guarded) before the next.
@@ -233,6 +254,8 @@ export async function runAutonomous(ctx: ChatContext, input: AutoInput): Promise
         finished = true;
         break;
       }
+      const answered = await runTools(result.toolCalls);
+      if (answered) messages.push(answered);
     }
   } catch (error) {
     // The ledger says the run stopped and why; the session gets no half-told turn.

@@ -115,6 +115,20 @@ describe('autonomous mode (+task)', () => {
     expect(session.runstate.memory_state.conversation.at(-1)?.text).toMatch(/Done\./);
   });
 
+  it('runs tools between model calls: a command longer than the call timeout is not cut, nor counted as latency; an unknown tool gets an error', async () => {
+    const start = lb.server.requests.length;
+    script([{ text: '1. Wait.' }, { tools: [{ name: 'run_command', input: { command: 'sleep 3' } }, { name: 'format_disk', input: {} }] }, { text: 'Waited.' }]);
+    const result = json<Auto>(ok(await agenceAsync(sb, dir, ['+wait a bit', '--json'], { ...lb.env, AGENCE_LLM_TIMEOUT: '2' })));
+    expect(result).toMatchObject({ finished: true, answer: 'Waited.' });
+    expect(result.events).toContainEqual(expect.objectContaining({ type: 'command', command: 'sleep 3', decision: 'ran', exit: 0 }));
+    const sent = lb.server.requests.slice(start);
+    expect(toolResults(sent[2] as Recorded)).toMatch(/exit 0/);
+    expect(toolResults(sent[2] as Recorded)).toMatch(/format_disk/);
+    const calls = readFileSync(join(dir, '.agence/nexus/logs/llm-calls.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { purpose: string; latency_ms: number }).slice(-3);
+    expect(calls.map((c) => c.purpose)).toEqual(['auto:plan', 'auto:step', 'auto:step']);
+    expect(Math.max(...calls.map((c) => c.latency_ms))).toBeLessThan(2000);
+  });
+
   it('stops at the step limit (exit 1), saying so', async () => {
     script([{ text: '1. Loop.' }, { tools: [{ name: 'run_command', input: { command: 'ls' } }] }, { tools: [{ name: 'run_command', input: { command: 'ls' } }] }]);
     const start = lb.server.requests.length;

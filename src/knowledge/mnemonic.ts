@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { AgenceError } from '../core/errors.js';
@@ -7,7 +7,7 @@ import { ftsQuery, words } from '../core/knowledgeText.js';
 import { NAME_RE, type RegistryEntry } from '../core/schemas.js';
 import { shardPaths } from '../shard/layout.js';
 import { isMissing, readRegistry } from '../shard/registry.js';
-import { type Database, loadSqlite, openSqlite } from '../store/sqlite.js';
+import { type Database, openIndexDb } from '../store/sqlite.js';
 import { hitsFrom, type KnowledgeContext, type RecallHit, type RecallOptions, visibility } from './knowledge.js';
 import { type Hit, indexVersion, openKnowledgeDb, refreshIndex } from './knowledgeIndex.js';
 
@@ -56,38 +56,21 @@ INSERT INTO g_fts (g_fts, rank) VALUES ('secure-delete', 1);
 
 function openGlobal(env: NodeJS.ProcessEnv, org: string, notify: (message: string) => void): Database {
   if (!NAME_RE.test(org)) throw new AgenceError('corrupt', `the org name "${org}" is not safe in a path`, { fix: 'fix shard.org in .agence/agence.json' });
-  const dir = join(cacheDir(env), 'mnemonic');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${org}.db`);
-  const sqlite = loadSqlite();
-  const open = () => {
-    const fresh = !existsSync(file);
-    const db = openSqlite(sqlite, file);
-    if (fresh) db.pragma('journal_mode = WAL');
+  return openIndexDb(join(cacheDir(env), 'mnemonic', `${org}.db`), notify, (db) => {
     db.pragma('secure_delete = ON');
-    const version = (() => {
-      try {
-        return db.prepare("SELECT value FROM g_meta WHERE key = 'schema'").pluck().get() as string | undefined;
-      } catch {
-        return undefined;
-      }
-    })();
-    if (version !== SCHEMA_VERSION) {
-      db.transaction(() => {
-        for (const t of ['g_meta', 'g_shards', 'g_items', 'g_fts']) db.exec(`DROP TABLE IF EXISTS ${t}`);
-        db.exec(SCHEMA);
-        db.prepare("INSERT INTO g_meta (key, value) VALUES ('schema', ?), ('org', ?)").run(SCHEMA_VERSION, org);
-      })();
+    let version: string | undefined;
+    try {
+      version = db.prepare("SELECT value FROM g_meta WHERE key = 'schema'").pluck().get() as string | undefined;
+    } catch {
+      // a new file: no tables yet
     }
-    return db;
-  };
-  try {
-    return open();
-  } catch (error) {
-    for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
-    notify(`the global index ${file} could not be opened (${(error as Error).message}); it is a cache: rebuilt it`);
-    return open();
-  }
+    if (version === SCHEMA_VERSION) return;
+    db.transaction(() => {
+      for (const t of ['g_meta', 'g_shards', 'g_items', 'g_fts']) db.exec(`DROP TABLE IF EXISTS ${t}`);
+      db.exec(SCHEMA);
+      db.prepare("INSERT INTO g_meta (key, value) VALUES ('schema', ?), ('org', ?)").run(SCHEMA_VERSION, org);
+    })();
+  });
 }
 
 /** Copy what a shard shares into the global index (replacing its previous copy). */

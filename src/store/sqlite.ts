@@ -34,7 +34,7 @@ export function openSqlite(sqlite: Sqlite, path: string): Database {
 }
 
 /**
- * Open one of agence's index files (`nexus/index.db`: a cache), with WAL set when the file is
+ * Open one of agence's index files (`nexus/index.db`, the org's global index: caches), with WAL set when the file is
  * new. A file that cannot be opened or prepared is removed and made again, and the user told:
  * its tables are rebuilt from the files they cache. `prepare` sets up the caller's tables.
  */
@@ -49,7 +49,7 @@ export function openIndexDb(file: string, notify: (message: string) => void, pre
     return db;
   } catch (error) {
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
-    notify(`${file} could not be opened (${(error as Error).message}); it is a cache: rebuilt it (sessions, knowledge and code)`);
+    notify(`${file} could not be opened (${(error as Error).message}); it is a cache: rebuilt it`);
     const db = openSqlite(sqlite, file);
     db.pragma('journal_mode = WAL');
     prepare(db);

@@ -263,6 +263,18 @@ export async function binaryDiff(cwd: string, from: string, to: string): Promise
   return result.stdout;
 }
 
+/**
+ * The commits of HEAD that no remote-tracking ref has (what a push of HEAD's history would
+ * upload), each with its patch, or null when there are more than `max` of them.
+ */
+export async function unpushedPatches(cwd: string, max: number): Promise<{ commits: number; patches: string } | null> {
+  const count = Number(await git(['rev-list', '--count', 'HEAD', '--not', '--remotes'], { cwd }));
+  if (count > max) return null;
+  if (count === 0) return { commits: 0, patches: '' };
+  const patches = await git(['log', '-p', '--no-color', '--no-ext-diff', '--format=commit %H', 'HEAD', '--not', '--remotes', '--'], { cwd });
+  return { commits: count, patches };
+}
+
 /** Apply a patch to the work tree (not the index); with `check`, only say whether it would apply. */
 export async function applyPatch(cwd: string, patch: Buffer, check: boolean): Promise<PushOutcome> {
   const result = await execGit(['apply', '--binary', ...(check ? ['--check'] : []), '-'], { cwd, input: patch });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgenceError } from '../core/errors.js';
 import { type Bundle, redactValue } from '../core/handoff.js';
-import { agenceIdentity, applyPatch, binaryDiff, git, resolveCommit, snapshotWorkTree, workTreeState } from '../git/git.js';
+import { agenceIdentity, applyPatch, binaryDiff, git, resolveCommit, snapshotWorkTree, unpushedPatches, workTreeState } from '../git/git.js';
 import type { ShardPaths } from '../shard/layout.js';
 import { acceptedFor } from './accepted.js';
 import { logHandoff } from './handoffLog.js';
@@ -12,7 +12,28 @@ import { logHandoff } from './handoffLog.js';
  * The uncommitted work a handoff carries (`--with-worktree`) and restores (`^resume --apply`).
  */
 
-/** The uncommitted work as a commit (temporary index), refused if it holds a secret. */
+/** Beyond this many commits on no remote, a handoff with the work is refused rather than scanned. */
+const MAX_UNPUSHED = 1000;
+
+/**
+ * The work's commit has HEAD as parent, so pushing it uploads every commit of HEAD that the
+ * remotes do not have yet: those are scanned for secrets like the uncommitted work (every patch,
+ * so a secret added and removed again is found too).
+ */
+async function refuseUnpushedSecrets(root: string): Promise<void> {
+  const unpushed = await unpushedPatches(root, MAX_UNPUSHED);
+  if (unpushed === null) {
+    throw new AgenceError('refused', `more than ${MAX_UNPUSHED} commits of HEAD are on no remote, and the handoff would push them all to the exchange`, { fix: 'push your branch first, or hand off without --with-worktree' });
+  }
+  const found = redactValue(unpushed.patches);
+  if (found.count > 0) {
+    throw new AgenceError('refused', `the ${unpushed.commits} local commit${unpushed.commits === 1 ? '' : 's'} not on any remote hold ${found.count} secret${found.count === 1 ? '' : 's'} (${Object.keys(found.kinds).join(', ')}), and the handoff would push them`, {
+      fix: 'take the secret out of those commits (rewrite them before pushing anything), or hand off without --with-worktree',
+    });
+  }
+}
+
+/** The uncommitted work as a commit (temporary index), refused if it or the local commits under it hold a secret. */
 export async function snapshotWork(paths: ShardPaths, shardName: string, bundleId: string, now: Date): Promise<Bundle['worktree']> {
   const dir = mkdtempSync(join(tmpdir(), 'agence-index-'));
   try {
@@ -23,6 +44,7 @@ export async function snapshotWork(paths: ShardPaths, shardName: string, bundleI
         fix: 'take the secrets out of the files (use an ignored .env), or hand off without --with-worktree',
       });
     }
+    await refuseUnpushedSecrets(paths.root);
     return { commit: snap.commit, base: snap.base };
   } finally {
     rmSync(dir, { recursive: true, force: true });

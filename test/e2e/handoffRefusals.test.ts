@@ -212,6 +212,25 @@ describe('handing off', () => {
     expect(store(src)).toEqual(before);
   });
 
+  it('--with-worktree refuses when local commits the handoff would push held a secret, even one removed since', () => {
+    const leaky = shard('leaky', 'acme', exchange);
+    git(sb, leaky, ['add', '.']);
+    git(sb, leaky, ['commit', '-qm', 'agence']);
+    writeFileSync(join(leaky, 'deploy.sh'), 'AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n');
+    git(sb, leaky, ['add', '.']);
+    git(sb, leaky, ['commit', '-qm', 'deploy script']);
+    writeFileSync(join(leaky, 'deploy.sh'), 'AWS_ACCESS_KEY_ID="$(vault read aws)"\n');
+    git(sb, leaky, ['commit', '-qam', 'key out of the script']);
+    writeFileSync(join(leaky, 'notes.txt'), 'half done\n');
+    expect(agence(sb, leaky, ['^save', 'w']).code).toBe(0);
+    refused(leaky, ['^handoff', 'ralph', '--with-worktree'], 2, /the 4 local commits not on any remote hold \d+ secrets? \(aws-access-key.*\).*rewrite them/);
+    // once the branch is on a remote, only what the remotes lack is looked at
+    git(sb, leaky, ['push', '-q', 'origin', 'HEAD:refs/heads/main']);
+    git(sb, leaky, ['fetch', '-q', 'origin']);
+    const handed = agence(sb, leaky, ['^handoff', 'ralph', '--with-worktree']);
+    expect(handed.code, handed.stderr).toBe(0);
+  });
+
   it('uncommitted work holding a secret is refused with --with-worktree', () => {
     writeFileSync(join(src, 'deploy.sh'), 'AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n');
     refused(src, ['^handoff', 'ralph', '--with-worktree'], 2, /uncommitted work holds 1 secret/);

@@ -180,6 +180,8 @@ export interface SaveInput {
   forceNew: boolean;
   /** Update the session's memory_state (chat keeps its conversation there). */
   memory?: (state: Record<string, unknown>) => Record<string, unknown>;
+  /** Leave the shard's current session as it is (a session made for an agent elsewhere: a tangent's). */
+  keepCurrent?: boolean;
 }
 
 export interface SaveResult {
@@ -271,7 +273,7 @@ export async function saveSession(ctx: SessionContext, input: SaveInput): Promis
       };
     }
     const stored = appendRevision(p, session, now); // validates the record before it is written
-    writePointer(p, session, stored);
+    if (!input.keepCurrent) writePointer(p, session, stored);
     return { session, created, quarantined: stored.quarantined };
   });
 }

@@ -16,6 +16,10 @@ export const run: Handler = async (inv) => {
       for (const file of repaired.quarantined) inv.notify(`moved damaged session lines aside into nexus/sessions/${file}`);
     }
     findings.push(...sessionFindings(ctx));
+    const { tangentFindings } = await import('../../swarm/tangents.js');
+    const tangents = await tangentFindings({ paths, now: inv.now }, Boolean(inv.opts.repair));
+    for (const done of tangents.repaired) inv.notify(done);
+    findings.push(...tangents.findings);
   }
   const s = inv.style;
   const mark = { ok: s.green('ok  '), warn: s.yellow('warn'), fail: s.red('FAIL') };

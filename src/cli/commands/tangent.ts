@@ -1,0 +1,75 @@
+import { AgenceError } from '../../core/errors.js';
+import { requireShard } from '../../shard/layout.js';
+import { createTangent, destroyTangent, listTangents, tangentDiff, type TangentState, tangentState } from '../../swarm/tangents.js';
+import { shellQuote } from '../output.js';
+import { sessionContext } from '../sessionContext.js';
+import type { Handler, Invocation } from '../types.js';
+
+const context = (inv: Invocation) => ({ paths: requireShard(inv.cwd), now: inv.now });
+const str = (value: unknown) => (typeof value === 'string' ? value : undefined);
+
+export const create: Handler = async (inv) => {
+  const ctx = context(inv);
+  const name = inv.args[0] as string;
+  const agent = str(inv.opts.agent) ?? null;
+  const task = str(inv.opts.task) ?? null;
+  if (task !== null && agent === null) throw new AgenceError('usage', '--task needs --agent (who does the task)', { fix: `agence ^tangent create ${name} --agent NAME --task "..."` });
+  if (agent !== null) {
+    const { loadPersona } = await import('../../agents/agentRegistry.js');
+    loadPersona(ctx.paths, agent); // an unknown agent fails before anything is created
+  }
+  const sessions = agent === null ? undefined : (await sessionContext(inv)).ctx;
+  const { record, path } = await createTangent({ ...ctx, ...(sessions ? { sessions } : {}) }, { name, from: str(inv.opts.from), agent, task });
+  const { session } = record;
+  const text = [
+    `Tangent ${name} created: ${path}`,
+    `branch ${record.branch} from ${record.from ?? 'a detached HEAD'} at ${record.base.slice(0, 12)}`,
+    ...(agent ? [`for @${agent} in session ${session}${task ? `: ${task}` : ''}`, `work there: eval "$(agence ^tangent attach ${name})"`] : [`work there: cd ${path}`]),
+  ];
+  return { data: { ...record, path }, text: text.join('\n') };
+};
+
+function stateLine(t: TangentState): string {
+  const where = t.dirty === null ? 'worktree gone (`agence ^doctor`)' : `${t.dirty.length} uncommitted`;
+  return `${t.name.padEnd(24)} ${(t.agent ?? '-').padEnd(10)} ${String(t.commits).padStart(3)} commits, ${t.unmerged} unmerged, ${where}${t.task ? `  ${t.task}` : ''}`;
+}
+
+export const list: Handler = async (inv) => {
+  const tangents = await listTangents(context(inv));
+  return { data: tangents, text: tangents.length === 0 ? 'No tangents. `agence ^tangent create NAME` makes one.' : tangents.map(stateLine).join('\n') };
+};
+
+export const status: Handler = async (inv) => {
+  const t = await tangentState(context(inv), inv.args[0] as string);
+  const lines = [
+    `tangent   ${t.name}`,
+    `branch    ${t.branch} (${t.head ? t.head.slice(0, 12) : 'gone'})`,
+    `started   ${t.from ?? '(detached)'} at ${t.base.slice(0, 12)}`,
+    `commits   ${t.commits} since the start, ${t.unmerged} not in ${t.from ?? 'the start'}`,
+    `worktree  ${t.path}${t.dirty === null ? ' (gone: `agence ^doctor`)' : t.dirty.length > 0 ? `, uncommitted: ${t.dirty.join(', ')}` : ', clean'}`,
+    ...(t.agent ? [`agent     ${t.agent}${t.session ? ` (session ${t.session})` : ''}`] : []),
+    ...(t.task ? [`task      ${t.task}`] : []),
+    ...(t.sequent ? [`sequent   ${t.sequent}`] : []),
+  ];
+  return { data: t, text: lines.join('\n') };
+};
+
+/** Shell code to eval: into the tangent's folder, as its agent and session. */
+export const attach: Handler = async (inv) => {
+  const t = await tangentState(context(inv), inv.args[0] as string);
+  if (t.dirty === null) throw new AgenceError('conflict', `the worktree of tangent ${t.name} is gone`, { fix: 'run `agence ^doctor --repair`' });
+  const code = [`cd -- ${shellQuote(t.path)}`, ...(t.agent ? [`export AGENCE_AGENT=${shellQuote(t.agent)}`] : []), ...(t.session ? [`export AGENCE_SESSION=${shellQuote(t.session)}`] : [])];
+  return { data: { path: t.path, agent: t.agent, session: t.session, shell: code }, text: code.join('\n') };
+};
+
+export const diff: Handler = async (inv) => {
+  const result = await tangentDiff(context(inv), inv.args[0] as string, Boolean(inv.opts.stat));
+  const untracked = result.untracked.length > 0 ? `\nuntracked (not in the diff until added): ${result.untracked.join(', ')}` : '';
+  return { data: result, text: `${result.diff === '' ? '(no changes)' : result.diff}${untracked}` };
+};
+
+export const destroy: Handler = async (inv) => {
+  const done = await destroyTangent(context(inv), inv.args[0] as string, Boolean(inv.opts.force));
+  const lost = [done.discarded > 0 ? `${done.discarded} unmerged commit${done.discarded === 1 ? '' : 's'}` : '', done.uncommitted > 0 ? `${done.uncommitted} uncommitted file${done.uncommitted === 1 ? '' : 's'}` : ''].filter((x) => x !== '');
+  return { data: done, text: `Tangent ${done.name} destroyed (worktree and branch ${done.branch})${lost.length > 0 ? `; thrown away: ${lost.join(', ')}` : ''}` };
+};

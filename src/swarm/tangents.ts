@@ -256,21 +256,21 @@ export async function destroyTangent(ctx: TangentContext, name: string, force: b
  * they may hold the only copy of an agent's work (a stray's branch goes only when all of it is
  * merged): the finding says how to look and drop them.
  */
-export async function tangentFindings(ctx: TangentContext, repair: boolean): Promise<{ findings: Finding[]; repaired: string[] }> {
+export async function tangentFindings(ctx: TangentContext, repair: boolean): Promise<Finding[]> {
   const { paths } = ctx;
   const listed = await worktrees(paths.root);
   const names = tangentNames(paths);
   const findings: Finding[] = [];
-  const repaired: string[] = [];
   const missing = listed.filter((w) => w.branch && tangentOfBranch(w.branch) !== null && (w.prunable || !existsSync(w.path)));
   const recordsWithoutTree = names.filter((n) => !existsSync(join(tangentPath(paths, n), '.git')));
   const strays = new Set([...missing.map((w) => tangentOfBranch(w.branch as string) as string), ...recordsWithoutTree]);
-  for (const name of [...strays].sort()) {
-    findings.push({ check: 'tangents', severity: 'warn', message: `tangent ${name}: its worktree folder is gone (deleted by its agent?)`, fix: 'run `agence ^doctor --repair` to prune it (its branch is kept)' });
-  }
-  if (repair && strays.size > 0) {
+  if (!repair) {
+    for (const name of [...strays].sort()) {
+      findings.push({ check: 'tangents', severity: 'warn', message: `tangent ${name}: its worktree folder is gone (deleted by its agent?)`, fix: 'run `agence ^doctor --repair` to prune it (a branch with unmerged work is kept)' });
+    }
+  } else if (strays.size > 0) {
     await git(['worktree', 'prune'], { cwd: paths.root });
-    for (const name of strays) {
+    for (const name of [...strays].sort()) {
       const record = readTangent(paths, name);
       const branch = tangentBranch(name);
       const head = await resolveCommit(paths.root, `refs/heads/${branch}`);
@@ -279,7 +279,7 @@ export async function tangentFindings(ctx: TangentContext, repair: boolean): Pro
       if (head && unmerged === 0) await git(['branch', '-D', '--quiet', branch], { cwd: paths.root });
       rmSync(recordFile(paths, name), { force: true });
       const kept = head === null ? '' : unmerged === 0 ? `; branch ${branch} had nothing unmerged and was deleted` : `; branch ${branch} is kept (${unmerged ?? 'unknown'} commits not merged)`;
-      repaired.push(`pruned the stray worktree of tangent ${name}${kept}`);
+      findings.push({ check: 'tangents', severity: 'ok', message: `tangent ${name}: its worktree folder was gone; pruned${kept}` });
     }
   }
   const branches = (await git(['for-each-ref', '--format=%(refname:short)', `refs/heads/agence/tangent/`], { cwd: paths.root })).split('\n').filter((b) => b !== '');
@@ -291,5 +291,5 @@ export async function tangentFindings(ctx: TangentContext, repair: boolean): Pro
     findings.push({ check: 'tangents', severity: 'warn', message: `branch ${branch} has no tangent worktree`, fix: `look at it (\`git log ${branch}\`), merge what is worth keeping, then \`git branch -D ${branch}\`` });
   }
   if (findings.length === 0) findings.push({ check: 'tangents', severity: 'ok', message: names.length === 0 ? 'no tangents' : `${names.length} tangent${names.length === 1 ? '' : 's'}, all with their worktree` });
-  return { findings, repaired };
+  return findings;
 }

@@ -17,9 +17,7 @@ export const run: Handler = async (inv) => {
     }
     findings.push(...sessionFindings(ctx));
     const { tangentFindings } = await import('../../swarm/tangents.js');
-    const tangents = await tangentFindings({ paths, now: inv.now }, Boolean(inv.opts.repair));
-    for (const done of tangents.repaired) inv.notify(done);
-    findings.push(...tangents.findings);
+    findings.push(...(await tangentFindings({ paths, now: inv.now }, Boolean(inv.opts.repair))));
   }
   const s = inv.style;
   const mark = { ok: s.green('ok  '), warn: s.yellow('warn'), fail: s.red('FAIL') };

@@ -25,7 +25,7 @@ export const run: Handler = async (inv) => {
     timeoutMs: timeout === null ? 20 * 60_000 : parseDuration(timeout, '--timeout'),
     llmJudge: str(inv.opts['llm-judge']),
   });
-  const pick = record.winner ? `\nresultant: ${record.winner}; merge it with \`agence ^sequent pick ${record.id}\`` : '\nno tangent is eligible; see the reasons above';
+  const pick = record.winner ? `\nmerge it with \`agence ^sequent pick ${record.id}\` (or name another tangent)` : '\nno tangent is eligible; see the reasons above';
   return { data: record, text: `${table(record, inv.style)}${pick}`, exit: record.winner ? ExitCode.ok : ExitCode.user };
 };
 

@@ -1,0 +1,142 @@
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { agence, git, json, repo, sandbox } from './helpers.js';
+
+const sb = sandbox();
+
+const ok = (run: ReturnType<typeof agence>) => {
+  expect(run.code, `${run.stderr}\n${run.stdout}`).toBe(0);
+  return run;
+};
+
+function shard(name: string): string {
+  const dir = repo(sb, name);
+  ok(agence(sb, dir, ['^init']));
+  git(sb, dir, ['add', '.']);
+  git(sb, dir, ['commit', '-qm', 'shard']);
+  return dir;
+}
+
+interface State {
+  name: string;
+  branch: string;
+  path: string;
+  from: string | null;
+  base: string;
+  head: string | null;
+  commits: number;
+  unmerged: number;
+  dirty: string[] | null;
+  agent: string | null;
+  session: string | null;
+}
+
+describe('^tangent', () => {
+  it('create, list, status, attach, diff and destroy, with NEXUS shared from inside the tangent', () => {
+    const dir = shard('lifecycle');
+    const created = json<State & { path: string }>(ok(agence(sb, dir, ['^tangent', 'create', 'fix-login', '--agent', 'aiko', '--task', 'fix the login', '--json'])));
+    expect(created.path).toBe(join(dir, '.agence', 'nexus', 'tangents', 'fix-login'));
+    expect(created).toMatchObject({ branch: 'agence/tangent/fix-login', from: 'main', base: git(sb, dir, ['rev-parse', 'HEAD']), agent: 'aiko' });
+    expect(created.session).toMatch(/^[0-9a-f]{8}$/);
+    expect(git(sb, created.path, ['rev-parse', '--abbrev-ref', 'HEAD'])).toBe('agence/tangent/fix-login');
+    expect(git(sb, dir, ['status', '--porcelain'])).toBe(''); // not untracked in the main worktree
+    // the person's current session is not the tangent's
+    expect(existsSync(join(dir, '.agence', 'nexus', 'sessions', 'current'))).toBe(false);
+    // the tangent's session carries the task and the agent
+    const session = json<{ agent: string; metadata: { task_description: string }; cwd: string }>(ok(agence(sb, dir, ['^session', 'show', created.session as string, '--json'])));
+    expect(session).toMatchObject({ agent: 'aiko', metadata: { task_description: 'fix the login' }, cwd: created.path });
+
+    // from inside the tangent, agence sees the same NEXUS (the tangent records, the sessions)
+    writeFileSync(join(created.path, 'login.txt'), 'fixed\n');
+    git(sb, created.path, ['add', 'login.txt']);
+    git(sb, created.path, ['commit', '-qm', 'fix login']);
+    writeFileSync(join(created.path, 'notes.txt'), 'wip\n');
+    const inside = json<State[]>(ok(agence(sb, created.path, ['^tangent', 'list', '--json'])));
+    expect(inside.map((t) => t.name)).toEqual(['fix-login']);
+    expect(inside[0]).toMatchObject({ commits: 1, unmerged: 1, dirty: ['notes.txt'] });
+    expect(ok(agence(sb, dir, ['^tangent', 'status', 'fix-login'])).stdout).toMatch(/commits\s+1 since the start, 1 not in main/);
+    expect(ok(agence(sb, dir, ['^tangent', 'attach', 'fix-login'])).stdout).toBe(`cd -- '${created.path}'\nexport AGENCE_AGENT='aiko'\nexport AGENCE_SESSION='${created.session}'\n`);
+    const diff = ok(agence(sb, dir, ['^tangent', 'diff', 'fix-login'])).stdout;
+    expect(diff).toContain('+fixed');
+    expect(diff).toContain('untracked (not in the diff until added): notes.txt');
+
+    // destroy refuses unmerged commits, then uncommitted files; --force throws both away
+    const unmerged = agence(sb, dir, ['^tangent', 'destroy', 'fix-login']);
+    expect(unmerged.code).toBe(1);
+    expect(unmerged.stderr).toMatch(/tangent fix-login has 1 commit not merged into main.*--force/);
+    git(sb, dir, ['merge', '-q', 'agence/tangent/fix-login']);
+    const uncommitted = agence(sb, dir, ['^tangent', 'destroy', 'fix-login']);
+    expect(uncommitted.code).toBe(1);
+    expect(uncommitted.stderr).toMatch(/1 uncommitted file \(notes\.txt\)/);
+    expect(ok(agence(sb, dir, ['^tangent', 'destroy', 'fix-login', '--force'])).stdout).toMatch(/destroyed.*thrown away: 1 uncommitted file/);
+    expect(existsSync(created.path)).toBe(false);
+    expect(git(sb, dir, ['branch', '--list', 'agence/tangent/*'])).toBe('');
+    expect(git(sb, dir, ['worktree', 'list', '--porcelain'])).not.toContain('fix-login');
+    expect(ok(agence(sb, dir, ['^tangent', 'list'])).stdout).toMatch(/No tangents/);
+  });
+
+  it('starts --from another branch and measures unmerged work against it', () => {
+    const dir = shard('branching');
+    git(sb, dir, ['switch', '-qc', 'dev']);
+    writeFileSync(join(dir, 'dev.txt'), 'dev\n');
+    git(sb, dir, ['add', '.']);
+    git(sb, dir, ['commit', '-qm', 'dev work']);
+    git(sb, dir, ['switch', '-q', 'main']);
+    const t = json<State>(ok(agence(sb, dir, ['^tangent', 'create', 'on-dev', '--from', 'dev', '--json'])));
+    expect(t).toMatchObject({ from: 'dev', base: git(sb, dir, ['rev-parse', 'dev']) });
+    expect(existsSync(join(t.path, 'dev.txt'))).toBe(true);
+    ok(agence(sb, dir, ['^tangent', 'destroy', 'on-dev'])); // nothing of its own: no --force needed
+  });
+
+  it('refuses bad input with one clear line each, leaving nothing behind', () => {
+    const dir = shard('refusals');
+    ok(agence(sb, dir, ['^tangent', 'create', 'taken']));
+    git(sb, dir, ['branch', 'agence/tangent/existing']);
+    mkdirSync(join(dir, '.agence', 'nexus', 'tangents', 'squatted'), { recursive: true });
+    const cases: [string[], RegExp][] = [
+      [['^tangent', 'create', 'taken'], /the tangent folder nexus\/tangents\/taken is already taken/],
+      [['^tangent', 'create', 'squatted'], /the tangent folder nexus\/tangents\/squatted is already taken/],
+      [['^tangent', 'create', 'existing'], /branch agence\/tangent\/existing already exists/],
+      [['^tangent', 'create', '../escape'], /"\.\.\/escape" is not a tangent name/],
+      [['^tangent', 'create', 'a..b'], /"a\.\.b" is not a tangent name/],
+      [['^tangent', 'create', 'x.lock'], /"x\.lock" is not a tangent name/],
+      [['^tangent', 'create', 'Upper'], /"Upper" is not a tangent name/],
+      [['^tangent', 'create', 'ok-name', '--agent', 'nobody'], /no agent @nobody/],
+      [['^tangent', 'create', 'ok-name', '--task', 'x'], /--task needs --agent/],
+      [['^tangent', 'create', 'ok-name', '--from', 'no-such-branch'], /--from no-such-branch does not name a commit/],
+      [['^tangent', 'create', 'ok-name', '--from=--orphan'], /--from "--orphan" is not a revision/],
+      [['^tangent', 'status', 'nothing'], /no tangent named nothing.*tangents here: taken/],
+      [['^tangent', 'destroy', '../../x'], /is not a tangent name/],
+    ];
+    for (const [args, message] of cases) {
+      const run = agence(sb, dir, args);
+      expect(run.code, args.join(' ')).toBe(1);
+      expect(run.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(run.stderr, args.join(' ')).toMatch(message);
+    }
+    expect(git(sb, dir, ['worktree', 'list']).split('\n')).toHaveLength(2); // main and "taken" only
+    expect(git(sb, dir, ['for-each-ref', '--format=%(refname:short)', 'refs/heads/agence/tangent/']).split('\n').sort()).toEqual(['agence/tangent/existing', 'agence/tangent/taken']);
+  });
+
+  it('^doctor finds a tangent whose worktree was deleted, and a tangent branch without one; --repair prunes and keeps work', () => {
+    const dir = shard('strays');
+    const kept = json<State>(ok(agence(sb, dir, ['^tangent', 'create', 'with-work', '--json'])));
+    writeFileSync(join(kept.path, 'w.txt'), 'w\n');
+    git(sb, kept.path, ['add', '.']);
+    git(sb, kept.path, ['commit', '-qm', 'work']);
+    const empty = json<State>(ok(agence(sb, dir, ['^tangent', 'create', 'empty', '--json'])));
+    rmSync(kept.path, { recursive: true, force: true }); // what an agent might do
+    rmSync(empty.path, { recursive: true, force: true });
+    const found = agence(sb, dir, ['^doctor']);
+    expect(found.stdout).toMatch(/warn\s+tangents\s+tangent empty: its worktree folder is gone/);
+    expect(found.stdout).toMatch(/warn\s+tangents\s+tangent with-work: its worktree folder is gone/);
+    const repaired = agence(sb, dir, ['^doctor', '--repair']);
+    expect(repaired.stdout).toMatch(/tangent empty: its worktree folder was gone; pruned; branch agence\/tangent\/empty had nothing unmerged and was deleted/);
+    expect(repaired.stdout).toMatch(/tangent with-work: its worktree folder was gone; pruned; branch agence\/tangent\/with-work is kept \(1 commits not merged\)/);
+    expect(git(sb, dir, ['worktree', 'list']).split('\n')).toHaveLength(1);
+    const after = agence(sb, dir, ['^doctor']);
+    expect(after.stdout).toMatch(/warn\s+tangents\s+branch agence\/tangent\/with-work has no tangent worktree/);
+    expect(git(sb, dir, ['log', '-1', '--format=%s', 'agence/tangent/with-work'])).toBe('work'); // nothing lost
+  });
+});

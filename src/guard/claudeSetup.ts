@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgenceError } from '../core/errors.js';
+import { shellQuote } from '../core/launchers.js';
 import { writeFileAtomic } from '../store/atomic.js';
 
 /**
@@ -12,6 +13,16 @@ import { writeFileAtomic } from '../store/atomic.js';
 const MARK = 'guard hook claude';
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The hook's command line: this very CLI (`self`: node and the bundle), with the word alias of `^` (no shell ever sees a `^`). */
+export function guardHookCommand(self: readonly string[]): string {
+  return [...self, 'shared', 'guard', 'hook', 'claude'].map(shellQuote).join(' ');
+}
+
+/** The PreToolUse entry that runs the guard before every Bash tool call. */
+export function guardHookGroup(command: string): Json {
+  return { matcher: 'Bash', hooks: [{ type: 'command', command, timeout: 30 }] };
+}
 
 export interface SetupResult {
   file: string;
@@ -52,7 +63,7 @@ export function setupClaudeHook(root: string, command: string): SetupResult {
   if (change === 'unchanged') return { file, change, command };
   const next: Json = {
     ...settings,
-    hooks: { ...hooks, PreToolUse: change === 'added' ? [...pre, { matcher: 'Bash', hooks: [{ type: 'command', command, timeout: 30 }] }] : pre },
+    hooks: { ...hooks, PreToolUse: change === 'added' ? [...pre, guardHookGroup(command)] : pre },
   };
   const text = `${JSON.stringify(next, null, 2)}\n`;
   writeFileAtomic(file, text);

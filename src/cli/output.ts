@@ -7,11 +7,6 @@ import { AgenceError } from '../core/errors.js';
  * machinery, a tenth of `agence ^status`'s start-up; on Linux it writes synchronously anyway.
  * A descriptor left non-blocking by the parent can answer EAGAIN: wait briefly and go on.
  */
-/** Single-quote for POSIX shells: the only character to take care of is ' itself. */
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
 export function writeFd(fd: 1 | 2, text: string): void {
   const buffer = Buffer.from(text, 'utf8');
   let offset = 0;

@@ -165,12 +165,14 @@ function tangentRoutes(): Route[] {
     {
       mode: 'shared',
       name: 'tangent create',
-      summary: 'a git worktree on branch agence/tangent/NAME (in .agence/nexus/tangents/), optionally for an agent and a task',
+      summary: 'a git worktree on branch agence/tangent/NAME (in .agence/nexus/tangents/); with --agent, the agent starts there in its own session',
       ...one,
       options: [
         { name: 'agent', type: 'string', value: 'A', description: 'the agent who works there (gets its own session)' },
         { name: 'task', type: 'string', value: '"..."', description: 'what the agent should do' },
         { name: 'from', type: 'string', value: 'REF', description: 'start from this branch, tag or commit (default: HEAD)' },
+        { name: 'tmux', type: 'boolean', description: "start the agent in a tmux window (default when tmux is on PATH and stdout is a terminal)" },
+        { name: 'no-tmux', type: 'boolean', description: 'start the agent in this terminal' },
       ],
       load: load((m) => m.create),
     },

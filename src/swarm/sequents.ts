@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { batchArgv } from '../core/agentBatch.js';
 import type { Persona } from '../core/agents.js';
 import { AgenceError } from '../core/errors.js';
@@ -13,6 +13,7 @@ import type { ShardPaths } from '../shard/layout.js';
 import type { SessionContext } from '../sessions/sessions.js';
 import { formatJson, writeFileAtomic } from '../store/atomic.js';
 import { readJsonFile } from '../store/files.js';
+import { findExecutable } from './executable.js';
 import { createTangent, currentBranch } from './tangents.js';
 
 /**
@@ -86,12 +87,6 @@ async function checkJudge(ctx: SequentContext, judge: string): Promise<{ tier: s
     });
   }
   return { tier: decision.tier, reasons };
-}
-
-/** Whether `program` would be found: a path (relative to the worktree, whose files a tangent shares), or a name on PATH. */
-function onPath(program: string, root: string, env: NodeJS.ProcessEnv): boolean {
-  if (program.includes('/')) return existsSync(resolve(root, program));
-  return (env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, program)));
 }
 
 interface Launched {
@@ -240,7 +235,8 @@ export async function runSequent(ctx: SequentContext, input: RunInput): Promise<
   const argvs = personas.map((p) => batchArgv(p, input.task));
   for (const [i, argv] of argvs.entries()) {
     const program = argv[0] as string;
-    if (!onPath(program, paths.root, ctx.env)) {
+    // A relative path is looked up in this worktree, whose files every tangent starts with.
+    if (!findExecutable(program, ctx.env, paths.root)) {
       const persona = personas[i] as Persona;
       throw new AgenceError('not_found', `${program}, the batch command of agent ${persona.name}, is not installed or not on PATH`, { fix: `install it, or change batch: in ${persona.source}` });
     }

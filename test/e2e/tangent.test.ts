@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { agence, git, json, repo, sandbox } from './helpers.js';
@@ -35,9 +35,13 @@ interface State {
 describe('^tangent', () => {
   it('create, list, status, attach, diff and destroy, with NEXUS shared from inside the tangent', () => {
     const dir = shard('lifecycle');
-    const created = json<State & { path: string }>(ok(agence(sb, dir, ['^tangent', 'create', 'fix-login', '--agent', 'aiko', '--task', 'fix the login', '--json'])));
+    // an agent that starts and leaves at once (`true`), so the test can work in its tangent
+    writeFileSync(join(dir, '.agence/codex/agents/idle.md'), '---\nname: idle\nmodel: haiku\nprovider: anthropic\nlaunch: "true"\n---\nIdle.\n');
+    git(sb, dir, ['add', '.']);
+    git(sb, dir, ['commit', '-qm', 'idle persona']);
+    const created = json<State & { path: string }>(ok(agence(sb, dir, ['^tangent', 'create', 'fix-login', '--agent', 'idle', '--task', 'fix the login', '--no-tmux', '--json'])));
     expect(created.path).toBe(join(dir, '.agence', 'nexus', 'tangents', 'fix-login'));
-    expect(created).toMatchObject({ branch: 'agence/tangent/fix-login', from: 'main', base: git(sb, dir, ['rev-parse', 'HEAD']), agent: 'aiko' });
+    expect(created).toMatchObject({ branch: 'agence/tangent/fix-login', from: 'main', base: git(sb, dir, ['rev-parse', 'HEAD']), agent: 'idle' });
     expect(created.session).toMatch(/^[0-9a-f]{8}$/);
     expect(git(sb, created.path, ['rev-parse', '--abbrev-ref', 'HEAD'])).toBe('agence/tangent/fix-login');
     expect(git(sb, dir, ['status', '--porcelain'])).toBe(''); // not untracked in the main worktree
@@ -45,7 +49,7 @@ describe('^tangent', () => {
     expect(existsSync(join(dir, '.agence', 'nexus', 'sessions', 'current'))).toBe(false);
     // the tangent's session carries the task and the agent
     const session = json<{ agent: string; metadata: { task_description: string }; cwd: string }>(ok(agence(sb, dir, ['^session', 'show', created.session as string, '--json'])));
-    expect(session).toMatchObject({ agent: 'aiko', metadata: { task_description: 'fix the login' }, cwd: created.path });
+    expect(session).toMatchObject({ agent: 'idle', metadata: { task_description: 'fix the login' }, cwd: created.path });
 
     // from inside the tangent, agence sees the same NEXUS (the tangent records, the sessions)
     writeFileSync(join(created.path, 'login.txt'), 'fixed\n');
@@ -56,7 +60,7 @@ describe('^tangent', () => {
     expect(inside.map((t) => t.name)).toEqual(['fix-login']);
     expect(inside[0]).toMatchObject({ commits: 1, unmerged: 1, dirty: ['notes.txt'] });
     expect(ok(agence(sb, dir, ['^tangent', 'status', 'fix-login'])).stdout).toMatch(/commits\s+1 since the start, 1 not in main/);
-    expect(ok(agence(sb, dir, ['^tangent', 'attach', 'fix-login'])).stdout).toBe(`cd -- '${created.path}'\nexport AGENCE_AGENT='aiko'\nexport AGENCE_SESSION='${created.session}'\n`);
+    expect(ok(agence(sb, dir, ['^tangent', 'attach', 'fix-login'])).stdout).toBe(`cd -- ${created.path}\nexport AGENCE_AGENT=idle\nexport AGENCE_SESSION=${created.session}\n`);
     const diff = ok(agence(sb, dir, ['^tangent', 'diff', 'fix-login'])).stdout;
     expect(diff).toContain('+fixed');
     expect(diff).toContain('untracked (not in the diff until added): notes.txt');
@@ -74,6 +78,28 @@ describe('^tangent', () => {
     expect(git(sb, dir, ['branch', '--list', 'agence/tangent/*'])).toBe('');
     expect(git(sb, dir, ['worktree', 'list', '--porcelain'])).not.toContain('fix-login');
     expect(ok(agence(sb, dir, ['^tangent', 'list'])).stdout).toMatch(/No tangents/);
+  });
+
+  it('--agent starts the agent in the tangent (launchAgent, no tmux here) with its own session; a missing tool leaves no tangent', () => {
+    const dir = shard('launched');
+    const script = join(sb.dir, 'worker.sh');
+    writeFileSync(script, '#!/bin/sh\necho "agent=$AGENCE_AGENT session=$AGENCE_SESSION task=$AGENCE_TASK pwd=$(pwd)" > report.txt\ngit add report.txt && git commit -qm "worker report"\n');
+    chmodSync(script, 0o755);
+    const persona = (name: string, launch: string) => writeFileSync(join(dir, `.agence/codex/agents/${name}.md`), `---\nname: ${name}\nmodel: haiku\nprovider: anthropic\nlaunch: ${launch}\n---\nScripted.\n`);
+    persona('worker', script);
+    persona('broken', join(sb.dir, 'no-such-tool'));
+    git(sb, dir, ['add', '.']);
+    git(sb, dir, ['commit', '-qm', 'personas']);
+    const run = json<State & { launch: { exit: number; session: string; tmux: unknown } }>(ok(agence(sb, dir, ['^tangent', 'create', 'w1', '--agent', 'worker', '--task', 'report in', '--no-tmux', '--json'])));
+    expect(run.launch).toMatchObject({ exit: 0, session: run.session, tmux: null });
+    expect(git(sb, dir, ['show', 'agence/tangent/w1:report.txt'])).toBe(`agent=worker session=${run.session} task=report in pwd=${run.path}`);
+    const before = git(sb, dir, ['worktree', 'list']);
+    const missing = agence(sb, dir, ['^tangent', 'create', 'w2', '--agent', 'broken', '--no-tmux']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no-such-tool is not installed/);
+    expect(git(sb, dir, ['worktree', 'list'])).toBe(before);
+    expect(git(sb, dir, ['branch', '--list', 'agence/tangent/w2'])).toBe('');
+    expect(existsSync(join(dir, '.agence', 'nexus', 'tangents', 'w2.json'))).toBe(false);
   });
 
   it('starts --from another branch and measures unmerged work against it', () => {

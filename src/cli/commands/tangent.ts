@@ -1,7 +1,8 @@
 import { AgenceError } from '../../core/errors.js';
 import { requireShard } from '../../shard/layout.js';
 import { createTangent, destroyTangent, listTangents, tangentDiff, type TangentState, tangentState } from '../../swarm/tangents.js';
-import { shellQuote } from '../output.js';
+import { shellQuote } from '../../core/launchers.js';
+import { isTerminal } from '../output.js';
 import { sessionContext } from '../sessionContext.js';
 import type { Handler, Invocation } from '../types.js';
 
@@ -18,15 +19,35 @@ export const create: Handler = async (inv) => {
     const { loadPersona } = await import('../../agents/agentRegistry.js');
     loadPersona(ctx.paths, agent); // an unknown agent fails before anything is created
   }
+  const launch = agent === null ? null : await import('./launch.js');
+  const choice = launch === null ? null : launch.tmuxChoice(inv);
   const sessions = agent === null ? undefined : (await sessionContext(inv)).ctx;
   const { record, path } = await createTangent({ ...ctx, ...(sessions ? { sessions } : {}) }, { name, from: str(inv.opts.from), agent, task });
-  const { session } = record;
-  const text = [
-    `Tangent ${name} created: ${path}`,
-    `branch ${record.branch} from ${record.from ?? 'a detached HEAD'} at ${record.base.slice(0, 12)}`,
-    ...(agent ? [`for @${agent} in session ${session}${task ? `: ${task}` : ''}`, `work there: eval "$(agence ^tangent attach ${name})"`] : [`work there: cd ${path}`]),
-  ];
-  return { data: { ...record, path }, text: text.join('\n') };
+  const text = [`Tangent ${name} created: ${path}`, `branch ${record.branch} from ${record.from ?? 'a detached HEAD'} at ${record.base.slice(0, 12)}`];
+  if (agent === null || launch === null || choice === null) return { data: { ...record, path, launch: null }, text: [...text, `work there: cd ${path}`].join('\n') };
+  if (choice.note) inv.notify(choice.note);
+  const { launchAgent } = await import('../../swarm/launcher.js');
+  let launched;
+  try {
+    launched = await launchAgent(await launch.launchContext(inv), {
+      agent,
+      cwd: path,
+      session: record.session as string,
+      tmux: choice.tmux,
+      attach: isTerminal(1) && process.stdin.isTTY === true,
+      window: `tangent-${name}`,
+      ...(task ? { task } : {}),
+    });
+  } catch (error) {
+    // The agent could not start (tool or tmux missing, a refused context): no tangent is left behind.
+    await destroyTangent(ctx, name, true);
+    throw error;
+  }
+  const where = launched.tmux ? (launched.tmux.exit !== null ? `exited with status ${launched.tmux.exit}` : `runs in tmux ${launched.tmux.target}`) : `exited with status ${launched.exit}`;
+  text.push(`@${agent} in session ${launched.session}${task ? ` (${task})` : ''}: ${where}`, `back in it: eval "$(agence ^tangent attach ${name})"`);
+  // The agent had the terminal: what we say goes to stderr, unless --json asked for the record.
+  if (!inv.json) inv.notify(text.join('\n'));
+  return { data: { ...record, path, launch: launched }, text: '', exit: launched.exit ?? 0 };
 };
 
 function stateLine(t: TangentState): string {

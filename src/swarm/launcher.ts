@@ -180,8 +180,9 @@ export async function launchAgent(ctx: LaunchContext, input: LaunchInput): Promi
     const buffer = bufferFile(ctx.sessions.shard.nexus, session.id);
     // The only shell string with our values in it: each one quoted, the session id checked above.
     const pipe = [...ctx.self, 'shared', 'buffers', 'record', session.id, '--file', buffer, '--max-bytes', String(cap)].map(shellQuote).join(' ');
+    const statusFile = join(ctx.sessions.shard.nexus, 'launch', session.id, `exit-${process.pid}-${Date.now()}`);
     const started = startInTmux(
-      { tmux: tmuxBin, cwd: input.cwd, argv: plan.argv, agentEnv, humanEnv: wired, window: input.window ?? persona.name, group: `agence-${session.id}`, pipe, attach: input.attach ?? false },
+      { tmux: tmuxBin, cwd: input.cwd, argv: plan.argv, agentEnv, humanEnv: wired, window: input.window ?? persona.name, group: `agence-${session.id}`, pipe, attach: input.attach ?? false, statusFile },
       env,
     );
     return { ...result, tmux: { ...started, buffer }, exit: started.exit };

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { AgenceError } from '../core/errors.js';
 
 /**
@@ -25,6 +26,8 @@ export interface TmuxLaunch {
   pipe: string | null;
   /** Outside tmux: attach this terminal and wait (true), or leave the window running (false). */
   attach: boolean;
+  /** Where the pane writes the agent's exit status when it ends. */
+  statusFile: string;
 }
 
 export interface TmuxStarted {
@@ -37,11 +40,14 @@ export interface TmuxStarted {
   attached: boolean;
   /** The agent's exit status when it ended while attached; null while it runs on in tmux. */
   exit: number | null;
+  /** Where its exit status will be once it ends (`exitStatus` reads it). */
+  statusFile: string;
 }
 
 // The agent's pane waits for the capture to be in place before the agent starts, so the buffer
-// misses none of its output: `"$0" wait-for "$1"` (tmux, the channel), then the agent's argv.
-const GATE = '"$0" wait-for "$1" && shift && exec "$@"';
+// misses none of its output (`"$0" wait-for "$1"`: tmux, the channel), runs the agent's argv and
+// writes its exit status to "$2". Every value is a positional parameter, none is in the script.
+const GATE = '"$0" wait-for "$1" || exit 125; status_file=$2; shift 2; "$@"; status=$?; echo "$status" > "$status_file"; exit "$status"';
 
 function tmuxRun(bin: string, args: string[], env: NodeJS.ProcessEnv): string {
   const result = spawnSync(bin, args, { env, encoding: 'utf8' });
@@ -58,7 +64,7 @@ export function startInTmux(launch: TmuxLaunch, env: NodeJS.ProcessEnv): TmuxSta
   const tmux = (...args: string[]) => tmuxRun(launch.tmux, args, env);
   const inside = Boolean(env.TMUX);
   const channel = `agence-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const gated = ['sh', '-c', GATE, launch.tmux, channel, ...launch.argv];
+  const gated = ['sh', '-c', GATE, launch.tmux, channel, launch.statusFile, ...launch.argv];
   const format = ['-P', '-F', '#{session_name}:#{window_index} #{pane_id}'];
   const common = ['-n', launch.window, '-c', launch.cwd, ...envFlags(launch.agentEnv)];
   let created: string;
@@ -67,19 +73,20 @@ export function startInTmux(launch: TmuxLaunch, env: NodeJS.ProcessEnv): TmuxSta
   else created = tmux('new-session', '-d', '-s', launch.group, '-x', '200', '-y', '50', ...format, ...common, '--', ...gated);
   const [target = '', pane = ''] = created.split(' ');
   try {
-    // A dead agent pane stays, showing its exit status, until someone closes it.
-    tmux('set-option', '-p', '-t', pane, 'remain-on-exit', 'on');
+    // A window nobody watches keeps its dead agent pane, showing the exit status, until someone
+    // closes it; an attached one closes it, leaving the human pane.
+    if (inside || !launch.attach) tmux('set-option', '-p', '-t', pane, 'remain-on-exit', 'on');
     if (launch.pipe) tmux('pipe-pane', '-O', '-t', pane, launch.pipe);
     const humanPane = tmux('split-window', '-d', '-h', '-t', pane, '-c', launch.cwd, '-P', '-F', '#{pane_id}', ...envFlags(launch.humanEnv));
     tmux('wait-for', '-S', channel);
     if (inside) {
       tmux('select-window', '-t', target);
-      return { server: 'current', target, pane, humanPane, attached: false, exit: null };
+      return { server: 'current', target, pane, humanPane, attached: false, exit: null, statusFile: launch.statusFile };
     }
-    if (!launch.attach) return { server: 'own', target, pane, humanPane, attached: false, exit: null };
+    if (!launch.attach) return { server: 'own', target, pane, humanPane, attached: false, exit: null, statusFile: launch.statusFile };
     tmux('select-window', '-t', target);
     spawnSync(launch.tmux, ['attach-session', '-t', `=${launch.group}`], { env, stdio: 'inherit' });
-    return { server: 'own', target, pane, humanPane, attached: true, exit: deadStatus(launch.tmux, pane, target, env) };
+    return { server: 'own', target, pane, humanPane, attached: true, exit: exitStatus(launch.statusFile), statusFile: launch.statusFile };
   } catch (error) {
     // Never leave a gated pane waiting for a start that will not come.
     spawnSync(launch.tmux, ['kill-window', '-t', target], { env });
@@ -87,13 +94,9 @@ export function startInTmux(launch: TmuxLaunch, env: NodeJS.ProcessEnv): TmuxSta
   }
 }
 
-/** After the terminal detached: the agent's exit status if it ended (its window is closed then), else null. */
-function deadStatus(bin: string, pane: string, target: string, env: NodeJS.ProcessEnv): number | null {
-  const shown = spawnSync(bin, ['display-message', '-p', '-t', pane, '#{pane_dead} #{pane_dead_status} #{pane_dead_signal}'], { env, encoding: 'utf8' });
-  if (shown.status !== 0) return null;
-  const [dead, status, signal] = shown.stdout.trim().split(' ');
-  if (dead !== '1') return null;
-  spawnSync(bin, ['kill-window', '-t', target], { env });
-  if (status) return Number(status);
-  return signal ? 128 + Number(signal) : 1;
+/** The agent's exit status once it has ended, else null (the terminal detached and it runs on). */
+export function exitStatus(statusFile: string): number | null {
+  if (!existsSync(statusFile)) return null;
+  const status = Number(readFileSync(statusFile, 'utf8').trim());
+  return Number.isInteger(status) ? status : null;
 }

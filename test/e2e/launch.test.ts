@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -47,7 +47,7 @@ function pathWithoutTmux(): string {
 }
 
 /** Kill a tmux server and wait for its panes' processes to end (a shell writes its history to HOME as it goes). */
-function killServer(tmux: (...args: string[]) => { stdout: string }): void {
+async function killServer(tmux: (...args: string[]) => { stdout: string }): Promise<void> {
   const pids = tmux('list-panes', '-a', '-F', '#{pane_pid}').stdout.split('\n').filter(Boolean).map(Number);
   tmux('kill-server');
   const gone = (pid: number) => {
@@ -58,20 +58,20 @@ function killServer(tmux: (...args: string[]) => { stdout: string }): void {
       return true;
     }
   };
-  until('the panes to end', () => pids.every(gone));
+  await until('the panes to end', () => pids.every(gone));
 }
 
-const ledger = () => readFileSync(join(dir, '.agence/nexus/ledger.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-const wait = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-function until<T>(what: string, fn: () => T | null | undefined | false, ms = 10_000): T {
+async function until<T>(what: string, fn: () => T | null | undefined | false, ms = 10_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = fn();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    wait(50);
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+const ledger = () => readFileSync(join(dir, '.agence/nexus/ledger.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 
 describe('!<agent> in this terminal', () => {
   let session = '';
@@ -194,17 +194,17 @@ describe('tmux 1+1 and buffers', () => {
       .split('\n')
       .map((l) => l.split(' '));
 
-  it('runs the agent in a new window beside a human pane and records its pane in the session buffer', () => {
+  it('runs the agent in a new window beside a human pane and records its pane in the session buffer', async () => {
     const run = agence(sb, dir, ['!scripted', '--tmux', '--task', 'in tmux'], inTmux);
     expect(run.code, run.stderr).toBe(0);
     const session = /in session ([0-9a-f]{8})/.exec(run.stderr)?.[1] as string;
     expect(run.stderr).toMatch(/running in tmux window work:\d+ \(agent pane %\d+, your pane %\d+\)/);
     const buffer = join(dir, `.agence/nexus/buffers/${session}.log`);
-    const text = until('the buffer', () => existsSync(buffer) && /pwd=.*\r?\n1\r?\n/.test(readFileSync(buffer, 'utf8')) && readFileSync(buffer, 'utf8'));
+    const text = await until('the buffer', () => existsSync(buffer) && /pwd=.*\r?\n1\r?\n/.test(readFileSync(buffer, 'utf8')) && readFileSync(buffer, 'utf8'));
     expect(text).toContain(`agent=scripted session=${session} shard=launch task=in tmux`);
     expect(text).toContain('arg=two words');
     // The agent's pane stays, dead with its status; the human pane beside it is a live shell in the same folder.
-    const window = until('the dead agent pane', () => panes().filter((p) => p[1] === 'scripted').length === 2 && panes().find((p) => p[1] === 'scripted' && p[2] === '1') && panes().filter((p) => p[1] === 'scripted'));
+    const window = await until('the dead agent pane', () => panes().filter((p) => p[1] === 'scripted').length === 2 && panes().find((p) => p[1] === 'scripted' && p[2] === '1') && panes().filter((p) => p[1] === 'scripted'));
     expect(window.map((p) => [p[2], p[3]]).sort()).toEqual([['0', ''], ['1', '7']]);
     expect(window.find((p) => p[2] === '0')?.[4]).toBe(dir);
 
@@ -220,7 +220,7 @@ describe('tmux 1+1 and buffers', () => {
     expect(saved.session.buffer).toBe(`nexus/buffers/${session}.log`);
   });
 
-  it('keeps only the newest part of a buffer past its cap (buffers.max_mb in agence.json)', () => {
+  it('keeps only the newest part of a buffer past its cap (buffers.max_mb in agence.json)', async () => {
     const manifestFile = join(dir, '.agence/agence.json');
     const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
     writeFileSync(manifestFile, JSON.stringify({ ...manifest, buffers: { max_mb: 0.01 } }, null, 2));
@@ -230,7 +230,7 @@ describe('tmux 1+1 and buffers', () => {
     expect(run.code, run.stderr).toBe(0);
     const { session, tmux: started } = JSON.parse(run.stdout) as { session: string; tmux: { buffer: string } };
     const cap = Math.round(0.01 * 1024 * 1024);
-    const text = until('the last line', () => existsSync(started.buffer) && readFileSync(started.buffer, 'utf8').includes('LAST') && readFileSync(started.buffer, 'utf8'));
+    const text = await until('the last line', () => existsSync(started.buffer) && readFileSync(started.buffer, 'utf8').includes('LAST') && readFileSync(started.buffer, 'utf8'));
     expect(statSync(started.buffer).size).toBeLessThanOrEqual(cap + cap / 4);
     expect(statSync(started.buffer).size).toBeGreaterThan(cap / 2);
     expect(text).not.toContain('line 0 of');
@@ -239,7 +239,7 @@ describe('tmux 1+1 and buffers', () => {
     writeFileSync(manifestFile, JSON.stringify(manifest, null, 2));
   });
 
-  it('outside tmux, --tmux without a terminal leaves the agent in its own detached tmux session', () => {
+  it('outside tmux, --tmux without a terminal leaves the agent in its own detached tmux session', async () => {
     const tmpdir = join(sb.dir, 'tmux-own');
     mkdirSync(tmpdir, { recursive: true });
     const own = { TMUX_TMPDIR: tmpdir };
@@ -251,7 +251,32 @@ describe('tmux 1+1 and buffers', () => {
       expect(run.stderr).toContain(`running in tmux session agence-${session}: tmux attach -t agence-${session}`);
       expect(tmuxOwn('list-sessions', '-F', '#{session_name}').stdout).toContain(`agence-${session}`);
     } finally {
-      killServer(tmuxOwn);
+      await killServer(tmuxOwn);
+    }
+  });
+
+  it('on a terminal outside tmux: attaches to its own tmux session, and passes the exit status through', async () => {
+    const tmpdir = join(sb.dir, 'tmux-attached');
+    mkdirSync(tmpdir, { recursive: true });
+    const env = { ...sb.env, TMUX_TMPDIR: tmpdir, TERM: 'xterm', NO_COLOR: '1' };
+    const tmuxOwn = (...args: string[]) => spawnSync('tmux', args, { env, encoding: 'utf8' });
+    const command = [process.execPath, CLI, '!scripted'].map((w) => `'${w}'`).join(' ');
+    const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: dir, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const ended = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      // The agent ends at once; its pane closes and the human pane is left. Closing that ends the session.
+      const human = await until('the human pane alone', () => {
+        const panes = tmuxOwn('list-panes', '-a', '-F', '#{pane_id} #{window_name}').stdout.trim().split('\n').filter(Boolean);
+        return panes.length === 1 && panes[0]?.endsWith(' scripted') ? (panes[0].split(' ')[0] as string) : null;
+      });
+      tmuxOwn('kill-pane', '-t', human);
+      expect(await ended).toBe(7);
+      expect(out).toContain('the agent exited with status 7');
+    } finally {
+      child.kill();
+      await killServer(tmuxOwn);
     }
   });
 

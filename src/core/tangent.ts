@@ -46,6 +46,8 @@ export const TangentRecordSchema = z.object({
   task: z.nullable(z.string()),
   /** The session the agent works in (AGENCE_SESSION), when an agent was given. */
   session: z.nullable(z.string()),
+  /** The tmux window (session:window) its agent was started in, if any. */
+  window: z._default(z.nullable(z.string()), null),
   /** The sequent it belongs to, if any. */
   sequent: z.nullable(z.string()),
   created: z.string(),

@@ -113,6 +113,7 @@ export async function createTangent(ctx: TangentContext, input: CreateInput): Pr
     agent: input.agent ?? null,
     task: input.task ?? null,
     session: null,
+    window: null,
     sequent: input.sequent ?? null,
     created: ctx.now().toISOString(),
   };
@@ -160,6 +161,7 @@ export interface TangentState {
   agent: string | null;
   task: string | null;
   session: string | null;
+  window: string | null;
   sequent: string | null;
   from: string | null;
   base: string;
@@ -189,6 +191,7 @@ export async function tangentState(ctx: TangentContext, name: string): Promise<T
     agent: record.agent,
     task: record.task,
     session: record.session,
+    window: record.window,
     sequent: record.sequent,
     from: record.from,
     base: record.base,

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -100,6 +101,34 @@ describe('^tangent', () => {
     expect(git(sb, dir, ['worktree', 'list'])).toBe(before);
     expect(git(sb, dir, ['branch', '--list', 'agence/tangent/w2'])).toBe('');
     expect(existsSync(join(dir, '.agence', 'nexus', 'tangents', 'w2.json'))).toBe(false);
+  });
+
+  it('--agent --tmux starts the agent in a tmux window named after the tangent; attach goes back to it', async () => {
+    const dir = shard('windowed');
+    const script = join(sb.dir, 'windowed.sh');
+    writeFileSync(script, '#!/bin/sh\necho "$AGENCE_SESSION" > session.txt\ngit add session.txt && git commit -qm "from tmux"\n');
+    chmodSync(script, 0o755);
+    writeFileSync(join(dir, '.agence/codex/agents/worker.md'), `---\nname: worker\nmodel: haiku\nprovider: anthropic\nlaunch: ${script}\n---\nScripted.\n`);
+    git(sb, dir, ['add', '.']);
+    git(sb, dir, ['commit', '-qm', 'persona']);
+    // A detached tmux server on a private socket, as if agence were run from one of its panes.
+    const socket = `agence-tangent-${process.pid}`;
+    const tmux = (...args: string[]) => spawnSync('tmux', ['-L', socket, '-f', '/dev/null', ...args], { encoding: 'utf8', env: sb.env });
+    expect(tmux('new-session', '-d', '-s', 'work', '-x', '160', '-y', '40').status).toBe(0);
+    try {
+      const inTmux = { TMUX: `${tmux('display-message', '-p', '#{socket_path}').stdout.trim()},1,0`, TMUX_PANE: tmux('display-message', '-p', '#{pane_id}').stdout.trim() };
+      const t = json<State & { window: string; launch: { tmux: { target: string } } }>(ok(agence(sb, dir, ['^tangent', 'create', 'in-tmux', '--agent', 'worker', '--tmux', '--json'], inTmux)));
+      expect(t.window).toMatch(/^work:\d+$/);
+      expect(t.launch.tmux.target).toBe(t.window);
+      expect(tmux('list-windows', '-t', 'work', '-F', '#{window_name}').stdout).toContain('tangent-in-tmux');
+      for (let i = 0; i < 100 && !existsSync(join(t.path, 'session.txt')); i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 50 && git(sb, dir, ['log', '-1', '--format=%s', 'agence/tangent/in-tmux']) !== 'from tmux'; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(git(sb, dir, ['show', 'agence/tangent/in-tmux:session.txt'])).toBe(t.session);
+      expect(ok(agence(sb, dir, ['^tangent', 'attach', 'in-tmux'], inTmux)).stdout).toContain(`tmux select-window -t ${t.window}\n`);
+      expect(ok(agence(sb, dir, ['^tangent', 'attach', 'in-tmux'])).stdout).not.toContain('tmux select-window'); // outside tmux: just the folder
+    } finally {
+      tmux('kill-server');
+    }
   });
 
   it('starts --from another branch and measures unmerged work against it', () => {

@@ -1,6 +1,6 @@
 import { AgenceError } from '../../core/errors.js';
 import { requireShard } from '../../shard/layout.js';
-import { createTangent, destroyTangent, listTangents, tangentDiff, type TangentState, tangentState } from '../../swarm/tangents.js';
+import { createTangent, destroyTangent, listTangents, tangentDiff, type TangentState, tangentState, writeTangent } from '../../swarm/tangents.js';
 import { shellQuote } from '../../core/launchers.js';
 import { isTerminal } from '../output.js';
 import { sessionContext } from '../sessionContext.js';
@@ -43,11 +43,13 @@ export const create: Handler = async (inv) => {
     await destroyTangent(ctx, name, true);
     throw error;
   }
+  const final = launched.tmux ? { ...record, window: launched.tmux.target } : record;
+  if (launched.tmux) writeTangent(ctx.paths, final);
   const where = launched.tmux ? (launched.tmux.exit !== null ? `exited with status ${launched.tmux.exit}` : `runs in tmux ${launched.tmux.target}`) : `exited with status ${launched.exit}`;
   text.push(`@${agent} in session ${launched.session}${task ? ` (${task})` : ''}: ${where}`, `back in it: eval "$(agence ^tangent attach ${name})"`);
   // The agent had the terminal: what we say goes to stderr, unless --json asked for the record.
   if (!inv.json) inv.notify(text.join('\n'));
-  return { data: { ...record, path, launch: launched }, text: '', exit: launched.exit ?? 0 };
+  return { data: { ...final, path, launch: launched }, text: '', exit: launched.exit ?? 0 };
 };
 
 function stateLine(t: TangentState): string {
@@ -70,16 +72,23 @@ export const status: Handler = async (inv) => {
     `worktree  ${t.path}${t.dirty === null ? ' (gone: `agence ^doctor`)' : t.dirty.length > 0 ? `, uncommitted: ${t.dirty.join(', ')}` : ', clean'}`,
     ...(t.agent ? [`agent     ${t.agent}${t.session ? ` (session ${t.session})` : ''}`] : []),
     ...(t.task ? [`task      ${t.task}`] : []),
+    ...(t.window ? [`tmux      ${t.window}`] : []),
     ...(t.sequent ? [`sequent   ${t.sequent}`] : []),
   ];
   return { data: t, text: lines.join('\n') };
 };
 
-/** Shell code to eval: into the tangent's folder, as its agent and session. */
+/** Shell code to eval: into the tangent's folder, as its agent and session (and to its tmux window). */
 export const attach: Handler = async (inv) => {
   const t = await tangentState(context(inv), inv.args[0] as string);
   if (t.dirty === null) throw new AgenceError('conflict', `the worktree of tangent ${t.name} is gone`, { fix: 'run `agence ^doctor --repair`' });
-  const code = [`cd -- ${shellQuote(t.path)}`, ...(t.agent ? [`export AGENCE_AGENT=${shellQuote(t.agent)}`] : []), ...(t.session ? [`export AGENCE_SESSION=${shellQuote(t.session)}`] : [])];
+  const code = [
+    `cd -- ${shellQuote(t.path)}`,
+    ...(t.agent ? [`export AGENCE_AGENT=${shellQuote(t.agent)}`] : []),
+    ...(t.session ? [`export AGENCE_SESSION=${shellQuote(t.session)}`] : []),
+    // Inside tmux, to the window its agent was started in.
+    ...(t.window && inv.env.TMUX ? [`tmux select-window -t ${shellQuote(t.window)}`] : []),
+  ];
   return { data: { path: t.path, agent: t.agent, session: t.session, shell: code }, text: code.join('\n') };
 };
 

@@ -14,7 +14,7 @@ import type { SessionContext } from '../sessions/sessions.js';
 import { formatJson, writeFileAtomic } from '../store/atomic.js';
 import { readJsonFile } from '../store/files.js';
 import { findExecutable } from './executable.js';
-import { createTangent, currentBranch } from './tangents.js';
+import { createTangent, currentBranch, destroyTangent } from './tangents.js';
 
 /**
  * Sequents (docs/swarm-tangents.md): one tangent per agent from the same base commit, each agent
@@ -97,6 +97,34 @@ interface Launched {
   output: string;
 }
 
+/** Process groups running now, so an interrupted sequent stops its agents too. */
+const liveGroups = new Set<number>();
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  try {
+    if (pid) process.kill(-pid, signal);
+  } catch {
+    // the group is already gone
+  }
+}
+
+/** While `work` runs, Ctrl-C (or a TERM) kills the agents' groups before agence exits. */
+async function stoppingGroupsOnSignal<T>(notify: (message: string) => void, work: () => Promise<T>): Promise<T> {
+  const stop = (signal: NodeJS.Signals) => {
+    for (const pid of liveGroups) killGroup(pid, 'SIGKILL');
+    notify(`interrupted (${signal}): the agents were stopped; their tangents stay (\`agence ^tangent list\`)`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    return await work();
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
+
 /**
  * Run `argv` in its own process group, its output to `logFile` (or kept, for judges), and kill
  * the whole group at the timeout (TERM, then KILL two seconds later). When it ends, whatever it
@@ -116,19 +144,13 @@ function runGroup(argv: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
-    const killGroup = (signal: NodeJS.Signals) => {
-      try {
-        if (child.pid) process.kill(-child.pid, signal);
-      } catch {
-        // the group is already gone
-      }
-    };
+    if (child.pid) liveGroups.add(child.pid);
     let timedOut = false;
     let hard: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
       timedOut = true;
-      killGroup('SIGTERM');
-      hard = setTimeout(() => killGroup('SIGKILL'), 2000);
+      killGroup(child.pid, 'SIGTERM');
+      hard = setTimeout(() => killGroup(child.pid, 'SIGKILL'), 2000);
     }, timeoutMs);
     let error: string | null = null;
     let exit: number | null = null;
@@ -136,6 +158,7 @@ function runGroup(argv: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs
     const finish = () => {
       if (done) return;
       done = true;
+      if (child.pid) liveGroups.delete(child.pid);
       clearTimeout(timer);
       if (hard) clearTimeout(hard);
       if (fd !== null) closeSync(fd);
@@ -147,7 +170,7 @@ function runGroup(argv: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs
     });
     child.on('exit', (code) => {
       exit = code;
-      killGroup('SIGKILL'); // what it left running in its group, which may also hold the pipes open
+      killGroup(child.pid, 'SIGKILL'); // what it left running in its group, which may also hold the pipes open
     });
     child.on('close', finish);
   });
@@ -242,7 +265,10 @@ export async function runSequent(ctx: SequentContext, input: RunInput): Promise<
     }
   }
   const judge = input.judge === null ? null : judgeArgv(input.judge);
-  if (input.judge !== null) await checkJudge(ctx, input.judge);
+  if (input.judge !== null) {
+    if (!findExecutable(judge?.[0] as string, ctx.env, paths.root)) throw new AgenceError('not_found', `${judge?.[0]}, the judge, is not installed or not on PATH`, { fix: 'install it, or name another --judge' });
+    await checkJudge(ctx, input.judge);
+  }
   if (input.llmJudge !== null) {
     const { routeAgent } = await import('../agents/agentRegistry.js');
     routeAgent(paths, { agent: input.llmJudge, model: null }, ctx.env);
@@ -259,18 +285,26 @@ export async function runSequent(ctx: SequentContext, input: RunInput): Promise<
   const logDir = join(paths.nexus, 'logs', 'sequents', id);
   mkdirSync(logDir, { recursive: true });
   const entrants: Entrant[] = [];
-  for (const [i, persona] of personas.entries()) {
-    const tangent = tangentNames[i] as string;
-    const { record, path } = await createTangent(ctx, { name: tangent, from: branch, at: base, agent: persona.name, task: input.task, sequent: id });
-    entrants.push({ persona, argv: argvs[i] as string[], tangent, branch: record.branch, path, session: record.session as string });
+  try {
+    for (const [i, persona] of personas.entries()) {
+      const tangent = tangentNames[i] as string;
+      const { record, path } = await createTangent(ctx, { name: tangent, from: branch, at: base, agent: persona.name, task: input.task, sequent: id });
+      entrants.push({ persona, argv: argvs[i] as string[], tangent, branch: record.branch, path, session: record.session as string });
+    }
+  } catch (error) {
+    // No agent has started: the tangents made so far are empty and go again.
+    for (const e of entrants) await destroyTangent(ctx, e.tangent, true);
+    throw error;
   }
   ctx.notify(`sequent ${id}: ${entrants.length} agent${entrants.length === 1 ? '' : 's'} at work (logs in nexus/logs/sequents/${id}/)`);
 
-  const runs = await Promise.all(
-    entrants.map((e) => {
-      const env = { ...ctx.env, AGENCE_AGENT: e.persona.name, AGENCE_SESSION: e.session, AGENCE_TANGENT: e.tangent, AGENCE_SEQUENT: id };
-      return runGroup(e.argv, e.path, env, input.timeoutMs, join(logDir, `${e.persona.name}.log`));
-    }),
+  const runs = await stoppingGroupsOnSignal(ctx.notify, () =>
+    Promise.all(
+      entrants.map((e) => {
+        const env = { ...ctx.env, AGENCE_AGENT: e.persona.name, AGENCE_SESSION: e.session, AGENCE_TANGENT: e.tangent, AGENCE_SEQUENT: id };
+        return runGroup(e.argv, e.path, env, input.timeoutMs, join(logDir, `${e.persona.name}.log`));
+      }),
+    ),
   );
   const finished = ctx.now().toISOString();
 
@@ -287,7 +321,7 @@ export async function runSequent(ctx: SequentContext, input: RunInput): Promise<
     let judged: Measured['judge'] = null;
     if (judge && !lost && run.error === null) {
       const j = await runGroup(judge, e.path, ctx.env, input.timeoutMs, null);
-      if (j.error) throw new AgenceError('usage', `the judge cannot run: ${j.error}`, { fix: 'check --judge' });
+      if (j.error) ctx.notify(`the judge did not start in ${e.tangent}: ${j.error}`);
       judged = { exit: j.exit, timed_out: j.timedOut, duration_ms: j.durationMs, tests: parseTestCounts(j.output) };
     }
     const diff = head ? await diffSize(paths.root, base, head) : { files: 0, insertions: 0, deletions: 0 };

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -154,6 +155,22 @@ describe('^sequent run, show, list, pick', () => {
     expect(repaired.stdout).toMatch(/tangent seq-.*-vandal: its worktree folder was gone; pruned; branch .* had nothing unmerged and was deleted/);
     expect(agence(sb, dir, ['^doctor']).stdout).not.toMatch(/vandal/);
   }, 60_000);
+
+  it('Ctrl-C stops the agents (their process groups) and leaves their tangents recorded', async () => {
+    const dir = project(sb, 'interrupted');
+    const child = spawn(process.execPath, [CLI, '^sequent', 'run', 'slow', '--agents', 'hangs', '--timeout', '10m'], { cwd: dir, env: sb.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    for (let i = 0; i < 100 && countSleeps() < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(countSleeps()).toBe(2);
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/interrupted \(SIGINT\): the agents were stopped/);
+    for (let i = 0; i < 20 && countSleeps() > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(countSleeps()).toBe(0);
+    expect(ok(agence(sb, dir, ['^tangent', 'list'])).stdout).toMatch(/seq-.*-hangs/);
+  }, 30_000);
 
   it("adds a model's review with --llm-judge (loopback provider), through the call log", async () => {
     const dir = project(sb, 'reviewed');

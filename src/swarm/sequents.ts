@@ -265,8 +265,9 @@ export async function runSequent(ctx: SequentContext, input: RunInput): Promise<
     }
   }
   const judge = input.judge === null ? null : judgeArgv(input.judge);
-  if (input.judge !== null) {
-    if (!findExecutable(judge?.[0] as string, ctx.env, paths.root)) throw new AgenceError('not_found', `${judge?.[0]}, the judge, is not installed or not on PATH`, { fix: 'install it, or name another --judge' });
+  if (input.judge !== null && judge !== null) {
+    const program = judge[0] as string;
+    if (!findExecutable(program, ctx.env, paths.root)) throw new AgenceError('not_found', `${program}, the judge, is not installed or not on PATH`, { fix: 'install it, or name another --judge' });
     await checkJudge(ctx, input.judge);
   }
   if (input.llmJudge !== null) {
@@ -275,7 +276,8 @@ export async function runSequent(ctx: SequentContext, input: RunInput): Promise<
   }
   const branch = await currentBranch(paths.root);
   if (!branch) throw new AgenceError('conflict', 'HEAD is detached: a sequent merges back onto a branch', { fix: 'switch to the branch the work should land on (`git switch main`)' });
-  const base = (await resolveCommit(paths.root, 'HEAD')) as string;
+  const base = await resolveCommit(paths.root, 'HEAD');
+  if (!base) throw new AgenceError('conflict', `${branch} has no commit yet, so there is nothing to start the tangents from`, { fix: 'commit once, then run the sequent' });
   const started = ctx.now();
   const id = sequentId(started, randomBytes(2).toString('hex'));
   const tangentNames = names.map((agent) => checkTangentName(`seq-${id}-${agent}`));

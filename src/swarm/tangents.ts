@@ -141,12 +141,12 @@ interface WorktreeEntry {
   prunable: boolean;
 }
 
-/** `git worktree list --porcelain`. */
+/** `git worktree list --porcelain` (line by line: `-z` needs git 2.36, agence supports 2.28). */
 async function worktrees(cwd: string): Promise<WorktreeEntry[]> {
-  const out = await git(['worktree', 'list', '--porcelain', '-z'], { cwd });
+  const out = await git(['worktree', 'list', '--porcelain'], { cwd });
   const entries: WorktreeEntry[] = [];
   let current: WorktreeEntry | null = null;
-  for (const field of out.split('\0')) {
+  for (const field of out.split('\n')) {
     if (field.startsWith('worktree ')) entries.push((current = { path: field.slice('worktree '.length), branch: null, prunable: false }));
     else if (current && field.startsWith('branch ')) current.branch = field.slice('branch refs/heads/'.length);
     else if (current && field.startsWith('prunable')) current.prunable = true;

@@ -328,6 +328,18 @@ describe('tmux 1+1 and buffers', () => {
     expect(kept.startsWith('record ')).toBe(true);
   });
 
+  it('--tail of a large buffer reads its end: the last N lines, however many windows that takes', () => {
+    const id = 'fedcba98';
+    const lines = Array.from({ length: 20_000 }, (_, i) => `\u001b[1mline ${i}\u001b[0m of a long run\r\n`);
+    writeFileSync(join(dir, `.agence/nexus/buffers/${id}.log`), lines.join(''));
+    expect(agence(sb, dir, ['^buffers', id, '--tail', '2']).stdout).toBe('line 19998 of a long run\nline 19999 of a long run\n');
+    const many = agence(sb, dir, ['^buffers', id, '--tail', '15000']).stdout.split('\n').filter(Boolean);
+    expect(many.length).toBe(15_000);
+    expect(many[0]).toBe('line 5000 of a long run');
+    expect(agence(sb, dir, ['^buffers', id, '--tail', '30000']).stdout.split('\n').filter(Boolean).length).toBe(20_000);
+    expect(agence(sb, dir, ['^buffers', id, '--raw', '--tail', '1']).stdout).toBe('\u001b[1mline 19999\u001b[0m of a long run\r\n');
+  });
+
   it('bad input to ^buffers: a bad session id, a session without a buffer, a bad --tail, a bad recorder file', () => {
     const bad = agence(sb, dir, ['^buffers', '../../etc']);
     expect(bad.code).toBe(1);

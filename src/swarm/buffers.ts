@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { bufferPath, lineStart, trimOffset } from '../core/buffers.js';
 import { AgenceError } from '../core/errors.js';
@@ -73,14 +73,36 @@ export function recordBuffer(file: string, cap: number, input: NodeJS.ReadableSt
   });
 }
 
-/** The whole buffer of a session, or a clear error when it has none. */
-export function readBuffer(nexus: string, session: string): { file: string; text: string; bytes: number } {
+/**
+ * A session's buffer, or a clear error when it has none: all of it, or (with `lines`) only as much
+ * of its end as holds that many lines, read in growing windows so `--tail 50` of a buffer of
+ * megabytes reads kilobytes. `bytes` is the size of the whole buffer.
+ */
+export function readBuffer(nexus: string, session: string, lines?: number): { file: string; text: string; bytes: number } {
   const file = bufferFile(nexus, session);
   if (!existsSync(file)) {
     throw new AgenceError('not_found', `session ${session} has no buffer (${bufferPath(session)})`, {
       fix: 'buffers are recorded when an agent runs in tmux (`agence !<agent> --tmux`)',
     });
   }
-  const raw = readFileSync(file);
-  return { file, text: raw.toString('utf8'), bytes: raw.length };
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    let window = lines === undefined ? size : Math.min(size, 64 * 1024);
+    for (;;) {
+      const chunk = Buffer.alloc(window);
+      readSync(fd, chunk, 0, window, size - window);
+      // More newlines than lines asked for: the first, cut, line is not among them.
+      if (window === size || countNewlines(chunk) > (lines as number)) return { file, text: chunk.subarray(window === size ? 0 : lineStart(chunk)).toString('utf8'), bytes: size };
+      window = Math.min(size, window * 4);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function countNewlines(data: Uint8Array): number {
+  let n = 0;
+  for (let i = data.indexOf(10); i >= 0; i = data.indexOf(10, i + 1)) n++;
+  return n;
 }

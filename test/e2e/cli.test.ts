@@ -38,8 +38,6 @@ describe('front door', () => {
 
   it('answers "not available yet" with exit 1 for modes and commands still to come', () => {
     const cases: [string[], string][] = [
-      [['!claude'], 'agence !claude is not available yet'],
-      [['system', 'aider'], 'agence !aider is not available yet'],
       [['^task', 'ralph'], 'agence ^task is not available yet'],
       [['^mcp'], 'agence ^mcp is not available yet'],
     ];

@@ -1,8 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { basename, delimiter, dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { agence, CLI, json, repo, sandbox } from './helpers.js';
+import { agence, CLI, git, json, repo, sandbox } from './helpers.js';
 
 /**
  * `!<agent>`: scripted agents (shell scripts as a persona's launch:, or named like a tool on a
@@ -124,6 +124,19 @@ describe('!<agent> in this terminal', () => {
     expect(run.code).toBe(7);
   });
 
+  it('in a linked worktree: the agent works there, its session and context are in the main worktree\'s NEXUS', () => {
+    const linked = join(sb.dir, 'launch-linked');
+    git(sb, dir, ['add', '-A']);
+    git(sb, dir, ['commit', '-qm', 'the shard and its scripted agents']);
+    git(sb, dir, ['worktree', 'add', '-q', '-b', 'feature', linked]);
+    const run = agence(sb, linked, ['!scripted', '--no-tmux', '--json']);
+    expect(run.code, run.stderr).toBe(7);
+    expect(run.stdout).toContain(`pwd=${linked}\n`);
+    const record = JSON.parse(run.stdout.slice(run.stdout.indexOf('{')));
+    expect(record.session).toBe(session);
+    expect(record.contextFile.startsWith(join(dir, '.agence/nexus/launch/'))).toBe(true);
+  });
+
   it('without a terminal, the default is no tmux (even when tmux is there)', () => {
     const run = agence(sb, dir, ['!scripted']);
     expect(run.code).toBe(7);
@@ -173,6 +186,20 @@ describe('bad input', () => {
     expect(run.stdout).toContain('agent=scripted');
   });
 
+  it('a bad buffers.max_mb in agence.json is named with its fix, before anything starts', () => {
+    const manifestFile = join(dir, '.agence/agence.json');
+    const manifest = readFileSync(manifestFile, 'utf8');
+    writeFileSync(manifestFile, JSON.stringify({ ...JSON.parse(manifest), buffers: { max_mb: 'big' } }));
+    try {
+      const run = agence(sb, dir, ['!scripted', '--tmux']);
+      expect(run.code).toBe(3);
+      expect(run.stderr).toContain('buffers.max_mb in .agence/agence.json is "big"');
+      expect(run.stdout).toBe('');
+    } finally {
+      writeFileSync(manifestFile, manifest);
+    }
+  });
+
   it('!bash takes no launcher options; ! alone names what it needs', () => {
     expect(agence(sb, dir, ['!bash', '--tmux']).stderr).toContain('!bash takes no options');
     expect(agence(sb, dir, ['system']).stderr).toContain('! needs the name of an agent or bash');
@@ -204,7 +231,7 @@ describe('tmux 1+1 and buffers', () => {
     expect(text).toContain(`agent=scripted session=${session} shard=launch task=in tmux`);
     expect(text).toContain('arg=two words');
     // The agent's pane stays, dead with its status; the human pane beside it is a live shell in the same folder.
-    const window = await until('the dead agent pane', () => panes().filter((p) => p[1] === 'scripted').length === 2 && panes().find((p) => p[1] === 'scripted' && p[2] === '1') && panes().filter((p) => p[1] === 'scripted'));
+    const window = await until('the dead agent pane', () => panes().filter((p) => p[1] === 'scripted').length === 2 && panes().find((p) => p[1] === 'scripted' && p[2] === '1' && p[3] !== '') && panes().filter((p) => p[1] === 'scripted'));
     expect(window.map((p) => [p[2], p[3]]).sort()).toEqual([['0', ''], ['1', '7']]);
     expect(window.find((p) => p[2] === '0')?.[4]).toBe(dir);
 
@@ -230,7 +257,12 @@ describe('tmux 1+1 and buffers', () => {
     expect(run.code, run.stderr).toBe(0);
     const { session, tmux: started } = JSON.parse(run.stdout) as { session: string; tmux: { buffer: string } };
     const cap = Math.round(0.01 * 1024 * 1024);
-    const text = await until('the last line', () => existsSync(started.buffer) && readFileSync(started.buffer, 'utf8').includes('LAST') && readFileSync(started.buffer, 'utf8'));
+    // LAST read first, then no lock: the write that brought LAST has released the lock, so its cut is done.
+    await until('the last line, cut', () => {
+      const read = existsSync(started.buffer) ? readFileSync(started.buffer, 'utf8') : '';
+      return read.includes('LAST') && !existsSync(`${started.buffer}.lock`);
+    });
+    const text = readFileSync(started.buffer, 'utf8');
     expect(statSync(started.buffer).size).toBeLessThanOrEqual(cap + cap / 4);
     expect(statSync(started.buffer).size).toBeGreaterThan(cap / 2);
     expect(text).not.toContain('line 0 of');
@@ -260,19 +292,24 @@ describe('tmux 1+1 and buffers', () => {
     mkdirSync(tmpdir, { recursive: true });
     const env = { ...sb.env, TMUX_TMPDIR: tmpdir, TERM: 'xterm', NO_COLOR: '1' };
     const tmuxOwn = (...args: string[]) => spawnSync('tmux', args, { env, encoding: 'utf8' });
+    const launches = join(dir, '.agence/nexus/launch');
+    const exitFiles = () => readdirSync(launches, { recursive: true, encoding: 'utf8' }).filter((f) => basename(f).startsWith('exit-')).map((f) => join(launches, f));
+    const before = new Set(exitFiles());
     const command = [process.execPath, CLI, '!scripted'].map((w) => `'${w}'`).join(' ');
     const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: dir, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const ended = new Promise<number | null>((resolve) => child.on('close', resolve));
     try {
-      // The agent ends at once; its pane closes and the human pane is left. Closing that ends the session.
+      // The agent ends at once (its exit status written); its pane closes and the human pane is
+      // left. Closing that ends the tmux session, and the terminal with it.
+      const ended7 = () => exitFiles().some((f) => !before.has(f) && readFileSync(f, 'utf8') === '7\n');
       const human = await until('the human pane alone', () => {
         const panes = tmuxOwn('list-panes', '-a', '-F', '#{pane_id} #{window_name}').stdout.trim().split('\n').filter(Boolean);
-        return panes.length === 1 && panes[0]?.endsWith(' scripted') ? (panes[0].split(' ')[0] as string) : null;
+        return ended7() && panes.length === 1 && panes[0]?.endsWith(' scripted') ? (panes[0].split(' ')[0] as string) : null;
       });
       tmuxOwn('kill-pane', '-t', human);
-      expect(await ended).toBe(7);
+      expect(await ended, out).toBe(7);
       expect(out).toContain('the agent exited with status 7');
     } finally {
       child.kill();
@@ -289,6 +326,18 @@ describe('tmux 1+1 and buffers', () => {
     expect(kept.length).toBeLessThanOrEqual(4096 + 1024);
     expect(kept.endsWith('record 1999\n')).toBe(true);
     expect(kept.startsWith('record ')).toBe(true);
+  });
+
+  it('--tail of a large buffer reads its end: the last N lines, however many windows that takes', () => {
+    const id = 'fedcba98';
+    const lines = Array.from({ length: 20_000 }, (_, i) => `\u001b[1mline ${i}\u001b[0m of a long run\r\n`);
+    writeFileSync(join(dir, `.agence/nexus/buffers/${id}.log`), lines.join(''));
+    expect(agence(sb, dir, ['^buffers', id, '--tail', '2']).stdout).toBe('line 19998 of a long run\nline 19999 of a long run\n');
+    const many = agence(sb, dir, ['^buffers', id, '--tail', '15000']).stdout.split('\n').filter(Boolean);
+    expect(many.length).toBe(15_000);
+    expect(many[0]).toBe('line 5000 of a long run');
+    expect(agence(sb, dir, ['^buffers', id, '--tail', '30000']).stdout.split('\n').filter(Boolean).length).toBe(20_000);
+    expect(agence(sb, dir, ['^buffers', id, '--raw', '--tail', '1']).stdout).toBe('\u001b[1mline 19999\u001b[0m of a long run\r\n');
   });
 
   it('bad input to ^buffers: a bad session id, a session without a buffer, a bad --tail, a bad recorder file', () => {

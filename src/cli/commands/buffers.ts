@@ -18,7 +18,7 @@ export const run: Handler = async (inv) => {
   const given = inv.args[0];
   const session = given === undefined ? currentSessionId(ctx) : parseSessionRef(given, shardName);
   if (!session) throw new AgenceError('not_found', 'there is no current session, so no buffer to show', { fix: 'name one: agence ^buffers SESSION (`agence ^sessions` lists them)' });
-  const buffer = readBuffer(ctx.shard.nexus, session);
+  const buffer = readBuffer(ctx.shard.nexus, session, tail ?? undefined);
   const text = inv.opts.raw === true ? buffer.text : plainText(buffer.text);
   const shown = tail === null ? text : tailLines(text, tail);
   return { data: { session, file: buffer.file, bytes: buffer.bytes, text: shown }, text: shown.replace(/\n$/, '') };

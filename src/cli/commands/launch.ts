@@ -3,12 +3,15 @@ import { readManifest } from '../../shard/manifest.js';
 import { findExecutable } from '../../swarm/executable.js';
 import type { LaunchContext, LaunchResult } from '../../swarm/launcher.js';
 import { knowledgeContext } from '../knowledgeContext.js';
+import { bringBaseInLine } from '../baseInLine.js';
 import { isTerminal } from '../output.js';
 import { sessionContext } from '../sessionContext.js';
 import type { Handler, Invocation } from '../types.js';
 
 /** What a launch needs from an invocation; the tangents build theirs with it too. */
 export async function launchContext(inv: Invocation): Promise<LaunchContext> {
+  // Personas may come from the master: base/ first, as for any command that reads the codex.
+  await bringBaseInLine(inv.cwd, inv.notify, inv.progress);
   const { ctx } = await sessionContext(inv);
   return {
     sessions: ctx,

@@ -48,8 +48,8 @@ const AGENTS: Record<string, string> = {
   fails: 'echo "cannot: $1" >&2\nexit 3\n',
   // does the task but never finishes, with a child in its group
   hangs: 'echo "exports.add = (a, b) => a + b; // slow" > add.js\nsleep 3607 &\nsleep 3607\n',
-  // tries a T4 command through agence's guard, then does the task
-  rogue: `echo "git push --force origin main" | "${process.execPath}" "${CLI}" '!bash'\necho "exports.add = (a, b) => a + b;" > add.js\n`,
+  // tries a T3 command (sudo) through agence's guard, then does the task
+  rogue: `echo "sudo ls /root" | "${process.execPath}" "${CLI}" '!bash'\necho "exports.add = (a, b) => a + b;" > add.js\n`,
   // deletes its own worktree
   vandal: 'rm -rf "$PWD"\n',
 };
@@ -198,6 +198,19 @@ describe('^sequent run, show, list, pick', () => {
     ok(agence(sb, dir, ['^sequent', 'pick', r.id, 'sloppy', '--squash']));
     expect(git(sb, dir, ['rev-list', '--parents', '-n', '1', 'HEAD']).split(' ')).toEqual([git(sb, dir, ['rev-parse', 'HEAD']), before]);
     expect(readFileSync(join(dir, 'add.js'), 'utf8')).toContain('a * b');
+  }, 60_000);
+
+  it('a pick that conflicts is aborted: the tree and the record are as they were', async () => {
+    const dir = project(sb, 'conflicting');
+    const r = json<Sequent>(ok(await agenceAsync(sb, dir, ['^sequent', 'run', 'write add.js', '--agents', 'good,sloppy', '--timeout', '30s', '--json'])));
+    ok(agence(sb, dir, ['^sequent', 'pick', r.id, 'good']));
+    const head = git(sb, dir, ['rev-parse', 'HEAD']);
+    const run = agence(sb, dir, ['^sequent', 'pick', r.id, 'sloppy']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/seq-.*-sloppy does not merge cleanly into main.*git merge agence\/tangent\/seq-.*-sloppy/);
+    expect(git(sb, dir, ['rev-parse', 'HEAD'])).toBe(head);
+    expect(git(sb, dir, ['status', '--porcelain'])).toBe('');
+    expect(json<Sequent>(ok(agence(sb, dir, ['^sequent', 'show', r.id, '--json']))).picked).toMatchObject({ tangent: byAgent(r).good?.tangent });
   }, 60_000);
 
   it('refuses bad input with one clear line each', () => {

@@ -30,6 +30,8 @@ export interface SequentContext {
   /** Who runs the sequent (the person, or AGENCE_AGENT). */
   actor: string;
   notify: (message: string) => void;
+  /** A spinner on stderr (TTY only) while agents and judges work; returns its stop. */
+  progress: (label: string) => () => void;
   /** For the tangents' sessions (cwd is replaced by each tangent's folder). */
   sessions: SessionContext;
   monthlyBudget: number | undefined;
@@ -300,6 +302,7 @@ export async function runSequent(ctx: SequentContext, input: RunInput): Promise<
   }
   ctx.notify(`sequent ${id}: ${entrants.length} agent${entrants.length === 1 ? '' : 's'} at work (logs in nexus/logs/sequents/${id}/)`);
 
+  const working = ctx.progress(`sequent ${id}: ${entrants.length} agent${entrants.length === 1 ? '' : 's'} at work`);
   const runs = await stoppingGroupsOnSignal(ctx.notify, () =>
     Promise.all(
       entrants.map((e) => {
@@ -307,49 +310,54 @@ export async function runSequent(ctx: SequentContext, input: RunInput): Promise<
         return runGroup(e.argv, e.path, env, input.timeoutMs, join(logDir, `${e.persona.name}.log`));
       }),
     ),
-  );
+  ).finally(working);
   const finished = ctx.now().toISOString();
+  const judging = ctx.progress(`sequent ${id}: judging and measuring`);
 
   const measured: Measured[] = [];
-  for (const [i, e] of entrants.entries()) {
-    const run = runs[i] as Launched;
-    const lost = !existsSync(join(e.path, '.git'));
-    if (lost) {
-      await git(['worktree', 'prune'], { cwd: paths.root });
-      ctx.notify(`${e.persona.name} deleted its worktree; git forgot it, branch ${e.branch} is kept (\`agence ^doctor\` lists it)`);
+  try {
+    for (const [i, e] of entrants.entries()) {
+      const run = runs[i] as Launched;
+      const lost = !existsSync(join(e.path, '.git'));
+      if (lost) {
+        await git(['worktree', 'prune'], { cwd: paths.root });
+        ctx.notify(`${e.persona.name} deleted its worktree; git forgot it, branch ${e.branch} is kept (\`agence ^doctor\` lists it)`);
+      }
+      const committed = lost ? false : await commitLeftovers(e.path, e.persona.name, ctx.now());
+      const head = await resolveCommit(paths.root, `refs/heads/${e.branch}`);
+      let judged: Measured['judge'] = null;
+      if (judge && !lost && run.error === null) {
+        const j = await runGroup(judge, e.path, ctx.env, input.timeoutMs, null);
+        if (j.error) ctx.notify(`the judge did not start in ${e.tangent}: ${j.error}`);
+        judged = { exit: j.exit, timed_out: j.timedOut, duration_ms: j.durationMs, tests: parseTestCounts(j.output) };
+      }
+      const diff = head ? await diffSize(paths.root, base, head) : { files: 0, insertions: 0, deletions: 0 };
+      let review: Measured['review'] = null;
+      if (input.llmJudge !== null && head && diff.files > 0) {
+        const text = await git(['diff', '--no-color', '--no-ext-diff', base, head, '--'], { cwd: paths.root });
+        review = await reviewChange(ctx, input.llmJudge, input.task, text);
+      }
+      measured.push({
+        agent: e.persona.name,
+        tangent: e.tangent,
+        branch: e.branch,
+        session: e.session,
+        head: lost ? null : head,
+        exit: run.exit,
+        timed_out: run.timedOut,
+        lost,
+        error: run.error,
+        duration_ms: run.durationMs,
+        committed_leftovers: committed,
+        judge: judged,
+        diff,
+        cost: await sessionCost(paths, e.session),
+        refusals: await refusalsOf(paths, e.persona.name, started.toISOString(), finished),
+        review,
+      });
     }
-    const committed = lost ? false : await commitLeftovers(e.path, e.persona.name, ctx.now());
-    const head = await resolveCommit(paths.root, `refs/heads/${e.branch}`);
-    let judged: Measured['judge'] = null;
-    if (judge && !lost && run.error === null) {
-      const j = await runGroup(judge, e.path, ctx.env, input.timeoutMs, null);
-      if (j.error) ctx.notify(`the judge did not start in ${e.tangent}: ${j.error}`);
-      judged = { exit: j.exit, timed_out: j.timedOut, duration_ms: j.durationMs, tests: parseTestCounts(j.output) };
-    }
-    const diff = head ? await diffSize(paths.root, base, head) : { files: 0, insertions: 0, deletions: 0 };
-    let review: Measured['review'] = null;
-    if (input.llmJudge !== null && head && diff.files > 0) {
-      const text = await git(['diff', '--no-color', '--no-ext-diff', base, head, '--'], { cwd: paths.root });
-      review = await reviewChange(ctx, input.llmJudge, input.task, text);
-    }
-    measured.push({
-      agent: e.persona.name,
-      tangent: e.tangent,
-      branch: e.branch,
-      session: e.session,
-      head: lost ? null : head,
-      exit: run.exit,
-      timed_out: run.timedOut,
-      lost,
-      error: run.error,
-      duration_ms: run.durationMs,
-      committed_leftovers: committed,
-      judge: judged,
-      diff,
-      cost: await sessionCost(paths, e.session),
-      refusals: await refusalsOf(paths, e.persona.name, started.toISOString(), finished),
-      review,
-    });
+  } finally {
+    judging();
   }
   const tangents: Contestant[] = measured.map((m) => ({ ...m, score: scoreTangent(m, input.timeoutMs) }));
   const record: SequentRecord = {

@@ -9,7 +9,7 @@ import type { Handler, Invocation } from '../types.js';
 
 async function context(inv: Invocation): Promise<SequentContext> {
   const { ctx } = await sessionContext(inv);
-  return { paths: ctx.shard, env: inv.env, now: inv.now, actor: await ctx.actor(), notify: inv.notify, sessions: ctx, monthlyBudget: readManifest(ctx.shard).budget?.monthly_usd };
+  return { paths: ctx.shard, env: inv.env, now: inv.now, actor: await ctx.actor(), notify: inv.notify, progress: inv.progress, sessions: ctx, monthlyBudget: readManifest(ctx.shard).budget?.monthly_usd };
 }
 
 const str = (value: unknown) => (typeof value === 'string' ? value : null);

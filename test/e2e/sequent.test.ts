@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { SequentRecord } from '../../src/core/tournament.js';
 import { agence, CLI, git, json, repo, type Sandbox } from './helpers.js';
 import { agenceAsync, loopback, ok, promptOf } from './llmServer.js';
 
@@ -13,31 +14,7 @@ import { agenceAsync, loopback, ok, promptOf } from './llmServer.js';
 const lb = loopback();
 const { sb } = lb;
 
-interface Contestant {
-  agent: string;
-  tangent: string;
-  branch: string;
-  session: string;
-  head: string | null;
-  exit: number | null;
-  timed_out: boolean;
-  lost: boolean;
-  committed_leftovers: boolean;
-  judge: { exit: number | null; tests: { passed: number; failed: number } | null } | null;
-  diff: { files: number };
-  cost: number;
-  refusals: number;
-  review: { agent: string; score: number | null; summary: string } | null;
-  score: { total: number; eligible: boolean; reason: string | null; parts: Record<string, number> };
-}
-interface Sequent {
-  id: string;
-  base: string;
-  branch: string;
-  winner: string | null;
-  tangents: Contestant[];
-  picked: { tangent: string; squash: boolean } | null;
-}
+type Sequent = SequentRecord;
 
 const AGENTS: Record<string, string> = {
   // does the task and commits it

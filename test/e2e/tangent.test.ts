@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { TangentState } from '../../src/swarm/tangents.js';
 import { agence, git, json, repo, sandbox } from './helpers.js';
 
 const sb = sandbox();
@@ -19,19 +20,7 @@ function shard(name: string): string {
   return dir;
 }
 
-interface State {
-  name: string;
-  branch: string;
-  path: string;
-  from: string | null;
-  base: string;
-  head: string | null;
-  commits: number;
-  unmerged: number;
-  dirty: string[] | null;
-  agent: string | null;
-  session: string | null;
-}
+type State = TangentState;
 
 describe('^tangent', () => {
   it('create, list, status, attach, diff and destroy, with NEXUS shared from inside the tangent', () => {

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CLAUDE_SESSION_HOOKS } from '../core/claudeCode.js';
 import { AgenceError } from '../core/errors.js';
+import { shellQuote } from '../core/launchers.js';
 import { writeFileAtomic } from '../store/atomic.js';
 
 /**
@@ -41,11 +42,14 @@ export function mcpServer(cli: AgenceCli, agent: string): { command: string; arg
   return { command: cli.node, args: [cli.script, 'shared', 'mcp'], env: { AGENCE_AGENT: agent } };
 }
 
-const quote = (s: string) => (/^[A-Za-z0-9_./:@%+=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-
 /** A hook's command line: Claude Code runs it through a shell. */
 export function hookCommand(cli: AgenceCli, words: string[]): string {
-  return [cli.node, cli.script, 'shared', ...words].map(quote).join(' ');
+  return [cli.node, cli.script, 'shared', ...words].map(shellQuote).join(' ');
+}
+
+/** The guard as Claude Code's PreToolUse hook for Bash (`^setup claude`, and what `!claude` is started with). */
+export function guardHookGroup(cli: AgenceCli): Json {
+  return { matcher: 'Bash', hooks: [{ type: 'command', command: hookCommand(cli, ['guard', 'hook', 'claude']), timeout: 30 }] };
 }
 
 interface JsonFile {

@@ -72,8 +72,13 @@ export const MODES: readonly Mode[] = [
     prefix: '!',
     alias: 'system',
     placeholder: '!<agent>',
-    summary: 'shells and agent launchers: !bash is the guarded shell (every line classified first); !claude, !aider, !codex come with the swarm',
+    summary: 'shells and agent launchers: !bash is the guarded shell (every line classified first); !claude, !codex, !aider, !gemini, !copilot or !<persona> start that agent with the shard wired in (-- ARGS go to the agent)',
     hasCommands: false,
+    options: [
+      { name: 'tmux', type: 'boolean', description: 'run the agent in a tmux window beside your pane, its output kept in nexus/buffers/ (default when tmux is on PATH and stdout is a terminal)' },
+      { name: 'no-tmux', type: 'boolean', description: 'run the agent in this terminal' },
+      { name: 'task', type: 'string', value: 'T', description: 'what the agent is to do: in its context, and its first message where the tool takes one' },
+    ],
     load: () => import('./commands/guardedShell.js').then((m) => m.run),
   },
   { name: 'private', prefix: '~', alias: 'private', placeholder: '~<command>', summary: 'hermetic (private) knowledge commands', hasCommands: true },
@@ -152,6 +157,81 @@ const itemRoute = (name: string, summary: string, pick: (m: typeof import('./com
   { mode: 'shared', name, summary, usage: 'ID', args: { min: 1, max: 1 }, shard: 'required', load: () => import('./commands/items.js').then(pick) },
 ];
 
+/** `^tangent create|list|status|attach|diff|destroy` (src/swarm/tangents.ts). */
+function tangentRoutes(): Route[] {
+  const load = (pick: (m: typeof import('./commands/tangent.js')) => Handler) => () => import('./commands/tangent.js').then(pick);
+  const one = { usage: 'NAME', args: { min: 1, max: 1 }, shard: 'required' as const };
+  return [
+    {
+      mode: 'shared',
+      name: 'tangent create',
+      summary: 'a git worktree on branch agence/tangent/NAME (in .agence/nexus/tangents/); with --agent, the agent starts there in its own session',
+      ...one,
+      options: [
+        { name: 'agent', type: 'string', value: 'A', description: 'the agent who works there (gets its own session)' },
+        { name: 'task', type: 'string', value: '"..."', description: 'what the agent should do' },
+        { name: 'from', type: 'string', value: 'REF', description: 'start from this branch, tag or commit (default: HEAD)' },
+        { name: 'tmux', type: 'boolean', description: "start the agent in a tmux window (default when tmux is on PATH and stdout is a terminal)" },
+        { name: 'no-tmux', type: 'boolean', description: 'start the agent in this terminal' },
+      ],
+      load: load((m) => m.create),
+    },
+    { mode: 'shared', name: 'tangent list', summary: 'the tangents: agent, commits, unmerged, uncommitted, task', shard: 'required', load: load((m) => m.list) },
+    { mode: 'shared', name: 'tangent status', summary: 'one tangent: branch, start, commits, worktree state, agent and session', ...one, load: load((m) => m.status) },
+    { mode: 'shared', name: 'tangent attach', summary: "shell code to eval: cd into the tangent, as its agent and session", ...one, load: load((m) => m.attach) },
+    {
+      mode: 'shared',
+      name: 'tangent diff',
+      summary: 'the changes of a tangent since it started (uncommitted ones included)',
+      ...one,
+      options: [{ name: 'stat', type: 'boolean', description: 'files and line counts only' }],
+      load: load((m) => m.diff),
+    },
+    {
+      mode: 'shared',
+      name: 'tangent destroy',
+      summary: 'remove the worktree and branch; refuses unmerged commits or uncommitted files unless --force',
+      ...one,
+      options: [{ name: 'force', type: 'boolean', description: 'throw away unmerged commits and uncommitted files' }],
+      load: load((m) => m.destroy),
+    },
+  ];
+}
+
+/** `^sequent run|show|list|pick` (src/swarm/sequents.ts). */
+function sequentRoutes(): Route[] {
+  const load = (pick: (m: typeof import('./commands/sequent.js')) => Handler) => () => import('./commands/sequent.js').then(pick);
+  return [
+    {
+      mode: 'shared',
+      name: 'sequent run',
+      summary: 'one tangent per agent from the same commit, each agent given the task without a person; then the tournament picks the resultant',
+      usage: '"TASK"',
+      args: { min: 1, max: 1 },
+      options: [
+        { name: 'agents', type: 'string', value: 'a,b,c', description: 'the agents, comma separated (each runs its persona\'s batch command)' },
+        { name: 'judge', type: 'string', value: '"npm test"', description: 'a command run in each tangent (plain words, guarded); exit 0 and its test counts score' },
+        { name: 'timeout', type: 'string', value: 'DURATION', description: 'stop an agent (its whole process group) after this long (default 20m; 45s, 2h)' },
+        { name: 'llm-judge', type: 'string', value: 'AGENT', description: "add this agent's review (0-10) of each change to the scores" },
+      ],
+      shard: 'required',
+      load: load((m) => m.run),
+    },
+    { mode: 'shared', name: 'sequent show', summary: 'a sequent as a table: each tangent measured and scored, the resultant', usage: 'ID', args: { min: 1, max: 1 }, shard: 'required', load: load((m) => m.show) },
+    { mode: 'shared', name: 'sequent list', summary: 'the sequents recorded in organic/sequents/', shard: 'required', load: load((m) => m.list) },
+    {
+      mode: 'shared',
+      name: 'sequent pick',
+      summary: 'merge the resultant (or the named tangent) onto the starting branch, with the record; never with a dirty tree',
+      usage: 'ID [TANGENT]',
+      args: { min: 1, max: 2 },
+      options: [{ name: 'squash', type: 'boolean', description: 'one squashed commit instead of a merge commit' }],
+      shard: 'required',
+      load: load((m) => m.pick),
+    },
+  ];
+}
+
 export const ROUTES: readonly Route[] = [
   {
     mode: 'shared',
@@ -174,8 +254,8 @@ export const ROUTES: readonly Route[] = [
   {
     mode: 'shared',
     name: 'doctor',
-    summary: 'check git, ignore rules, lock and base, codex, sessions and the registry; say how to fix each finding',
-    options: [{ name: 'repair', type: 'boolean', description: 'move damaged session lines aside (nothing is deleted) and rebuild the index' }],
+    summary: 'check git, ignore rules, lock and base, codex, sessions, the registry and tangents; say how to fix each finding',
+    options: [{ name: 'repair', type: 'boolean', description: 'move damaged session lines aside (nothing is deleted) and rebuild the index; prune tangent worktrees whose folder is gone' }],
     shard: 'report',
     load: () => import('./commands/doctor.js').then((m) => m.run),
   },
@@ -686,7 +766,34 @@ export const ROUTES: readonly Route[] = [
     shard: 'required',
     load: () => import('./commands/regen.js').then((m) => m.run),
   },
-  ...later('shared', ['buffers', 'tangent', 'sequent', 'task'], 'tangents, sequents and tasks', 'the swarm'),
+  {
+    mode: 'shared',
+    name: 'buffers',
+    summary: "what an agent's tmux pane printed (nexus/buffers/<session>.log; default: the current session)",
+    usage: '[SESSION]',
+    args: { min: 0, max: 1 },
+    options: [
+      { name: 'tail', type: 'string', value: 'N', description: 'only the last N lines' },
+      { name: 'raw', type: 'boolean', description: 'as recorded, with the terminal control sequences (default: plain text)' },
+    ],
+    shard: 'required',
+    load: () => import('./commands/buffers.js').then((m) => m.run),
+  },
+  {
+    mode: 'shared',
+    name: 'buffers record',
+    summary: "internal: tmux's pipe-pane runs it to copy an agent pane's output into its buffer, kept under the size cap",
+    usage: 'SESSION',
+    args: { min: 1, max: 1 },
+    options: [
+      { name: 'file', type: 'string', value: 'PATH', description: 'the buffer file' },
+      { name: 'max-bytes', type: 'string', value: 'N', description: 'keep the newest N bytes' },
+    ],
+    load: () => import('./commands/buffers.js').then((m) => m.record),
+  },
+  ...tangentRoutes(),
+  ...sequentRoutes(),
+  ...later('shared', ['task'], 'tangents, sequents and tasks', 'the swarm'),
   {
     mode: 'shared',
     name: 'chunk index',

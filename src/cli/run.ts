@@ -1,6 +1,6 @@
 import { AgenceError } from '../core/errors.js';
-import { requireShard } from '../shard/layout.js';
-import { type BaseState, settledBase } from '../shard/manifest.js';
+import type { BaseState } from '../shard/manifest.js';
+import { bringBaseInLine } from './baseInLine.js';
 import { colourEnabled, makeProgress, makeStyle, reportError, type Style, writeFd } from './output.js';
 import { parse, type Parsed } from './parse.js';
 import { displayName, type Route } from './routes.js';
@@ -16,16 +16,8 @@ function writeLine(fd: 1 | 2, text: string): void {
  */
 async function prepareShard(route: Route, cwd: string, notify: Invocation['notify'], progress: Invocation['progress']): Promise<BaseState | Error | null> {
   if (!route.shard) return null;
-  const paths = requireShard(cwd);
   try {
-    const settled = settledBase(paths);
-    if (settled) return settled;
-    const { ensureBase } = await import('../shard/master.js');
-    const state = await ensureBase(paths).finally(progress('bringing .agence/base/ in line with agence.lock'));
-    if (state.state === 'materialised') {
-      notify(`materialised .agence/base/ from master commit ${state.commit.slice(0, 12)} pinned in agence.lock${state.fetched ? ' (fetched from the master)' : ''}`);
-    }
-    return state;
+    return await bringBaseInLine(cwd, notify, progress);
   } catch (error) {
     if (route.shard === 'report' && error instanceof AgenceError) return error;
     throw error;

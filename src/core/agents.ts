@@ -27,6 +27,8 @@ export const PersonaSchema = z.looseObject({
   constraints: z._default(z.array(z.string()), []),
   clearance: z._default(z.enum(LABELS), 'internal'),
   launch: z.optional(z.string()),
+  /** The non-interactive command a sequent runs (`claude -p {task}`): plain words, or a list of words. */
+  batch: z.optional(z.union([z.string(), z.array(z.string())])),
   /** For a consensus persona: the peers asked, as aliases or `{model, weight, temperature}`. */
   peers: z.optional(z.array(z.union([z.string(), PeerSchema]))),
   /** For a consensus persona: the model alias that reconciles the peers with --judge (default: the first peer). */

@@ -64,6 +64,8 @@ export const SessionSchema = z.object({
     to_agent: nullableString,
     handoff_note: nullableString,
   }),
+  /** The agent's tmux buffer, relative to `.agence/` (`nexus/buffers/<id>.log`), once `^save` has seen one. */
+  buffer: z.optional(z.string()),
 });
 export type Session = z.infer<typeof SessionSchema>;
 

@@ -1,11 +1,11 @@
 import { AgenceError } from './errors.js';
 
-const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
-/** `30d`, `12h`, `2w`, `90m` in milliseconds. */
+/** `30d`, `12h`, `2w`, `90m`, `45s` in milliseconds. */
 export function parseDuration(input: string, flag: string): number {
-  const match = /^(\d+)([mhdw])$/.exec(input.trim());
-  if (!match) throw new AgenceError('usage', `${flag} "${input}" is not a duration`, { fix: 'write a number and a unit: 90m, 12h, 30d or 2w' });
+  const match = /^(\d+)([smhdw])$/.exec(input.trim());
+  if (!match) throw new AgenceError('usage', `${flag} "${input}" is not a duration`, { fix: 'write a number and a unit: 45s, 90m, 12h, 30d or 2w' });
   return Number(match[1]) * (UNITS[match[2] as string] as number);
 }
 

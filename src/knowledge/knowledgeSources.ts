@@ -2,6 +2,7 @@ import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from
 import { join } from 'node:path';
 import { isContentFile } from '../shard/layerFiles.js';
 import type { ShardPaths } from '../shard/layout.js';
+import { indexFilePath } from '../git/indexFile.js';
 
 /**
  * What the knowledge index reads, in the effective view (DESIGN §3): the codex and the master's
@@ -65,7 +66,7 @@ const isLayerReadme = (root: Root, rel: string) => rel === 'README.md' && root.l
 
 /** Every folder whose mtime says whether anything was added, removed or renamed below it. */
 export function watchedFolders(paths: ShardPaths): string[] {
-  return [paths.agence, paths.base, ...roots(paths).map((r) => r.dir), join(paths.root, '.git', 'index')];
+  return [paths.agence, paths.base, ...roots(paths).map((r) => r.dir), indexFilePath(paths.root)];
 }
 
 export interface Walk {

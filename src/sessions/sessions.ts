@@ -1,6 +1,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { bufferPath } from '../core/buffers.js';
 import { AgenceError } from '../core/errors.js';
 import {
   assertSessionId,
@@ -181,6 +182,8 @@ export interface SaveInput {
   forceNew: boolean;
   /** Update the session's memory_state (chat keeps its conversation there). */
   memory?: (state: Record<string, unknown>) => Record<string, unknown>;
+  /** Leave the shard's current session as it is (a session made for an agent elsewhere: a tangent's). */
+  keepCurrent?: boolean;
 }
 
 export interface SaveResult {
@@ -271,8 +274,11 @@ export async function saveSession(ctx: SessionContext, input: SaveInput): Promis
         lineage: { parent: null, from_shard: null, from_agent: null, to_agent: null, handoff_note: null },
       };
     }
+    // An agent ran in tmux for this session: the save says where its buffer is.
+    const buffer = bufferPath(session.session_id);
+    if (existsSync(join(dirname(ctx.shard.nexus), buffer))) session = { ...session, buffer };
     const stored = appendRevision(p, session, now); // validates the record before it is written
-    writePointer(p, session, stored);
+    if (!input.keepCurrent) writePointer(p, session, stored);
     return { session, created, quarantined: stored.quarantined };
   });
 }

@@ -25,7 +25,7 @@ describe('front door', () => {
     expect(agence(sb, sb.dir, ['^init', '--help']).stdout).toBe(one.stdout);
     const data = json<{ commands: { command: string; available: boolean }[] }>(agence(sb, sb.dir, ['--help', '--json']));
     expect(data.commands.find((c) => c.command === '^init')?.available).toBe(true);
-    expect(data.commands.find((c) => c.command === '^tangent')?.available).toBe(false);
+    expect(data.commands.find((c) => c.command === '^task')?.available).toBe(false);
   });
 
   it('suggests the nearest command for an unknown one (exit 1)', () => {
@@ -38,9 +38,7 @@ describe('front door', () => {
 
   it('answers "not available yet" with exit 1 for modes and commands still to come', () => {
     const cases: [string[], string][] = [
-      [['!claude'], 'agence !claude is not available yet'],
-      [['system', 'aider'], 'agence !aider is not available yet'],
-      [['^tangent', 'ralph'], 'agence ^tangent is not available yet'],
+      [['^task', 'ralph'], 'agence ^task is not available yet'],
       [['^mcp'], 'agence ^mcp is not available yet'],
     ];
     for (const [args, expected] of cases) {

@@ -16,6 +16,8 @@ export const run: Handler = async (inv) => {
       for (const file of repaired.quarantined) inv.notify(`moved damaged session lines aside into nexus/sessions/${file}`);
     }
     findings.push(...sessionFindings(ctx));
+    const { tangentFindings } = await import('../../swarm/tangents.js');
+    findings.push(...(await tangentFindings({ paths, now: inv.now }, Boolean(inv.opts.repair))));
   }
   const s = inv.style;
   const mark = { ok: s.green('ok  '), warn: s.yellow('warn'), fail: s.red('FAIL') };

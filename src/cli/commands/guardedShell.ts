@@ -3,12 +3,12 @@ import { AgenceError } from '../../core/errors.js';
 import { isTerminal, writeFd } from '../output.js';
 import type { Handler } from '../types.js';
 
-/** The `!` mode: `!bash` is the guarded shell; the agent launchers come with the swarm. */
+/** The `!` mode: `!bash` is the guarded shell; any other name is an agent launcher (`launch.ts`). */
 export const run: Handler = async (inv) => {
   const [name, ...rest] = inv.args;
-  if (name !== 'bash') {
-    throw new AgenceError('not_available', `agence !${name ?? ''} is not available yet`, { fix: 'only `agence !bash` (the guarded shell) works now; the agent launchers come with the swarm' });
-  }
+  if (name === undefined || name === '') throw new AgenceError('usage', '! needs the name of an agent or bash', { fix: 'e.g. `agence !bash` (the guarded shell), `agence !claude`, or `agence !sonya` (a persona with a launch: line)' });
+  if (name !== 'bash') return (await import('./launch.js')).run(inv);
+  if (Object.values(inv.opts).some((v) => v !== undefined)) throw new AgenceError('usage', '!bash takes no options (--tmux, --task are for agents)', { fix: 'run `agence !bash` and type commands, or pipe them in' });
   if (rest.length > 0) throw new AgenceError('usage', '!bash takes no arguments; it reads command lines from stdin', { fix: 'run `agence !bash` and type commands, or pipe them in' });
   const { loadGuard } = await import('../../guard/guard.js');
   const { runShellLine } = await import('../../guard/guardedShell.js');

@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareRank, findCycles, parseTask, parseTaskRef, rankKey, type Task } from '../core/task.js';
 import { writeFileAtomic } from '../store/atomic.js';
@@ -202,37 +202,75 @@ function refresh(folder: TaskFolder, stamp: FolderStamp | null): Snapshot {
   return snapshot;
 }
 
-/**
- * The ready list: its header and a reader of its rows in rank order, parsed only as far as the
- * caller reads. The fast path is one stat and one file read.
- */
-export function readyList(folder: TaskFolder, now: number): { header: ReadyHeader; rows: () => Generator<ReadyRow> } {
-  const stamp = folderStamp(folder.dir, now);
-  let text = readOrNull(readyPath(folder))?.toString('utf8') ?? null;
-  let header = text === null ? null : parseHeader(text, folder);
-  if (header === null || stamp === null || !sameStamp(header.stamp, stamp)) {
-    refresh(folder, stamp);
-    text = readFileSync(readyPath(folder), 'utf8');
-    header = parseHeader(text, folder) as ReadyHeader;
-  }
-  const body = text as string;
-  return {
-    header,
-    rows: function* () {
-      let start = body.indexOf('\n') + 1;
-      while (start < body.length) {
-        const end = body.indexOf('\n', start);
-        yield JSON.parse(body.slice(start, end === -1 ? body.length : end)) as ReadyRow;
-        if (end === -1) return;
-        start = end + 1;
+/** Lines of a file, read in blocks as far as they are asked for (the ready list's head is all most commands need). */
+class LineReader {
+  private buffer = Buffer.alloc(0);
+  private eof = false;
+  constructor(private readonly fd: number) {}
+
+  next(): string | null {
+    for (;;) {
+      const end = this.buffer.indexOf(10);
+      if (end !== -1) {
+        const line = this.buffer.toString('utf8', 0, end);
+        this.buffer = this.buffer.subarray(end + 1);
+        return line;
       }
-    },
-  };
+      if (this.eof) {
+        const rest = this.buffer.length > 0 ? this.buffer.toString('utf8') : null;
+        this.buffer = Buffer.alloc(0);
+        return rest;
+      }
+      const block = Buffer.allocUnsafe(65_536);
+      const n = readSync(this.fd, block, 0, block.length, null);
+      if (n === 0) this.eof = true;
+      else this.buffer = this.buffer.length === 0 ? block.subarray(0, n) : Buffer.concat([this.buffer, block.subarray(0, n)]);
+    }
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
 }
 
-function parseHeader(text: string, folder: TaskFolder): ReadyHeader | null {
+function openReady(folder: TaskFolder): { reader: LineReader; header: ReadyHeader | null } | null {
+  let fd: number;
   try {
-    const header = JSON.parse(text.slice(0, text.indexOf('\n'))) as ReadyHeader;
+    fd = openSync(readyPath(folder), 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  const reader = new LineReader(fd);
+  return { reader, header: parseHeader(reader.next(), folder) };
+}
+
+/**
+ * The ready list: its header and its rows in rank order, read and parsed only as far as the
+ * caller goes. The fast path is one stat and one block read.
+ */
+export function readyList<T>(folder: TaskFolder, now: number, use: (header: ReadyHeader, rows: () => ReadyRow | null) => T): T {
+  const stamp = folderStamp(folder.dir, now);
+  let opened = openReady(folder);
+  if (!opened?.header || stamp === null || !sameStamp(opened.header.stamp, stamp)) {
+    opened?.reader.close();
+    refresh(folder, stamp);
+    opened = openReady(folder);
+  }
+  const { reader, header } = opened as { reader: LineReader; header: ReadyHeader };
+  try {
+    return use(header, () => {
+      const line = reader.next();
+      return line === null || line === '' ? null : (JSON.parse(line) as ReadyRow);
+    });
+  } finally {
+    reader.close();
+  }
+}
+
+function parseHeader(line: string | null, folder: TaskFolder): ReadyHeader | null {
+  try {
+    const header = JSON.parse(line ?? '') as ReadyHeader;
     return header.v === VERSION && header.dir === folder.dir ? header : null;
   } catch {
     return null;

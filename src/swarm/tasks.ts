@@ -303,7 +303,6 @@ export interface ReadyResult {
 /** Unblocked todo tasks, best first (docs/tasks.md: the score). Cross-shard deps are read live. */
 export function readyTasks(ctx: TaskContext, limit: number): ReadyResult {
   const now = ctx.now();
-  const { header, rows } = readyList(folder(ctx), now.getTime());
   const resolver = new TaskResolver(ctx);
   const unresolved: string[] = [];
   const done = (qualified: string): boolean => {
@@ -315,15 +314,18 @@ export function readyTasks(ctx: TaskContext, limit: number): ReadyResult {
       return false;
     }
   };
-  const ready: ReadyTask[] = [];
-  let more = false;
-  for (const [id, title, priority, stars, heat, agent, created, key, foreign] of rows()) {
-    if (!foreign.every(done)) continue;
-    if (ready.length === limit) {
-      more = true;
-      break;
+  return readyList(folder(ctx), now.getTime(), (header, next) => {
+    const ready: ReadyTask[] = [];
+    let more = false;
+    for (let row = next(); row !== null; row = next()) {
+      const [id, title, priority, stars, heat, agent, created, key, foreign] = row;
+      if (!foreign.every(done)) continue;
+      if (ready.length === limit) {
+        more = true;
+        break;
+      }
+      ready.push({ id, title, priority, stars, heat, agent, created, score: score(key, now) });
     }
-    ready.push({ id, title, priority, stars, heat, agent, created, score: score(key, now) });
-  }
-  return { ready, more, header, unresolved };
+    return { ready, more, header, unresolved };
+  });
 }

@@ -20,10 +20,10 @@ function taskContext(inv: Invocation): TaskContext {
 /** A command that writes a task also makes sure this clone merges task files with the driver. */
 async function writing(inv: Invocation, write: (ctx: TaskContext) => Outcome): Promise<Outcome> {
   const ctx = taskContext(inv);
-  const outcome = write(ctx);
+  // Before the write, so that a failure here never follows a task change it would seem to undo.
   const registered = await ensureTaskMergeDriver(ctx.shard, selfCommand(), inv.env);
   if (registered.length > 0) inv.notify(`registered the task merge driver (${registered.join(', ')}; docs/tasks.md)`);
-  return outcome;
+  return write(ctx);
 }
 
 function count(value: unknown, flag: string): number | undefined {

@@ -62,8 +62,8 @@ export interface ReadyHeader {
   /** Cycles among local tasks (only merges and hand edits make them: `^task dep` refuses). */
   cycles: string[][];
   bad: BadTaskFile[];
-  /** `T-1 waits for T-9`, for local deps whose task does not exist. */
-  missing: string[];
+  /** Todo tasks that cannot become ready as things stand: a local dep that does not exist or was cancelled. */
+  stuck: string[];
 }
 
 /** One ready line: the task's fields for display, its rank key, and its deps in other shards. */
@@ -159,20 +159,23 @@ function readyLines(folder: TaskFolder, snapshot: Snapshot): string {
     else bad.push({ file: name, problem: entry.problem ?? 'not a task' });
   }
   const local = (task: Task) => task.deps.map((d) => parseTaskRef(d, folder.shardName)).filter((r) => r.shard === null).map((r) => r.id);
-  const missing: string[] = [];
+  const stuck: string[] = [];
   const rows: ReadyRow[] = [];
   for (const task of tasks.values()) {
     const deps = task.deps.map((d) => parseTaskRef(d, folder.shardName));
     const absent = deps.filter((r) => r.shard === null && !tasks.has(r.id));
-    missing.push(...absent.map((r) => `${task.id} waits for ${r.id}, which does not exist`));
-    if (task.state !== 'todo' || absent.length > 0) continue;
+    if (task.state !== 'todo') continue;
+    stuck.push(...absent.map((r) => `${task.id} waits for ${r.id}, which does not exist`));
+    const cancelled = deps.filter((r) => r.shard === null && tasks.get(r.id)?.state === 'cancelled');
+    stuck.push(...cancelled.map((r) => `${task.id} waits for ${r.id}, which was cancelled (drop it: \`agence ^task dep ${task.id} ${r.id} --remove\`)`));
+    if (absent.length > 0) continue;
     if (deps.some((r) => r.shard === null && tasks.get(r.id)?.state !== 'done')) continue;
     const foreign = deps.filter((r) => r.shard !== null).map((r) => `${r.shard}:${r.id}`);
     rows.push([task.id, task.title, task.priority, task.stars, task.heat, task.agent, task.created, rankKey(task), foreign]);
   }
   rows.sort((a, b) => compareRank({ key: a[7], created: a[6], id: a[0] }, { key: b[7], created: b[6], id: b[0] }));
   const cycles = findCycles([...tasks.keys()].sort(), (id) => (tasks.has(id) ? local(tasks.get(id) as Task) : []));
-  const header: ReadyHeader = { v: VERSION, dir: folder.dir, stamp: snapshot.stamp, count: tasks.size, cycles, bad, missing };
+  const header: ReadyHeader = { v: VERSION, dir: folder.dir, stamp: snapshot.stamp, count: tasks.size, cycles, bad, stuck };
   return [JSON.stringify(header), ...rows.map((r) => JSON.stringify(r))].join('\n') + '\n';
 }
 

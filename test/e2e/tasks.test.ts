@@ -201,6 +201,15 @@ describe('bad input', () => {
     expect(data.ready.map((r) => r.id)).not.toContain(a);
     expect(ready.stderr).toContain('cycle: ');
   });
+
+  it('a task waiting for a cancelled task is named by ready, with the fix', () => {
+    const gone = add(bad, 'dropped');
+    const waits = add(bad, 'waits for dropped', '--dep', gone);
+    ok(agence(sb, bad, ['^task', 'set', gone, '--state', 'cancelled']));
+    const ready = ok(agence(sb, bad, ['^task', 'ready', '--limit', '100']));
+    expect(ready.stdout).not.toContain(waits);
+    expect(ready.stderr).toContain(`${waits} waits for ${gone}, which was cancelled (drop it: \`agence ^task dep ${waits} ${gone} --remove\`)`);
+  });
 });
 
 describe('across shards', () => {

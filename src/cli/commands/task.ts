@@ -136,14 +136,14 @@ export const ready: Handler = async (inv) => {
   const { header } = result;
   const problems = [
     ...header.cycles.map((c) => `cycle: ${c.join(' -> ')} (none of these can become ready; drop a dependency with \`agence ^task dep TASK DEP --remove\`)`),
-    ...header.missing,
+    ...header.stuck,
     ...header.bad.map((b) => `${b.file} is ${b.problem}`),
     ...result.unresolved,
   ];
   const rows = result.ready.map((r) => `${String(r.score).padStart(7)}  ${r.id.padEnd(16)} ${r.priority.padEnd(6)} ${(r.agent ?? '-').padEnd(10)} ${r.title}`);
   const text = rows.length ? [...rows, ...(result.more ? [`(more are ready; --limit N shows more)`] : [])].join('\n') : 'No task is ready.';
   return {
-    data: { ready: result.ready, more: result.more, tasks: header.count, cycles: header.cycles, missing: header.missing, bad: header.bad, unresolved: result.unresolved },
+    data: { ready: result.ready, more: result.more, tasks: header.count, cycles: header.cycles, stuck: header.stuck, bad: header.bad, unresolved: result.unresolved },
     text,
     ...(problems.length ? { problem: problems.join('\n') } : {}),
   };

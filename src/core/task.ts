@@ -70,6 +70,14 @@ export function parseTask(text: string): { task: Task } | { problem: string } {
   return { task: parsed.data };
 }
 
+/** A task about to be written: refused (nothing written) when a field is out of bounds. */
+export function assertValidTask(task: Task): Task {
+  const parsed = TaskSchema.safeParse(task);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new AgenceError('usage', `task ${task.id} would not be valid: ${issue?.path.join('.') || 'record'}: ${issue?.message ?? 'invalid'}; nothing was written`);
+}
+
 /** Validate a task id from outside before it names a file. */
 export function assertTaskId(id: string, what = 'task id'): string {
   if (!TASK_ID_RE.test(id)) {

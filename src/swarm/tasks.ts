@@ -4,6 +4,7 @@ import { AgenceError } from '../core/errors.js';
 import type { RegistryEntry } from '../core/schemas.js';
 import {
   assertTaskId,
+  assertValidTask,
   assertWorkflowName,
   findPath,
   formatTaskRef,
@@ -139,7 +140,7 @@ function updateTask(ctx: TaskContext, id: string, change: (task: Task) => Task):
     const before = showTask(ctx, id);
     const after = change(before);
     if (renderTask(after) === renderTask(before)) return { task: before, changed: false };
-    const task = { ...after, updated: ctx.now().toISOString() };
+    const task = assertValidTask({ ...after, updated: ctx.now().toISOString() });
     writeFileAtomic(path, renderTask(task));
     return { task: verifyWritten(ctx, path, task), changed: true };
   });
@@ -170,7 +171,7 @@ function checkedDep(resolver: TaskResolver, ctx: TaskContext, input: string): st
 
 function createTask(ctx: TaskContext, task: Task): Task {
   const path = taskPath(tasksDir(ctx.shard), task.id);
-  if (!createFileOnce(path, renderTask(task))) {
+  if (!createFileOnce(path, renderTask(assertValidTask(task)))) {
     throw new AgenceError('conflict', `task ${task.id} already exists (${shown(ctx, path)})`, { fix: 'pick another --id, or change it with `agence ^task set`' });
   }
   return verifyWritten(ctx, path, task);
@@ -213,7 +214,7 @@ export function addWorkflow(ctx: TaskContext, name: string, label: string | null
   const tasks = instantiateWorkflow(workflow, ids, { repo: ctx.shardName, state: 'todo', priority: input.priority, stars: input.stars, heat: input.heat, agent: input.agent, created: at, updated: at }, label);
   // The workflow's first steps also wait for the deps given on the command line.
   const first = tasks.map((t) => (t.deps.length === 0 ? { ...t, deps: [...extra] } : t));
-  return first.map((t) => createTask(ctx, t));
+  return first.map(assertValidTask).map((t) => createTask(ctx, t)); // all checked before the first is written
 }
 
 export interface TaskChanges {

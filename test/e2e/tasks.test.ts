@@ -186,6 +186,12 @@ describe('bad input', () => {
     }
     mkdirSync(join(bad, '.agence/organic/workflows'), { recursive: true });
     writeFileSync(join(bad, '.agence/organic/workflows/loop.json'), JSON.stringify({ name: 'loop', steps: [{ key: 'a', title: 'a', after: ['b'] }, { key: 'b', title: 'b' }] }));
+    writeFileSync(join(bad, '.agence/organic/workflows/long.json'), JSON.stringify({ name: 'long', steps: [{ key: 'a', title: 'x'.repeat(400) }] }));
+    const before = readdirSync(join(bad, '.agence/organic/tasks')).length;
+    const long = agence(sb, bad, ['^task', 'add', 'y'.repeat(200), '--workflow', 'long']);
+    expect(long.code).toBe(1);
+    expect(long.stderr).toMatch(/would not be valid: title: .*nothing was written/);
+    expect(readdirSync(join(bad, '.agence/organic/tasks'))).toHaveLength(before);
     const loop = agence(sb, bad, ['^task', 'add', '--workflow', 'loop']);
     expect(loop.code).toBe(3);
     expect(loop.stderr).toContain('step "a" comes after "b", which is not an earlier step');

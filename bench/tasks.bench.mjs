@@ -1,4 +1,5 @@
-// Tasks at scale: `^task ready` and `^task list` in a shard of 10,000 task files, against `node -e 0`.
+// Tasks at scale: `^task ready` and `^task list` in a shard of 10,000 task files, against `node -e 0`
+// (and `^status`, the start-up of the app bundle, for reference).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, interleaved, sandbox, sh } from './lib.mjs';
@@ -34,6 +35,8 @@ export function run({ rounds }) {
     { name: 'node -e 0', cmd: node, args: ['-e', '0'], options: at },
     { name: 'task ready @10k', cmd: node, args: [CLI, '^task', 'ready'], options: at, target: 1.6 },
     { name: 'task list --state doing @10k', cmd: node, args: [CLI, '^task', 'list', '--state', 'doing'], options: at },
+    // For reference: the app's own start-up, measured in the same run (its target is 1.6x too).
+    { name: '^status', cmd: node, args: [CLI, '^status'], options: at },
   ];
   const results = interleaved(cases, { rounds });
   const median = results[0].median_ms;

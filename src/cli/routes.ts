@@ -181,7 +181,7 @@ const TASK_ROUTES: Route[] = [
     { name: 'state', type: 'string', value: 'S', description: 'only todo, doing, blocked, done or cancelled' },
     { name: 'agent', type: 'string', value: 'A', description: 'only tasks of this agent' },
   ]),
-  task('show', 'show one task', 'ID', { min: 1, max: 1 }, (m) => m.show),
+  task('show', 'show one task (SHARD:ID for another shard\'s)', 'ID', { min: 1, max: 1 }, (m) => m.show),
   task('set', 'change fields of a task (state changes follow the task lifecycle)', 'ID', { min: 1, max: 1 }, (m) => m.set, [
     { name: 'title', type: 'string', value: 'T', description: 'new title' },
     { name: 'state', type: 'string', value: 'S', description: 'todo, doing, blocked, done or cancelled' },

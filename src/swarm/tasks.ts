@@ -62,11 +62,9 @@ function readTaskAt(path: string, label: string, what: string): Task | null {
   return parsed.task;
 }
 
-export function showTask(ctx: TaskContext, id: string): Task {
-  const path = taskPath(tasksDir(ctx.shard), id);
-  const task = readTaskAt(path, shown(ctx, path), id);
-  if (!task) throw new AgenceError('not_found', `no task ${id} in shard ${ctx.shardName}`, { fix: 'see `agence ^task list`' });
-  return task;
+/** A task of this shard by id, or of any registered shard by `shard:ID`. */
+export function showTask(ctx: TaskContext, name: string): Task {
+  return new TaskResolver(ctx).get(parseTaskRef(name, ctx.shardName));
 }
 
 /** The registered shard called `name`: this org's first, and refused when the name is ambiguous. */
@@ -137,7 +135,7 @@ class TaskResolver {
 function updateTask(ctx: TaskContext, id: string, change: (task: Task) => Task): { task: Task; changed: boolean } {
   const path = taskPath(tasksDir(ctx.shard), id);
   return withFileLock(join(ctx.shard.nexus, 'tasks', 'locks', id), () => {
-    const before = showTask(ctx, id);
+    const before = new TaskResolver(ctx).get({ shard: null, id });
     const after = change(before);
     if (renderTask(after) === renderTask(before)) return { task: before, changed: false };
     const task = assertValidTask({ ...after, updated: ctx.now().toISOString() });

@@ -233,6 +233,7 @@ describe('across shards', () => {
     expect(readyIds(front)).not.toContain(ui);
     ok(agence(sb, back, ['^task', 'done', api]));
     expect(readyIds(front)).toContain(ui);
+    expect(ok(agence(sb, front, ['^task', 'show', 'back:API-001'])).stdout).toContain('back:API-001  done');
     const missing = agence(sb, front, ['^task', 'dep', ui, 'back:API-404']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('unknown task back:API-404: there is no such task in shard back');

@@ -54,9 +54,9 @@ function line(t: Task): string {
   return `${t.id.padEnd(16)} ${t.state.padEnd(9)} ${t.priority.padEnd(6)} ${(t.agent ?? '-').padEnd(10)} ${t.title}${extras.length ? `  (${extras.join('; ')})` : ''}`;
 }
 
-function details(t: Task, shardName: string): string {
+function details(t: Task): string {
   return [
-    `${shardName}:${t.id}  ${t.state}`,
+    `${t.repo}:${t.id}  ${t.state}`,
     `title     ${t.title}`,
     `priority  ${t.priority}   stars ${t.stars}   heat ${t.heat}`,
     `agent     ${t.agent ?? '(nobody)'}`,
@@ -99,11 +99,11 @@ export const list: Handler = async (inv) => {
 export const show: Handler = async (inv) => {
   const ctx = taskContext(inv);
   const task = showTask(ctx, inv.args[0] as string);
-  return { data: task, text: details(task, ctx.shardName) };
+  return { data: task, text: details(task) };
 };
 
-function changed(result: { task: Task; changed: boolean }, ctx: TaskContext): Outcome {
-  return { data: { ok: true, changed: result.changed, task: result.task }, text: result.changed ? details(result.task, ctx.shardName) : `Task ${result.task.id} unchanged.` };
+function changed(result: { task: Task; changed: boolean }): Outcome {
+  return { data: { ok: true, changed: result.changed, task: result.task }, text: result.changed ? details(result.task) : `Task ${result.task.id} unchanged.` };
 }
 
 export const set: Handler = (inv) =>
@@ -119,15 +119,15 @@ export const set: Handler = (inv) =>
     if (heat !== undefined) changes.heat = heat;
     if (str(inv, 'agent') !== undefined) changes.agent = agentName(str(inv, 'agent') as string, '--agent');
     if (Object.keys(changes).length === 0) throw new AgenceError('usage', '^task set needs something to change', { fix: 'give --title, --state, --priority, --stars, --heat or --agent' });
-    return changed(setTask(ctx, inv.args[0] as string, changes), ctx);
+    return changed(setTask(ctx, inv.args[0] as string, changes));
   });
 
-export const assign: Handler = (inv) => writing(inv, (ctx) => changed(setTask(ctx, inv.args[0] as string, { agent: agentName(inv.args[1] as string, 'AGENT') }), ctx));
+export const assign: Handler = (inv) => writing(inv, (ctx) => changed(setTask(ctx, inv.args[0] as string, { agent: agentName(inv.args[1] as string, 'AGENT') })));
 
-export const done: Handler = (inv) => writing(inv, (ctx) => changed(setTask(ctx, inv.args[0] as string, { state: 'done' }), ctx));
+export const done: Handler = (inv) => writing(inv, (ctx) => changed(setTask(ctx, inv.args[0] as string, { state: 'done' })));
 
 export const dep: Handler = (inv) =>
-  writing(inv, (ctx) => changed((inv.opts.remove === true ? removeDep : addDep)(ctx, inv.args[0] as string, inv.args[1] as string), ctx));
+  writing(inv, (ctx) => changed((inv.opts.remove === true ? removeDep : addDep)(ctx, inv.args[0] as string, inv.args[1] as string)));
 
 export const ready: Handler = async (inv) => {
   const ctx = taskContext(inv);

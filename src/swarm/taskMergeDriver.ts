@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { AgenceError } from '../core/errors.js';
 import { mergeTaskFiles } from '../core/taskMerge.js';
 import { readGitConfigValue } from '../git/configFile.js';
-import { configGet, git } from '../git/git.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { decodeUtf8, readOrNull, readTextFile } from '../store/files.js';
 import type { ShardPaths } from '../shard/layout.js';
@@ -42,10 +41,13 @@ export async function ensureTaskMergeDriver(paths: ShardPaths, self: readonly st
   }
   const command = driverCommand(self);
   const key = `merge.${DRIVER}.driver`;
-  const fromFiles = readGitConfigValue(paths.root, key, env); // no git process when the files are plain
-  if ((fromFiles === undefined ? await configGet(paths.root, key) : fromFiles) !== command) {
+  // git (and node:child_process) is loaded only when the config files cannot answer or must change.
+  const loadGit = () => import('../git/git.js');
+  const fromFiles = readGitConfigValue(paths.root, key, env);
+  if ((fromFiles === undefined ? await (await loadGit()).configGet(paths.root, key) : fromFiles) !== command) {
+    const { git } = await loadGit();
     await git(['config', '--local', `merge.${DRIVER}.name`, 'agence task merge (field by field)'], { cwd: paths.root });
-    await git(['config', '--local', `merge.${DRIVER}.driver`, command], { cwd: paths.root });
+    await git(['config', '--local', key, command], { cwd: paths.root });
     changed.push('git config');
   }
   return changed;

@@ -2,6 +2,7 @@ import { AgenceError } from '../../core/errors.js';
 import { AGENT_RE, parsePriority, parseTaskState, type Task } from '../../core/task.js';
 import { requireShard } from '../../shard/layout.js';
 import { readManifest } from '../../shard/manifest.js';
+import { ensureTaskMergeDriver } from '../../swarm/taskMergeDriver.js';
 import { addDep, addTask, addWorkflow, listTasks, readyTasks, removeDep, setTask, showTask, type TaskChanges, type TaskContext } from '../../swarm/tasks.js';
 import type { Handler, Invocation, Outcome } from '../types.js';
 
@@ -20,8 +21,6 @@ function taskContext(inv: Invocation): TaskContext {
 async function writing(inv: Invocation, write: (ctx: TaskContext) => Outcome): Promise<Outcome> {
   const ctx = taskContext(inv);
   // Before the write, so that a failure here never follows a task change it would seem to undo.
-  // Loaded here: it runs git, and node:child_process would cost every `^task ready` its start-up.
-  const { ensureTaskMergeDriver } = await import('../../swarm/taskMergeDriver.js');
   const registered = await ensureTaskMergeDriver(ctx.shard, selfCommand(), inv.env);
   if (registered.length > 0) inv.notify(`registered the task merge driver (${registered.join(', ')}; docs/tasks.md)`);
   return write(ctx);

@@ -21,7 +21,8 @@ import { decodeUtf8, readOrNull } from '../store/files.js';
  * place by a tool that does not rename it; agence, git and most editors do.
  */
 
-const VERSION = 1;
+/** Bumped whenever the cache files change shape: a cache of another version is rebuilt. */
+const VERSION = 2;
 /** A folder changed this close to the walk might change again within the same mtime tick. */
 const RACY_MS = 1000;
 

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -92,6 +92,15 @@ describe('^task in one shard', () => {
     expect(self.stderr).toContain('cycle');
     ok(agence(sb, api, ['^task', 'dep', z, y, '--remove']));
     expect(readTask(api, z).deps).toEqual([]);
+  });
+
+  it('rebuilds a damaged or deleted cache from the files (the cache holds nothing else)', () => {
+    const expected = readyIds(api, '--limit', '1000');
+    const cache = join(api, '.agence/nexus/tasks');
+    for (const file of readdirSync(cache).filter((f) => f.endsWith('.json') || f.endsWith('.jsonl'))) writeFileSync(join(cache, file), '{"v": 2, "dir": "broken');
+    expect(readyIds(api, '--limit', '1000')).toEqual(expected);
+    rmSync(cache, { recursive: true });
+    expect(readyIds(api, '--limit', '1000')).toEqual(expected);
   });
 
   it('refuses illegal state changes like sessions do', () => {

@@ -152,13 +152,20 @@ function readTaskFile(path: string, name: string): { task: Task | null; problem:
   return { task: parsed.task, problem: null };
 }
 
-function readyLines(folder: TaskFolder, snapshot: Snapshot): string {
-  const tasks = new Map<string, Task>();
+/** The tasks of a snapshot, and the files that are not tasks. */
+function contents(snapshot: Snapshot): { tasks: Task[]; bad: BadTaskFile[] } {
+  const tasks: Task[] = [];
   const bad: BadTaskFile[] = [];
   for (const [name, entry] of Object.entries(snapshot.files)) {
-    if (entry.task) tasks.set(entry.task.id, entry.task);
+    if (entry.task) tasks.push(entry.task);
     else bad.push({ file: name, problem: entry.problem ?? 'not a task' });
   }
+  return { tasks, bad };
+}
+
+function readyLines(folder: TaskFolder, snapshot: Snapshot): string {
+  const { tasks: list, bad } = contents(snapshot);
+  const tasks = new Map(list.map((t) => [t.id, t]));
   const local = (task: Task) => task.deps.map((d) => parseTaskRef(d, folder.shardName)).filter((r) => r.shard === null).map((r) => r.id);
   const stuck: string[] = [];
   const rows: ReadyRow[] = [];
@@ -181,21 +188,10 @@ function readyLines(folder: TaskFolder, snapshot: Snapshot): string {
 }
 
 /** The snapshot, walked and both cache files rewritten when the folder moved. */
-export function taskSnapshot(folder: TaskFolder, now: number): { tasks: Task[]; bad: BadTaskFile[]; walked: boolean } {
+export function taskSnapshot(folder: TaskFolder, now: number): { tasks: Task[]; bad: BadTaskFile[] } {
   const stamp = folderStamp(folder.dir, now);
-  let snapshot = readSnapshot(folder);
-  let walked = false;
-  if (!snapshot || stamp === null || !sameStamp(snapshot.stamp, stamp)) {
-    snapshot = refresh(folder, stamp);
-    walked = true;
-  }
-  const tasks: Task[] = [];
-  const bad: BadTaskFile[] = [];
-  for (const [name, entry] of Object.entries(snapshot.files)) {
-    if (entry.task) tasks.push(entry.task);
-    else bad.push({ file: name, problem: entry.problem ?? 'not a task' });
-  }
-  return { tasks, bad, walked };
+  const snapshot = readSnapshot(folder);
+  return contents(snapshot && stamp !== null && sameStamp(snapshot.stamp, stamp) ? snapshot : refresh(folder, stamp));
 }
 
 function refresh(folder: TaskFolder, stamp: FolderStamp | null): Snapshot {

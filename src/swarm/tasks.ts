@@ -138,7 +138,9 @@ function updateTask(ctx: TaskContext, id: string, change: (task: Task) => Task):
     const before = new TaskResolver(ctx).get({ shard: null, id });
     const after = change(before);
     if (renderTask(after) === renderTask(before)) return { task: before, changed: false };
-    const task = assertValidTask({ ...after, updated: ctx.now().toISOString() });
+    // Never backwards, even on a clock behind the clone that wrote it: the merge keeps the later side's title and agent.
+    const now = ctx.now().toISOString();
+    const task = assertValidTask({ ...after, updated: now > before.updated ? now : before.updated });
     writeFileAtomic(path, renderTask(task));
     return { task: verifyWritten(ctx, path, task), changed: true };
   });

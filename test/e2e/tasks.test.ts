@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { agence, git, json, repo, type Run, sandbox } from './helpers.js';
+import { agence, CLI, git, json, repo, type Run, sandbox } from './helpers.js';
 
 const sb = sandbox();
 
@@ -101,6 +101,23 @@ describe('^task in one shard', () => {
     expect(readyIds(api, '--limit', '1000')).toEqual(expected);
     rmSync(cache, { recursive: true });
     expect(readyIds(api, '--limit', '1000')).toEqual(expected);
+  });
+
+  it('serialises concurrent changes of one task: six parallel ^task dep all land', async () => {
+    const target = add(api, 'waits for six');
+    const deps = Array.from({ length: 6 }, (_, i) => add(api, `dep ${i}`));
+    const runs = await Promise.all(
+      deps.map(
+        (d) =>
+          new Promise<number>((resolve) => {
+            const child = spawn(process.execPath, [CLI, '^task', 'dep', target, d], { cwd: api, env: sb.env, stdio: 'ignore' });
+            child.on('exit', (code) => resolve(code ?? -1));
+          }),
+      ),
+    );
+    expect(runs).toEqual(deps.map(() => 0));
+    expect(readTask(api, target).deps).toEqual([...deps].sort());
+    for (const id of [target, ...deps]) ok(agence(sb, api, ['^task', 'set', id, '--state', 'cancelled']));
   });
 
   it('refuses illegal state changes like sessions do', () => {

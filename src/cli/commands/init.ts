@@ -1,6 +1,6 @@
 import { initShard } from '../../shard/init.js';
 import { ensureTaskMergeDriver } from '../../swarm/taskMergeDriver.js';
-import { selfCommand } from './task.js';
+import { selfCommand } from '../selfCommand.js';
 import type { Handler } from '../types.js';
 
 export const run: Handler = async (inv) => {

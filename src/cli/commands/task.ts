@@ -4,12 +4,10 @@ import { requireShard } from '../../shard/layout.js';
 import { readManifest } from '../../shard/manifest.js';
 import { ensureTaskMergeDriver } from '../../swarm/taskMergeDriver.js';
 import { addDep, addTask, addWorkflow, listTasks, readyTasks, removeDep, setTask, showTask, type TaskChanges, type TaskContext } from '../../swarm/tasks.js';
+import { selfCommand } from '../selfCommand.js';
 import type { Handler, Invocation, Outcome } from '../types.js';
 
 /** `^task ...`: parsing and formatting over swarm/tasks.ts. */
-
-/** How this agence runs (node and its CLI script), for the merge driver's command line. */
-export const selfCommand = (): string[] => [process.execPath, process.argv[1] as string];
 
 function taskContext(inv: Invocation): TaskContext {
   const shard = requireShard(inv.cwd);

@@ -28,7 +28,7 @@ function notYet(later: string | undefined): string {
 
 export function overviewText(version: string, style: Style): string {
   const modeRows: [string, string][] = MODES.map((m) => [`${m.placeholder.padEnd(11)} ${m.alias}`, `${m.summary}${notYet(m.later)}`]);
-  const available = ROUTES.filter((r) => r.mode !== 'meta' && r.load);
+  const available = ROUTES.filter((r) => r.mode !== 'meta' && r.load && !r.hidden);
   const planned = ROUTES.filter((r) => r.mode !== 'meta' && !r.load);
   const meta = ROUTES.filter((r) => r.mode === 'meta');
   return [

@@ -99,6 +99,8 @@ export interface Route {
   load?: () => Promise<Handler>;
   /** For a command another part of agence brings: what brings it. */
   later?: string;
+  /** Run by tools, not people (git's merge driver): left out of completion and the overview. */
+  hidden?: boolean;
 }
 
 /** The skills agence ships (templates/codex/skills/); a shard's own run with `^skill NAME`. */
@@ -231,6 +233,57 @@ function sequentRoutes(): Route[] {
     },
   ];
 }
+const TASK_FIELDS: OptionSpec[] = [
+  { name: 'priority', type: 'string', value: 'P', description: 'low, normal (default), high or urgent' },
+  { name: 'agent', type: 'string', value: 'A', description: 'who does it: a persona or an email ("-" for nobody)' },
+  { name: 'stars', type: 'string', value: 'N', description: 'how much people want it (0..1000000; counts 2 in the ready score)' },
+  { name: 'heat', type: 'string', value: 'N', description: 'how pressing it is now (0..1000000; counts 1 in the ready score)' },
+];
+const task = (name: string, summary: string, usage: string, args: Route['args'], pick: (m: typeof import('./commands/task.js')) => Handler, options: OptionSpec[] = []): Route => ({
+  mode: 'shared',
+  name: `task ${name}`,
+  summary,
+  usage,
+  args,
+  options,
+  load: () => import('./commands/task.js').then(pick),
+});
+/** Tasks and workflows of ORGANIC (docs/tasks.md); they need no base/, so no shard preparation. */
+const TASK_ROUTES: Route[] = [
+  task('add', 'add a task (or, with --workflow, one task per step of a workflow)', '[TITLE]', { min: 0, max: 1 }, (m) => m.add, [
+    { name: 'id', type: 'string', value: 'ID', description: 'its id, like TEST-001 (default: T-<time><random>, never the same on two clones)' },
+    ...TASK_FIELDS,
+    { name: 'dep', type: 'string', multiple: true, value: 'TASK', description: 'a task it waits for: ID, or SHARD:ID in another shard (repeatable)' },
+    { name: 'workflow', type: 'string', value: 'NAME', description: 'instantiate .agence/organic/workflows/NAME.json; TITLE becomes a label before each step' },
+  ]),
+  task('list', 'list the tasks of this shard', '', { min: 0, max: 0 }, (m) => m.list, [
+    { name: 'state', type: 'string', value: 'S', description: 'only todo, doing, blocked, done or cancelled' },
+    { name: 'agent', type: 'string', value: 'A', description: 'only tasks of this agent' },
+  ]),
+  task('show', 'show one task (SHARD:ID for another shard\'s)', 'ID', { min: 1, max: 1 }, (m) => m.show),
+  task('set', 'change fields of a task (state changes follow the task lifecycle)', 'ID', { min: 1, max: 1 }, (m) => m.set, [
+    { name: 'title', type: 'string', value: 'T', description: 'new title' },
+    { name: 'state', type: 'string', value: 'S', description: 'todo, doing, blocked, done or cancelled' },
+    ...TASK_FIELDS,
+  ]),
+  task('assign', 'give a task to an agent or a person ("-" for nobody)', 'ID AGENT', { min: 2, max: 2 }, (m) => m.assign),
+  task('done', 'mark a task done (refused while a task it waits for is not done)', 'ID', { min: 1, max: 1 }, (m) => m.done),
+  task('dep', 'TASK waits for DEP (ID, or SHARD:ID in another shard); cycles are refused', 'TASK DEP', { min: 2, max: 2 }, (m) => m.dep, [
+    { name: 'remove', type: 'boolean', description: 'TASK no longer waits for DEP' },
+  ]),
+  task('ready', 'tasks ready to start (todo, everything they wait for done), best score first', '', { min: 0, max: 0 }, (m) => m.ready, [
+    { name: 'limit', type: 'string', value: 'N', description: 'at most N (default 20)' },
+  ]),
+  {
+    mode: 'shared',
+    name: 'merge-driver',
+    summary: "git's merge driver for task files (run by git: .agence/.gitattributes and `merge.agence-task.driver`, set by ^init)",
+    usage: '%O %A %B [%P]',
+    args: { min: 3, max: 4 },
+    hidden: true,
+    load: () => import('./commands/mergeDriver.js').then((m) => m.run),
+  },
+];
 
 export const ROUTES: readonly Route[] = [
   {
@@ -784,6 +837,7 @@ export const ROUTES: readonly Route[] = [
     name: 'buffers record',
     summary: "internal: tmux's pipe-pane runs it to copy an agent pane's output into its buffer, kept under the size cap",
     usage: 'SESSION',
+    hidden: true,
     args: { min: 1, max: 1 },
     options: [
       { name: 'file', type: 'string', value: 'PATH', description: 'the buffer file' },
@@ -793,7 +847,7 @@ export const ROUTES: readonly Route[] = [
   },
   ...tangentRoutes(),
   ...sequentRoutes(),
-  ...later('shared', ['task'], 'tangents, sequents and tasks', 'the swarm'),
+  ...TASK_ROUTES,
   {
     mode: 'shared',
     name: 'chunk index',

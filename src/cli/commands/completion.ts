@@ -7,6 +7,7 @@ import type { Handler } from '../types.js';
 function firstWords(): Map<string, string> {
   const words = new Map<string, string>();
   for (const route of ROUTES) {
+    if (route.hidden) continue;
     const word = displayName(route).split(' ')[0] as string;
     if (!words.has(word)) words.set(word, route.name.includes(' ') ? `${route.name.split(' ')[0]} commands` : route.summary);
   }
@@ -23,6 +24,7 @@ function followers(): Map<string, string[]> {
   const add = (key: string, words: string[]) => map.set(key, [...new Set([...(map.get(key) ?? []), ...words])]);
   const globals = GLOBAL_OPTIONS.filter((o) => o.name !== 'version').map((o) => `--${o.name}`);
   for (const route of ROUTES) {
+    if (route.hidden) continue;
     const options = [...(route.options ?? []).map((o) => `--${o.name}`), ...globals];
     const [head, sub] = route.name.split(' ') as [string, string | undefined];
     const mode = MODES.find((m) => m.name === route.mode);

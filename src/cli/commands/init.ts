@@ -1,4 +1,6 @@
 import { initShard } from '../../shard/init.js';
+import { ensureTaskMergeDriver } from '../../swarm/taskMergeDriver.js';
+import { selfCommand } from '../selfCommand.js';
 import type { Handler } from '../types.js';
 
 export const run: Handler = async (inv) => {
@@ -10,6 +12,11 @@ export const run: Handler = async (inv) => {
     ...(typeof inv.opts.org === 'string' ? { org: inv.opts.org } : {}),
     ...(typeof inv.opts.master === 'string' ? { master: inv.opts.master } : {}),
   });
+  // Every clone runs ^init once (it registers the shard); that is also when git learns the
+  // task merge driver, since git config is not cloned (docs/tasks.md).
+  const driver = await ensureTaskMergeDriver(result.paths, selfCommand(), inv.env);
+  if (driver.includes('.gitattributes')) result.created.push('.gitattributes');
+  if (driver.length > 0) result.changed = true;
   const { shard, master } = result.manifest;
   const s = inv.style;
   const lines: string[] = [];
@@ -22,6 +29,7 @@ export const run: Handler = async (inv) => {
     lines.push(`Shard ${s.bold(shard.name)} was already initialised; restored what was missing:`);
     lines.push(...result.created.map((p) => `  + .agence/${p}`));
   }
+  if (driver.includes('git config') && !result.manifestCreated) lines.push('  git config: registered the task merge driver (merge.agence-task)');
   if (result.registry !== 'unchanged') lines.push(`  registry: ${result.registry === 'added' ? 'registered' : 'updated'} in the shard registry`);
   if (master && result.manifestCreated) lines.push(`  master: ${master.url}; next: ${s.cyan('agence ^pull')}`);
   if (result.manifestCreated) lines.push(`  commit .agence/ to share it with your team: git add .agence && git commit -m "agence: init shard"`);
@@ -34,6 +42,7 @@ export const run: Handler = async (inv) => {
       master: master?.url ?? null,
       created: result.created,
       registry: result.registry,
+      merge_driver: driver,
     },
     text: lines.join('\n'),
   };

@@ -1,0 +1,80 @@
+import { join } from 'node:path';
+import { AgenceError } from '../core/errors.js';
+import { mergeTaskFiles } from '../core/taskMerge.js';
+import { readGitConfigValue } from '../git/configFile.js';
+import { writeFileAtomic } from '../store/atomic.js';
+import { decodeUtf8, readOrNull, readTextFile } from '../store/files.js';
+import type { ShardPaths } from '../shard/layout.js';
+
+/**
+ * The git merge driver for task files (docs/tasks.md). `.agence/.gitattributes` (versioned, so
+ * every clone has it) routes `organic/tasks/*.json` to the driver `agence-task`; the driver's
+ * command lives in the repository's git config, which a clone does not copy: `^init` (run once
+ * in every clone, it also registers the shard) and every `^task` command that writes set it.
+ */
+
+export const DRIVER = 'agence-task';
+export const ATTRIBUTES_LINE = `/organic/tasks/*.json merge=${DRIVER}`;
+
+/** A word for `sh -c`: git runs merge drivers through the shell. */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_./:@%+=-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The driver's command line: how this agence is run (`self`: node and the CLI script), then the placeholders. */
+export function driverCommand(self: readonly string[]): string {
+  return `${self.map(shellWord).join(' ')} shared merge-driver %O %A %B %P`;
+}
+
+/**
+ * Make sure the shard's attributes route task files to the driver and the repository's git
+ * config defines it. Idempotent; returns what it changed (`.gitattributes`, `git config`).
+ */
+export async function ensureTaskMergeDriver(paths: ShardPaths, self: readonly string[], env: NodeJS.ProcessEnv): Promise<string[]> {
+  const changed: string[] = [];
+  const file = join(paths.agence, '.gitattributes');
+  const text = readTextFile(file, '.agence/.gitattributes');
+  if (text === null || !text.split('\n').includes(ATTRIBUTES_LINE)) {
+    const head = text === null ? '# agence: concurrent edits of a task merge field by field (docs/tasks.md)\n' : text.replace(/\n?$/, '\n');
+    writeFileAtomic(file, `${head}${ATTRIBUTES_LINE}\n`);
+    changed.push('.gitattributes');
+  }
+  const command = driverCommand(self);
+  const key = `merge.${DRIVER}.driver`;
+  // git (and node:child_process) is loaded only when the config files cannot answer or must change.
+  const loadGit = () => import('../git/git.js');
+  const fromFiles = readGitConfigValue(paths.root, key, env);
+  if ((fromFiles === undefined ? await (await loadGit()).configGet(paths.root, key) : fromFiles) !== command) {
+    const { git } = await loadGit();
+    await git(['config', '--local', `merge.${DRIVER}.name`, 'agence task merge (field by field)'], { cwd: paths.root });
+    await git(['config', '--local', key, command], { cwd: paths.root });
+    changed.push('git config');
+  }
+  return changed;
+}
+
+export type DriverResult = { merged: true } | { merged: false; reason: string };
+
+/**
+ * git's merge driver contract: the ancestor, ours and theirs are files; the result goes to
+ * `ours` and exit 0 means clean. On a conflict nothing is written, so git keeps its own.
+ */
+export function runTaskMergeDriver(basePath: string, oursPath: string, theirsPath: string): DriverResult {
+  const read = (path: string, side: string): string | { reason: string } => {
+    const bytes = readOrNull(path);
+    if (bytes === null) throw new AgenceError('usage', `${side} file ${path} does not exist`, { fix: 'agence ^merge-driver is run by git as: %O %A %B %P' });
+    try {
+      return decodeUtf8(bytes, path);
+    } catch {
+      return { reason: `${side} is not valid UTF-8` };
+    }
+  };
+  const texts = [read(basePath, 'the ancestor'), read(oursPath, 'ours'), read(theirsPath, 'theirs')];
+  const broken = texts.find((t): t is { reason: string } => typeof t !== 'string');
+  if (broken) return { merged: false, reason: broken.reason };
+  const [base, ours, theirs] = texts as string[];
+  const outcome = mergeTaskFiles(base as string, ours as string, theirs as string);
+  if ('conflict' in outcome) return { merged: false, reason: outcome.conflict };
+  writeFileAtomic(oursPath, outcome.merged);
+  return { merged: true };
+}

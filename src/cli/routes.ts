@@ -659,7 +659,18 @@ export const ROUTES: readonly Route[] = [
     shard: 'required',
     load: () => import('./commands/cost.js').then((m) => m.run),
   },
-  ...later('shared', ['mcp', 'regen'], 'MCP server and instruction files', 'agent integration'),
+  {
+    mode: 'shared',
+    name: 'mcp',
+    summary: 'serve the Model Context Protocol over stdio (or streamable HTTP on 127.0.0.1) for coding agents',
+    options: [
+      { name: 'http', type: 'boolean', description: 'streamable HTTP on 127.0.0.1 with the bearer token in .agence/hermetic/mcp-token' },
+      { name: 'port', type: 'string', value: 'P', description: 'with --http: the port (default 7420; 0 picks a free one)' },
+    ],
+    shard: 'required',
+    load: () => import('./commands/mcp.js').then((m) => m.run),
+  },
+  ...later('shared', ['regen'], 'MCP server and instruction files', 'agent integration'),
   ...later('shared', ['buffers', 'tangent', 'sequent', 'task'], 'tangents, sequents and tasks', 'the swarm'),
   {
     mode: 'shared',

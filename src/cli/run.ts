@@ -12,9 +12,10 @@ function writeLine(fd: 1 | 2, text: string): void {
 
 /**
  * Bring base/ in line with agence.lock before a command reads the effective view. Commands that
- * report on the shard (`^status`, `^doctor`) get the failure as data instead of dying.
+ * report on the shard (`^status`, `^doctor`) get the failure as data instead of dying. The MCP
+ * server (src/mcp/) calls it before each tool's command, as the CLI does.
  */
-async function prepareShard(route: Route, cwd: string, notify: Invocation['notify'], progress: Invocation['progress']): Promise<BaseState | Error | null> {
+export async function prepareShard(route: Route, cwd: string, notify: Invocation['notify'], progress: Invocation['progress']): Promise<BaseState | Error | null> {
   if (!route.shard) return null;
   const paths = requireShard(cwd);
   try {

@@ -47,6 +47,8 @@ async function handle(host: McpHost, token: string, tokenFile: string, allowedHo
   if (!authorized(req.headers.authorization, token)) {
     return refuse(res, 401, `missing or wrong bearer token: send "Authorization: Bearer <the token in ${tokenFile}>"`, { 'www-authenticate': 'Bearer realm="agence"' });
   }
+  // Stateless: no stream the server could push on (GET) and no session to end (DELETE).
+  if (req.method !== 'POST') return refuse(res, 405, `${req.method} is not served: this server answers POST only (stateless streamable HTTP)`, { allow: 'POST' });
   const server = mcpServer(host);
   const transport = new StreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
@@ -91,11 +93,14 @@ export async function serveHttp(host: McpHost, hermetic: string, port: number): 
     const stop = () => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      http.close(() => resolve());
-      http.closeIdleConnections();
+      resolve();
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  const closed = new Promise<void>((resolve) => http.close(() => resolve()));
   await host.calls.drain();
+  // Clients keep their connections open between requests; every call has been answered by now.
+  http.closeAllConnections();
+  await closed;
 }

@@ -67,7 +67,7 @@ function hitForAgent(hit: RecallHit) {
   };
 }
 
-const recallInput = z.object({
+const recallInput = z.strictObject({
   query: text(500),
   limit: z.optional(int(1, 50)),
   cursor: z.optional(cursor),
@@ -78,8 +78,8 @@ const recallInput = z.object({
   private: z.optional(described(z.boolean(), 'include private (hermetic) items')),
 });
 
-const learnInput = z.object({
-  text: described(text(16_000), 'the lesson; first line is the title'),
+const learnInput = z.strictObject({
+  text: described(text(60_000), 'the lesson; first line is the title'),
   title: z.optional(text(200)),
   tags: z.optional(words(10)),
   formtag: z.optional(text(20)),
@@ -88,13 +88,13 @@ const learnInput = z.object({
   private: z.optional(described(z.boolean(), 'to hermetic/: never leaves this machine')),
 });
 
-const contextInput = z.object({
+const contextInput = z.strictObject({
   task: z.optional(described(text(500), 'pick lessons for this task')),
   budget: z.optional(described(int(100, 8000), 'tokens, default 4000')),
 });
 
-const saveInput = z.object({
-  note: z.optional(text(16_000)),
+const saveInput = z.strictObject({
+  note: z.optional(text(60_000)),
   task: z.optional(text(500)),
   todos: z.optional(words(20)),
   tags: z.optional(words(10)),
@@ -102,9 +102,9 @@ const saveInput = z.object({
   new: z.optional(described(z.boolean(), 'start a new session')),
 });
 
-const resumeInput = z.object({ id: z.optional(described(text(100), 'default: most recent saved')) });
+const resumeInput = z.strictObject({ id: z.optional(described(text(100), 'default: most recent saved')) });
 
-const sessionsInput = z.object({
+const sessionsInput = z.strictObject({
   status: z.optional(z.enum(SESSION_STATUSES)),
   agent: z.optional(text(64)),
   tag: z.optional(text(100)),
@@ -112,13 +112,13 @@ const sessionsInput = z.object({
   cursor: z.optional(cursor),
 });
 
-const handoffInput = z.object({
+const handoffInput = z.strictObject({
   agent: text(64),
   note: z.optional(text(4000)),
-  to_shard: z.optional(text(100)),
+  to_shard: z.optional(described(text(100), 'default: the shard that has the agent')),
 });
 
-const guardInput = z.object({ command: text(4000) });
+const guardInput = z.strictObject({ command: text(4000) });
 
 /** `^save -` reads the note from standard input, which is the protocol here: refused, not read. */
 function noteArgument(note: string): string {
@@ -214,9 +214,10 @@ export const MCP_TOOLS: readonly McpTool[] = [
     description: 'Hand the current session to another agent (signed bundle over the exchange remote).',
     input: handoffInput,
     command: (i) => ({ route: ['shared', 'handoff'], args: i.note === undefined ? [i.agent] : [i.agent, i.note], opts: opt('to', i.to_shard) }),
-    // Not pushed (a cross-shard handoff by an agent waits for a person) exits 2: the call is an error.
+    // Not pushed (an agent's cross-shard handoff waits for a person's approval) exits 2: the call is an error.
     render: (outcome) => {
-      const { bundle: _bundle, ...rest } = outcome.data as { bundle?: unknown };
+      const { bundle: _bundle, approval, ...rest } = outcome.data as { bundle?: unknown; approval?: unknown; bundle_id: string };
+      if (approval) return { text: `not pushed: a cross-shard handoff by an agent needs a person's approval: agence ^approve ${rest.bundle_id}` };
       return answer(rest);
     },
   }),
@@ -236,7 +237,7 @@ export const MCP_TOOLS: readonly McpTool[] = [
   tool({
     name: 'ledger_verify',
     description: 'Verify the decision ledger hash chain.',
-    input: z.object({}),
+    input: z.strictObject({}),
     command: () => ({ route: ['shared', 'ledger verify'], args: [], opts: {} }),
     render: (outcome) => {
       const v = outcome.data as LedgerVerdict;

@@ -41,7 +41,6 @@ describe('front door', () => {
       [['!claude'], 'agence !claude is not available yet'],
       [['system', 'aider'], 'agence !aider is not available yet'],
       [['^tangent', 'ralph'], 'agence ^tangent is not available yet'],
-      [['^mcp'], 'agence ^mcp is not available yet'],
     ];
     for (const [args, expected] of cases) {
       const run = agence(sb, sb.dir, args);

@@ -7,7 +7,7 @@ import { AgenceError } from '../core/errors.js';
 import { MAX_REQUEST_BYTES } from '../core/mcpBounds.js';
 import { createFileOnce } from '../store/atomic.js';
 import { type McpHost, mcpServer } from './mcpServer.js';
-import { StreamableHTTPServerTransport } from './sdk.js';
+import { loadHttpTransport } from './sdk.js';
 
 const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
 
@@ -43,6 +43,7 @@ function refuse(res: ServerResponse, status: number, message: string, headers: R
  * HTTP), so a client that goes away takes nothing of the others with it.
  */
 async function handle(host: McpHost, token: string, tokenFile: string, allowedHosts: string[], req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const StreamableHTTPServerTransport = await loadHttpTransport();
   if (new URL(req.url ?? '/', 'http://127.0.0.1').pathname !== '/mcp') return refuse(res, 404, 'not found: the MCP endpoint is /mcp');
   if (!authorized(req.headers.authorization, token)) {
     return refuse(res, 401, `missing or wrong bearer token: send "Authorization: Bearer <the token in ${tokenFile}>"`, { 'www-authenticate': 'Bearer realm="agence"' });

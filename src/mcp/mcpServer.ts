@@ -6,7 +6,6 @@ import type { Invocation, Outcome } from '../cli/types.js';
 import { AgenceError } from '../core/errors.js';
 import { capText, checkArgumentSize, MAX_REQUEST_BYTES } from '../core/mcpBounds.js';
 import { currentSessionId } from '../sessions/sessions.js';
-import { readEffective } from '../shard/effectiveView.js';
 import { listLayer } from '../shard/layerFiles.js';
 import { requireShard } from '../shard/layout.js';
 import { type CommandCall, MCP_TOOLS, toolList } from './mcpTools.js';
@@ -130,7 +129,8 @@ async function readResource(host: McpHost, uri: string) {
     }
     if (uri.startsWith(CODEX_URI)) {
       const path = decodeURIComponent(uri.slice(CODEX_URI.length));
-      // readEffective refuses paths that leave the layer (safeLayerPath).
+      // readEffective refuses paths that leave the layer (safeLayerPath). Loaded here: it brings the YAML parser.
+      const { readEffective } = await import('../shard/effectiveView.js');
       const file = readEffective(requireShard(host.cwd), 'codex', path);
       return { contents: [{ uri, mimeType: mimeType(path), text: capText(file.content) }] };
     }
@@ -143,8 +143,7 @@ async function readResource(host: McpHost, uri: string) {
 /** One MCP server (one per stdio connection, one per HTTP request): the tools and the resources. */
 export function mcpServer(host: McpHost): Server {
   const server = new Server({ name: 'agence', version: host.version }, { capabilities: { tools: {}, resources: {} } });
-  const tools = toolList();
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools }));
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolList() }));
   server.setRequestHandler(CallToolRequestSchema, (request) => host.calls.track(callTool(host, request.params.name, request.params.arguments)));
   server.setRequestHandler(ListResourcesRequestSchema, () => listResources(host));
   server.setRequestHandler(ReadResourceRequestSchema, (request) => host.calls.track(readResource(host, request.params.uri)));

@@ -246,10 +246,13 @@ export const MCP_TOOLS: readonly McpTool[] = [
   }),
 ];
 
-/** tools/list as sent: JSON Schemas from the zod schemas, without what clients do not need. */
-export function toolList(): { name: string; description: string; inputSchema: Record<string, unknown> }[] {
-  return MCP_TOOLS.map((tool) => {
+type ListedTool = { name: string; description: string; inputSchema: Record<string, unknown> };
+let listed: ListedTool[] | undefined;
+
+/** tools/list as sent: JSON Schemas from the zod schemas, without what clients do not need (made once per process). */
+export function toolList(): ListedTool[] {
+  return (listed ??= MCP_TOOLS.map((tool) => {
     const { $schema: _schema, ...inputSchema } = z.toJSONSchema(tool.input) as Record<string, unknown>;
     return { name: tool.name, description: tool.description, inputSchema };
-  });
+  }));
 }

@@ -5,7 +5,8 @@
  */
 export { Server } from '@modelcontextprotocol/sdk/server/index.js';
 export { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-export { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+/** The HTTP transport (and the web streams and fetch classes it loads) only for `--http`. */
+export const loadHttpTransport = () => import('@modelcontextprotocol/sdk/server/streamableHttp.js').then((m) => m.StreamableHTTPServerTransport);
 export {
   CallToolRequestSchema,
   ErrorCode,

@@ -1,5 +1,4 @@
 import { AgenceError } from '../../core/errors.js';
-import { serveHttp } from '../../mcp/mcpHttp.js';
 import { CallsInFlight, type McpHost, serveStdio } from '../../mcp/mcpServer.js';
 import { requireShard } from '../../shard/layout.js';
 import type { Handler } from '../types.js';
@@ -22,7 +21,7 @@ export const run: Handler = async (inv) => {
   if (inv.opts.port !== undefined && inv.opts.http !== true) throw new AgenceError('usage', '--port is for --http', { fix: 'agence ^mcp --http --port P' });
   const shard = requireShard(inv.cwd);
   const host: McpHost = { cwd: inv.cwd, env: inv.env, now: inv.now, notify: inv.notify, version: __AGENCE_VERSION__, calls: new CallsInFlight() };
-  if (inv.opts.http === true) await serveHttp(host, shard.hermetic, port(inv.opts.port));
+  if (inv.opts.http === true) await (await import('../../mcp/mcpHttp.js')).serveHttp(host, shard.hermetic, port(inv.opts.port));
   else await serveStdio(host);
   return { data: null, text: '' };
 };

@@ -177,10 +177,14 @@ export async function serveStdio(host: McpHost): Promise<void> {
       const message = parse ? `Parse error: ${error.message}` : 'Invalid Request: not a JSON-RPC 2.0 message';
       void transport.send({ jsonrpc: '2.0', id: null, error: { code: parse ? -32700 : -32600, message } } as never);
       host.notify(`ignored a message from the client: ${message}`);
+    } else if (/exceeded maximum size/.test(error.message)) {
+      host.notify(`a message from the client is over ${MAX_REQUEST_BYTES} bytes: the connection is closed (tool arguments may be at most 64 KiB)`);
     } else host.notify(`MCP connection: ${error.message}`);
   };
   await server.connect(transport);
   await closed;
   await host.calls.drain();
   await server.close();
+  // Closed by us (an oversized message) while the client still holds its end: stop reading, so the process can exit.
+  process.stdin.destroy();
 }

@@ -185,6 +185,16 @@ describe('agence ^mcp over stdio', () => {
     expect(server.stderr()).toContain('ignored a message from the client: Parse error');
   });
 
+  it('closes the connection on a message over 1 MiB, saying why, and exits 0', async () => {
+    const server = rawServer();
+    server.child.stdin.write(`${INITIALIZE}\n`);
+    await until('initialize', () => (server.lines().length >= 1 ? true : undefined));
+    server.child.stdin.write(toolCall(2, 'learn', { text: 'z'.repeat(1_100_000) }));
+    expect(await server.exited).toBe(0);
+    expect(server.stderr()).toContain('a message from the client is over 1048576 bytes: the connection is closed');
+    expect(server.lines()).toHaveLength(1);
+  });
+
   it('finishes the calls in flight when the client disconnects mid-call, then exits 0', async () => {
     const server = rawServer();
     server.child.stdin.write(`${INITIALIZE}\n${INITIALIZED}\n`);

@@ -70,6 +70,21 @@ describe('agence ^mcp over stdio', () => {
     git(sb, shard, ['remote', 'add', 'origin', join(sb.dir, 'exchange.git')]);
   });
 
+  it('refuses what does not apply to a server: --json, @agent, --port without --http, a bad port', () => {
+    const cases: [string[], string][] = [
+      [['^mcp', '--json'], '^mcp takes no --json: standard output is the MCP protocol stream'],
+      [['@ralph', '^mcp'], '@ralph does not apply to ^mcp: start the server with AGENCE_AGENT=ralph in its environment'],
+      [['^mcp', '--port', '80'], '--port is for --http'],
+      [['^mcp', '--http', '--port', '70000'], '--port "70000" is not a port from 0 to 65535'],
+    ];
+    for (const [args, message] of cases) {
+      const run = agence(sb, shard, args);
+      expect(run.code, args.join(' ')).toBe(1);
+      expect(run.stderr).toContain(message);
+    }
+    expect(agence(sb, sb.dir, ['^mcp']).stderr).toContain('is not inside a git repository');
+  });
+
   it('lists nine tools in well under 2,500 cl100k tokens', async () => {
     const client = await stdioClient();
     const { tools } = await client.listTools();

@@ -18,6 +18,8 @@ function port(value: unknown): number {
 /** `^mcp [--http [--port P]]`: serve until the client closes stdin (or SIGINT/SIGTERM over HTTP). */
 export const run: Handler = async (inv) => {
   if (inv.json) throw new AgenceError('usage', '^mcp takes no --json: standard output is the MCP protocol stream', { fix: 'drop --json' });
+  // The actor of an MCP server is its environment's AGENCE_AGENT (DESIGN §5), set in the client's configuration.
+  if (inv.agent) throw new AgenceError('usage', `@${inv.agent.agent} does not apply to ^mcp`, { fix: `start the server with AGENCE_AGENT=${inv.agent.agent} in its environment` });
   if (inv.opts.port !== undefined && inv.opts.http !== true) throw new AgenceError('usage', '--port is for --http', { fix: 'agence ^mcp --http --port P' });
   const shard = requireShard(inv.cwd);
   const host: McpHost = { cwd: inv.cwd, env: inv.env, now: inv.now, notify: inv.notify, version: __AGENCE_VERSION__, calls: new CallsInFlight() };

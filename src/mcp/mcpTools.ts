@@ -50,11 +50,25 @@ const SESSIONS_MAX = 100_000;
 const json = (value: unknown): string => JSON.stringify(value);
 const answer = (value: unknown): ToolAnswer => ({ text: capText(json(value)) });
 
+interface PageRequest {
+  offset: number;
+  limit: number;
+  /** How many items to ask the command for: one more than the page, to know whether there is a next one. */
+  fetch: string;
+}
+
+/** The page a paged tool's input asks for. */
+function pageOf(input: { cursor?: string; limit?: number }, defaultLimit: number, max: number): PageRequest {
+  const limit = input.limit ?? defaultLimit;
+  const offset = decodeCursor(input.cursor, max - limit);
+  return { offset, limit, fetch: String(offset + limit + 1) };
+}
+
 /** A paged list: at most `limit` items and the byte cap, with next_cursor when there is more. */
-function paged<T>(key: string, found: readonly T[], offset: number, limit: number, extra: Record<string, unknown> = {}): ToolAnswer {
+function paged<T>(key: string, found: readonly T[], request: PageRequest, extra: Record<string, unknown> = {}): ToolAnswer {
   const render = (page: Page<T>) =>
     json({ ...extra, [key]: page.items, ...(page.next !== null ? { next_cursor: encodeCursor(page.next) } : {}), ...(page.truncated ? { truncated: page.truncated } : {}) });
-  return { text: fitPage(found.slice(offset), offset, limit, render).text };
+  return { text: fitPage(found.slice(request.offset), request.offset, request.limit, render).text };
 }
 
 /** Recall's highlight marks (control characters) as Markdown bold; code chunks without their text (the snippet has the match). */
@@ -137,19 +151,14 @@ export const MCP_TOOLS: readonly McpTool[] = [
     name: 'recall',
     description: 'Search the shard knowledge (lessons, docs, faults, code), best first.',
     input: recallInput,
-    command: (i) => {
-      const limit = i.limit ?? 10;
-      // One more than the page, to know whether there is a next one.
-      const offset = decodeCursor(i.cursor, RECALL_MAX - limit);
-      return {
-        route: ['shared', 'recall'],
-        args: [i.query],
-        opts: { limit: String(offset + limit + 1), ...opt('type', i.type), ...opt('tag', i.tag), ...opt('formtag', i.formtag), code: i.code === true, private: i.private === true },
-      };
-    },
+    command: (i) => ({
+      route: ['shared', 'recall'],
+      args: [i.query],
+      opts: { limit: pageOf(i, 10, RECALL_MAX).fetch, ...opt('type', i.type), ...opt('tag', i.tag), ...opt('formtag', i.formtag), code: i.code === true, private: i.private === true },
+    }),
     render: (outcome, i) => {
       const result = outcome.data as RecallResult;
-      return paged('hits', result.hits.map(hitForAgent), decodeCursor(i.cursor, RECALL_MAX), i.limit ?? 10, { matched: result.matched });
+      return paged('hits', result.hits.map(hitForAgent), pageOf(i, 10, RECALL_MAX), { matched: result.matched });
     },
   }),
   tool({
@@ -198,15 +207,11 @@ export const MCP_TOOLS: readonly McpTool[] = [
     name: 'sessions',
     description: 'List sessions, newest first.',
     input: sessionsInput,
-    command: (i) => {
-      const limit = i.limit ?? 20;
-      const offset = decodeCursor(i.cursor, SESSIONS_MAX - limit);
-      return { route: ['shared', 'sessions'], args: [], opts: { limit: String(offset + limit + 1), ...opt('status', i.status), ...opt('agent', i.agent), ...opt('tag', i.tag) } };
-    },
+    command: (i) => ({ route: ['shared', 'sessions'], args: [], opts: { limit: pageOf(i, 20, SESSIONS_MAX).fetch, ...opt('status', i.status), ...opt('agent', i.agent), ...opt('tag', i.tag) } }),
     render: (outcome, i) => {
       // The index's own columns (tier, offset, length) mean nothing to an agent.
       const rows = (outcome.data as { sessions: SessionRow[] }).sessions.map(({ tier: _t, offset: _o, length: _l, ...row }) => row);
-      return paged('sessions', rows, decodeCursor(i.cursor, SESSIONS_MAX), i.limit ?? 20);
+      return paged('sessions', rows, pageOf(i, 20, SESSIONS_MAX));
     },
   }),
   tool({

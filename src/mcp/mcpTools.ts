@@ -98,7 +98,7 @@ const learnInput = z.strictObject({
   tags: z.optional(words(10)),
   formtag: z.optional(text(20)),
   label: z.optional(z.enum(LABELS)),
-  files: z.optional(described(words(20), 'PATH[:LINE] it is about')),
+  files: z.optional(described(z.array(text(400)).check(z.maxLength(20)), 'PATH[:LINE] it is about')),
   private: z.optional(described(z.boolean(), 'to hermetic/: never leaves this machine')),
 });
 

@@ -1,5 +1,5 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -198,6 +198,23 @@ describe('agence ^mcp over stdio', () => {
     server.child.stdin.end();
     expect(await server.exited).toBe(0);
     expect(server.stderr()).toContain('ignored a message from the client: Parse error');
+  });
+
+  it('keeps stdout for the protocol: notices of the commands go to stderr', async () => {
+    const broken = join(shard, '.agence/synthetic/lessons/broken.md');
+    writeFileSync(broken, '---\nid: [unclosed\n---\nnot an item\n');
+    try {
+      const server = rawServer();
+      server.child.stdin.write(`${INITIALIZE}\n${INITIALIZED}\n${toolCall(2, 'recall', { query: 'resolver' })}\n`);
+      await until('the recall answer', () => (server.lines().some((l) => l.id === 2) ? true : undefined));
+      server.child.stdin.end();
+      expect(await server.exited).toBe(0);
+      // Every line of stdout is a JSON-RPC message (lines() parses each), the notice is on stderr.
+      expect(server.lines().every((l) => l.jsonrpc === '2.0')).toBe(true);
+      expect(server.stderr()).toContain('broken.md');
+    } finally {
+      rmSync(broken);
+    }
   });
 
   it('closes the connection on a message over 1 MiB, saying why, and exits 0', async () => {

@@ -128,11 +128,15 @@ async function readResource(host: McpHost, uri: string) {
       return { contents: [{ uri, mimeType: 'text/plain', text: capText(outcome.text) }] };
     }
     if (uri.startsWith(CODEX_URI)) {
-      const path = decodeURIComponent(uri.slice(CODEX_URI.length));
-      // readEffective refuses paths that leave the layer (safeLayerPath). Loaded here: it brings the YAML parser.
-      const { readEffective } = await import('../shard/effectiveView.js');
-      const file = readEffective(requireShard(host.cwd), 'codex', path);
-      return { contents: [{ uri, mimeType: mimeType(path), text: capText(file.content) }] };
+      let path: string;
+      try {
+        path = decodeURIComponent(uri.slice(CODEX_URI.length));
+      } catch {
+        throw new AgenceError('usage', `${uri.slice(0, 200)} is not a well-formed resource URI`, { fix: 'use a URI from resources/list' });
+      }
+      // As `^codex FILE`: the effective view, which refuses paths that leave the layer.
+      const outcome = await runCommand(host, { route: ['shared', 'codex'], args: [path], opts: {} });
+      return { contents: [{ uri, mimeType: mimeType(path), text: capText((outcome.data as { content: string }).content) }] };
     }
   } catch (error) {
     throw new McpError(ErrorCode.InvalidParams, failureLine(host, error));

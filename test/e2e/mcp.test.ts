@@ -151,6 +151,8 @@ describe('agence ^mcp over stdio', () => {
     const session = await client.readResource({ uri: 'agence://session/active' });
     expect((session.contents[0] as { text: string }).text).toContain('resource check');
     await expect(client.readResource({ uri: 'agence://codex/../../agence.json' })).rejects.toThrow(/MCP error -32602/);
+    await expect(client.readResource({ uri: 'agence://codex/LAWZ.md' })).rejects.toThrow(/codex has no LAWZ.md: did you mean LAWS.md\?/);
+    await expect(client.readResource({ uri: 'agence://codex/%E0%A4%A' })).rejects.toThrow(/is not a well-formed resource URI/);
   });
 
   it('pages recall with a cursor and bounds every answer', async () => {

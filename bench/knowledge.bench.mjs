@@ -56,11 +56,10 @@ function document(i, parts, vocabulary) {
 
 const folderOf = (i) => `g${String(Math.floor(i / PER_FOLDER)).padStart(4, '0')}`;
 
-/** The largest corpus is written once; the smaller ones are hard links to its first documents. */
-function corpora(dir) {
+/** The largest corpus is written once; the smaller ones are hard links to its first documents (bench/mcp.bench.mjs uses it too). */
+export function corpora(dir, largest = SIZES[SIZES.length - 1]) {
   const parts = sections();
   const vocabulary = [...new Set(parts.join(' ').toLowerCase().match(/[a-z]{5,12}/g))].slice(0, 5000);
-  const largest = SIZES[SIZES.length - 1];
   const master = join(dir, 'corpus');
   let bytes = 0;
   for (let i = 0; i < largest; i++) {
@@ -78,7 +77,7 @@ function sizeOf(master, n) {
   return total;
 }
 
-function shard(dir, env, master, count) {
+export function shard(dir, env, master, count) {
   const root = join(dir, `k${count}`);
   sh('git', ['init', '-q', root], { env });
   sh(process.execPath, [CLI, '^init'], { cwd: root, env });

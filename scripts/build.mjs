@@ -6,6 +6,7 @@
 //   vendor/tar.cjs    tar and gzip, required only to read or write session archives
 //   vendor/toml.cjs   smol-toml, required only by `^setup codex` (Codex CLI's config.toml)
 //   vendor/ai.cjs     the Vercel AI SDK and its providers (src/llm/sdk.ts), only for model calls (with a code cache)
+//   vendor/mcp.cjs    the MCP SDK's server parts (src/mcp/sdk.ts), only for `^mcp` (with a code cache)
 //   vendor/web-tree-sitter.cjs + tree-sitter.wasm + tree-sitter-bash.wasm
 //                     the bash parser of the command guard, loaded only by guard commands
 //   ledger-verify-worker.cjs  a worker thread of `^ledger verify` on large ledgers
@@ -69,10 +70,11 @@ await build({
   outfile: 'dist/app.cjs',
   // The sources are ESM and use import.meta.filename/dirname (not .url: building a file URL
   // costs milliseconds at start-up); in the CommonJS bundle they are the bundle's own.
-  define: { 'import.meta.filename': '__filename', 'import.meta.dirname': '__dirname' },
+  define: { 'import.meta.filename': '__filename', 'import.meta.dirname': '__dirname', __AGENCE_VERSION__: JSON.stringify(pkg.version) },
   plugins: [
     cachedVendor((path) => path === 'yaml', 'yaml.cjs'),
     cachedVendor((path, importer) => resolve(dirname(importer), path) === resolve('src/llm/sdk.js'), 'ai.cjs'),
+    cachedVendor((path, importer) => resolve(dirname(importer), path) === resolve('src/mcp/sdk.js'), 'mcp.cjs'),
     externalAs('tar', './vendor/tar.cjs'),
     externalAs('smol-toml', './vendor/toml.cjs'),
     externalAs('web-tree-sitter', './vendor/web-tree-sitter.cjs'),
@@ -95,6 +97,8 @@ const zodEnglishOnly = {
 // Required through cachedVendor by the modules that import src/llm/sdk.ts.
 // Third-party code: its names are minified too (a smaller file reads and deserialises faster).
 await build({ ...common, minifyIdentifiers: true, entryPoints: ['src/llm/sdk.ts'], outfile: 'dist/vendor/ai.cjs', plugins: [zodEnglishOnly] });
+// The MCP SDK (src/mcp/sdk.ts), required through cachedVendor only by `^mcp`.
+await build({ ...common, minifyIdentifiers: true, entryPoints: ['src/mcp/sdk.ts'], outfile: 'dist/vendor/mcp.cjs', plugins: [zodEnglishOnly] });
 // web-tree-sitter is one CommonJS file already; it and the two wasm files are copied as they are.
 const resolvePackage = createRequire(import.meta.url).resolve;
 copyFileSync(resolvePackage('web-tree-sitter'), 'dist/vendor/web-tree-sitter.cjs');

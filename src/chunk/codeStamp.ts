@@ -96,11 +96,12 @@ export function observe(shard: ShardPaths): { gitIndex: string; base: string } {
 /** Whether git's index file still is as `observe` saw it, and when it was written. */
 export function gitIndexSince(shard: ShardPaths, seen: string): { same: boolean; mtime: number } {
   const file = indexFilePath(shard.root);
-  let mtime = Date.now();
+  let mtime = 0;
   try {
     mtime = statSync(file).mtimeMs;
   } catch {
-    // no index file yet: an empty repository; the stamp will not match next time
+    // No index file yet (an empty repository): nothing is tracked, and the file git creates when
+    // something is staged changes the stamp. Not racy, so a recall does not ask git every time.
   }
   return { same: fileStamp(file) === seen, mtime };
 }

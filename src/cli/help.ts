@@ -22,14 +22,9 @@ function table(rows: [string, string][], style: Style, indent = '  '): string {
   return rows.map(([a, b]) => `${indent}${style.bold(a.padEnd(width))}  ${b}`).join('\n');
 }
 
-function notYet(later: string | undefined): string {
-  return later ? ` (not available yet: comes with ${later})` : '';
-}
-
 export function overviewText(version: string, style: Style): string {
-  const modeRows: [string, string][] = MODES.map((m) => [`${m.placeholder.padEnd(11)} ${m.alias}`, `${m.summary}${notYet(m.later)}`]);
-  const available = ROUTES.filter((r) => r.mode !== 'meta' && r.load && !r.hidden);
-  const planned = ROUTES.filter((r) => r.mode !== 'meta' && !r.load);
+  const modeRows: [string, string][] = MODES.map((m) => [`${m.placeholder.padEnd(11)} ${m.alias}`, `${m.summary}`]);
+  const commands = ROUTES.filter((r) => r.mode !== 'meta' && !r.hidden);
   const meta = ROUTES.filter((r) => r.mode === 'meta');
   return [
     `${style.bold('agence')} ${version}: knowledge base and session hub for AI coding agents, sharded by git repository`,
@@ -40,10 +35,7 @@ export function overviewText(version: string, style: Style): string {
     table(modeRows, style),
     '',
     'Commands:',
-    table(available.map((r) => [displayName(r), r.summary]), style),
-    '',
-    'Coming in later releases (they answer "not available yet"):',
-    `  ${planned.map(displayName).join(' ')}`,
+    table(commands.map((r) => [displayName(r), r.summary]), style),
     '',
     'More:',
     table([...meta.map((r): [string, string] => [`${r.name} ${r.usage ?? ''}`.trim(), r.summary]), ['--version', 'print the version']], style),
@@ -60,8 +52,8 @@ export function topicText(topic: Route | Mode, style: Style): string {
     return [
       `${style.bold(`agence ${topic.placeholder}`)}  (word alias: agence ${topic.alias} ...)`,
       '',
-      `${topic.summary}${notYet(topic.later)}`,
-      ...(commands.length > 0 ? ['', 'Commands:', table(commands.map((r) => [displayName(r), `${r.summary}${notYet(r.later)}`]), style)] : []),
+      `${topic.summary}`,
+      ...(commands.length > 0 ? ['', 'Commands:', table(commands.map((r) => [displayName(r), r.summary]), style)] : []),
       ...(topic.options ? ['', 'Options:', table([...topic.options, ...GLOBAL_OPTIONS.filter((o) => o.name === 'json')].map((o) => [optionLabel(o), o.description]), style)] : []),
       '',
       EXIT_CODES,
@@ -73,7 +65,7 @@ export function topicText(topic: Route | Mode, style: Style): string {
     `Usage: ${style.bold(usageLine(topic))}`,
     ...(alias ? [`   or: agence ${alias} ${topic.name}${topic.usage ? ` ${topic.usage}` : ''} ...`] : []),
     '',
-    `${topic.summary}${notYet(topic.later)}`,
+    `${topic.summary}`,
     '',
     'Options:',
     table(options.map((o) => [optionLabel(o), o.description]), style),
@@ -89,10 +81,9 @@ export function helpData(topic: Route | Mode | null): unknown {
     mode: r.mode,
     summary: r.summary,
     usage: usageLine(r),
-    available: r.mode === 'meta' || Boolean(r.load),
     options: (r.options ?? []).map((o) => ({ name: o.name, type: o.type, description: o.description })),
   });
-  const mode = (m: Mode) => ({ mode: m.name, prefix: m.prefix, alias: m.alias, summary: m.summary, available: !m.later });
+  const mode = (m: Mode) => ({ mode: m.name, prefix: m.prefix, alias: m.alias, summary: m.summary });
   if (topic === null) return { modes: MODES.map(mode), commands: ROUTES.map(route) };
   return isRoute(topic) ? route(topic) : { ...mode(topic), commands: ROUTES.filter((r) => r.mode === topic.name).map(route) };
 }

@@ -162,8 +162,6 @@ export function parse(argv: readonly string[]): Parsed {
   if (!found) throw unknownCommand(mode, input[0] as string);
   if (globals.help) return { kind: 'help', globals, topic: found.route };
   const argsAfter = input.slice(found.used);
-  // A command still to come has no options to check yet; it only answers "not available yet".
-  if (!found.route.load) return { kind: 'route', globals, route: found.route, agent, args: argsAfter, opts: {} };
   return { kind: 'route', globals, route: found.route, agent, ...parseOptions(found.route, argsAfter) };
 }
 

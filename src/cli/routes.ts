@@ -2,8 +2,6 @@ import type { Handler, OptionSpec } from './types.js';
 
 /**
  * The routing table: the one source for dispatch, `--help`, `help <command>` and shell completion.
- * A route without `load` is a command another part of agence brings; it answers "not available
- * yet" (exit 1), never a fake success.
  */
 
 export type ModeName = 'ask' | 'auto' | 'run' | 'system' | 'private' | 'shared';
@@ -16,8 +14,6 @@ export interface Mode {
   summary: string;
   /** Modes with commands of their own (`^init`); the others take free text or an external name. */
   hasCommands: boolean;
-  /** For a mode that is not built yet: what brings it. */
-  later?: string;
   placeholder: string;
   /** Options of a mode that takes free text (the text is its arguments). */
   options?: OptionSpec[];
@@ -97,8 +93,6 @@ export interface Route {
   /** Resolve the shard (and bring base/ in line with the lock) before running. */
   shard?: 'required' | 'report';
   load?: () => Promise<Handler>;
-  /** For a command another part of agence brings: what brings it. */
-  later?: string;
   /** Run by tools, not people (git's merge driver): left out of completion and the overview. */
   hidden?: boolean;
 }
@@ -130,9 +124,6 @@ const skillRoute = ([name, usage, summary]: [string, string, string]): Route => 
   shard: 'required',
   load: () => import('./commands/skills.js').then((m) => m.runner(name)),
 });
-
-const later = (mode: Route['mode'], names: string[], summary: string, by: string): Route[] =>
-  names.map((name) => ({ mode, name, summary, later: by }));
 
 const ITEM_OPTIONS: OptionSpec[] = [
   { name: 'title', type: 'string', value: 'T', description: 'title (default: the first line of the text)' },
@@ -810,7 +801,17 @@ export const ROUTES: readonly Route[] = [
     shard: 'required',
     load: () => import('./commands/cost.js').then((m) => m.run),
   },
-  ...later('shared', ['mcp'], 'MCP server and instruction files', 'agent integration'),
+  {
+    mode: 'shared',
+    name: 'mcp',
+    summary: 'serve the Model Context Protocol over stdio (or streamable HTTP on 127.0.0.1) for coding agents',
+    options: [
+      { name: 'http', type: 'boolean', description: 'streamable HTTP on 127.0.0.1 with the bearer token in .agence/hermetic/mcp-token' },
+      { name: 'port', type: 'string', value: 'P', description: 'with --http: the port (default 7420; 0 picks a free one)' },
+    ],
+    shard: 'required',
+    load: () => import('./commands/mcp.js').then((m) => m.run),
+  },
   {
     mode: 'shared',
     name: 'regen',

@@ -12,9 +12,10 @@ function writeLine(fd: 1 | 2, text: string): void {
 
 /**
  * Bring base/ in line with agence.lock before a command reads the effective view. Commands that
- * report on the shard (`^status`, `^doctor`) get the failure as data instead of dying.
+ * report on the shard (`^status`, `^doctor`) get the failure as data instead of dying. The MCP
+ * server (src/mcp/) calls it before each tool's command, as the CLI does.
  */
-async function prepareShard(route: Route, cwd: string, notify: Invocation['notify'], progress: Invocation['progress']): Promise<BaseState | Error | null> {
+export async function prepareShard(route: Route, cwd: string, notify: Invocation['notify'], progress: Invocation['progress']): Promise<BaseState | Error | null> {
   if (!route.shard) return null;
   try {
     return await bringBaseInLine(cwd, notify, progress);
@@ -51,22 +52,15 @@ async function dispatch(parsed: Parsed, version: string, style: Style, errStyle:
     }
     case 'mode': {
       const { mode } = parsed;
-      if (!mode.load) {
-        throw new AgenceError('not_available', `${mode.alias} mode (${mode.prefix || 'plain input'}) is not available yet`, {
-          fix: `it comes with ${mode.later}; \`agence help\` lists what works now`,
-        });
-      }
+      // Only the free-text modes reach here, and each has its handler.
+      if (!mode.load) throw new Error(`${mode.alias} mode has no handler`);
       // A built free-text mode runs like a shard command whose arguments are the text.
       const route: Route = { mode: 'shared', name: mode.alias, summary: mode.summary, ...(mode.shard ? { shard: mode.shard } : {}), load: mode.load };
       return dispatch({ kind: 'route', globals: parsed.globals, route, args: parsed.input, opts: parsed.opts, agent: parsed.agent }, version, style, errStyle, early);
     }
     case 'route': {
       const { route } = parsed;
-      if (!route.load) {
-        throw new AgenceError('not_available', `agence ${displayName(route)} is not available yet`, {
-          fix: `it comes with ${route.later}; \`agence help\` lists what works now`,
-        });
-      }
+      if (!route.load) throw new Error(`agence ${displayName(route)} has no handler`);
       const inv = invocation(parsed.args, parsed.opts, parsed, style, errStyle, early);
       inv.base = await prepareShard(route, inv.cwd, inv.notify, inv.progress);
       const handler = await route.load();

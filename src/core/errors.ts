@@ -16,7 +16,6 @@ export type ErrorCode =
   | 'not_found' // an id, file or shard that does not exist
   | 'not_a_repo' // outside a git repository
   | 'not_a_shard' // inside a repo without .agence/
-  | 'not_available' // a mode or command that a later release brings
   | 'conflict' // the request contradicts what is on disk
   | 'git' // git failed (network, unknown URL, ...)
   | 'dependency' // a module agence needs failed to load
@@ -29,7 +28,6 @@ const exitFor: Record<ErrorCode, ExitCode> = {
   not_found: ExitCode.user,
   not_a_repo: ExitCode.user,
   not_a_shard: ExitCode.user,
-  not_available: ExitCode.user,
   conflict: ExitCode.user,
   git: ExitCode.user,
   dependency: ExitCode.user,

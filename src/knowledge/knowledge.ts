@@ -229,11 +229,11 @@ function similarItems(db: Database, text: string, v: Visibility): Similar[] {
   const match = ftsQuery([...mine].slice(0, 30).join(' '), 'any');
   if (!match) return [];
   const body = db.prepare('SELECT title, body FROM k_fts WHERE rowid = ?');
-  return search(db, match, { limit: 20 }, v)
-    .map((hit) => {
-      const row = body.get(hit.rowid) as { title: string; body: string };
-      return { id: hit.id, title: hit.title, path: hit.path, similarity: similarity(mine, contentWords(`${row.title}\n${row.body}`)) };
-    })
+  // One read transaction, so one snapshot: another process bringing the index up to date between
+  // the search and the reads (it re-inserts the rows of changed files) would leave a hit without its row.
+  const hits = db.transaction(() => search(db, match, { limit: 20 }, v).map((hit) => ({ hit, row: body.get(hit.rowid) as { title: string; body: string } })))();
+  return hits
+    .map(({ hit, row }) => ({ id: hit.id, title: hit.title, path: hit.path, similarity: similarity(mine, contentWords(`${row.title}\n${row.body}`)) }))
     .filter((s) => s.similarity >= SIMILAR_THRESHOLD)
     .sort((a, b) => b.similarity - a.similarity)
     .slice(0, 3)

@@ -455,3 +455,22 @@ describe('progress', () => {
     expect(piped.stderr).not.toContain('files parsed');
   });
 });
+
+describe('a repository without a git index (no commit yet)', () => {
+  it('answers "nothing changed" from the stamp, without asking git at every recall', () => {
+    const dir = join(sb.dir, 'empty-repo');
+    git(sb, sb.dir, ['init', '-q', dir]);
+    ok(agence(sb, dir, ['^init']));
+    ok(agence(sb, dir, ['^recall', 'anything']));
+    const stamp = () => JSON.parse(readFileSync(join(dir, '.agence/nexus/code-index.json'), 'utf8')) as { git_index: string; at: number };
+    expect(stamp().git_index).toBe('missing');
+    const before = stamp().at;
+    ok(agence(sb, dir, ['^recall', 'anything']));
+    // Not rewritten: the stamp matched, so git was not asked.
+    expect(stamp().at).toBe(before);
+    // Staging a file creates git's index: the stamp no longer matches and the code is indexed.
+    writeFileSync(join(dir, 'tool.py'), 'def sharpen_blade():\n    return 1\n');
+    git(sb, dir, ['add', 'tool.py']);
+    expect(recall(dir, ['sharpen', '--code']).map((h) => h.path)).toContain('tool.py');
+  });
+});

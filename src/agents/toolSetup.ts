@@ -38,8 +38,8 @@ export const MCP_SERVER_NAME = 'agence';
  * The MCP server entry: `agence ^mcp` over stdio, with the word alias of `^` (no shell ever sees
  * a `^`), and AGENCE_AGENT naming the tool so labels and the access matrix apply (DESIGN §5).
  */
-export function mcpServer(cli: AgenceCli, agent: string): { command: string; args: string[]; env: Record<string, string> } {
-  return { command: cli.node, args: [cli.script, 'shared', 'mcp'], env: { AGENCE_AGENT: agent } };
+export function mcpServer(cli: AgenceCli, agent: string, dir?: string): { command: string; args: string[]; env: Record<string, string> } {
+  return { command: cli.node, args: [cli.script, 'shared', 'mcp', ...(dir ? ['--dir', dir] : [])], env: { AGENCE_AGENT: agent } };
 }
 
 /** A hook's command line: Claude Code runs it through a shell. */
@@ -142,7 +142,8 @@ export function setupClaude(root: string, cli: AgenceCli): SetupPart[] {
 /** `^setup cursor`: the MCP server in the project's `.cursor/mcp.json` (a command means stdio there). */
 export function setupCursor(root: string, cli: AgenceCli): SetupPart[] {
   const json = readJsonObject(join(root, '.cursor', 'mcp.json'), '.cursor/mcp.json');
-  const part = registerMcpServer(json, mcpServer(cli, 'cursor'));
+  // Cursor does not promise to start a project's servers in the project: the server is told where it is.
+  const part = registerMcpServer(json, mcpServer(cli, 'cursor', root));
   writeJsonObject(json, [part]);
   return [part];
 }

@@ -808,8 +808,9 @@ export const ROUTES: readonly Route[] = [
     options: [
       { name: 'http', type: 'boolean', description: 'streamable HTTP on 127.0.0.1 with the bearer token in .agence/hermetic/mcp-token' },
       { name: 'port', type: 'string', value: 'P', description: 'with --http: the port (default 7420; 0 picks a free one)' },
+      { name: 'dir', type: 'string', value: 'DIR', description: "serve the shard of the repository at DIR (default: the current directory; for clients that start servers elsewhere)" },
     ],
-    shard: 'required',
+    // The shard is the one at --dir: the handler resolves it, and each call brings base/ in line.
     load: () => import('./commands/mcp.js').then((m) => m.run),
   },
   {

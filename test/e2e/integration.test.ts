@@ -180,7 +180,7 @@ describe('^setup cursor', () => {
     expect(first.code, first.stderr).toBe(0);
     expect(json(first)).toMatchObject({ change: 'added' });
     const after = readFileSync(file, 'utf8');
-    expect(JSON.parse(after).mcpServers).toEqual({ docs: { url: 'http://127.0.0.1:9000/mcp' }, agence: { command: process.execPath, args: [CLI, 'shared', 'mcp'], env: { AGENCE_AGENT: 'cursor' } } });
+    expect(JSON.parse(after).mcpServers).toEqual({ docs: { url: 'http://127.0.0.1:9000/mcp' }, agence: { command: process.execPath, args: [CLI, 'shared', 'mcp', '--dir', dir], env: { AGENCE_AGENT: 'cursor' } } });
     expect(json(agence(box, dir, ['^setup', 'cursor', '--json']))).toMatchObject({ change: 'unchanged' });
     expect(readFileSync(file, 'utf8')).toBe(after);
 

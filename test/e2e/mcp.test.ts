@@ -1,5 +1,5 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -83,6 +83,16 @@ describe('agence ^mcp over stdio', () => {
       expect(run.stderr).toContain(message);
     }
     expect(agence(sb, sb.dir, ['^mcp']).stderr).toContain('is not inside a git repository');
+  });
+
+  it('serves the shard named by --dir when started elsewhere (as an editor may start it)', async () => {
+    const client = new Client({ name: 'e2e', version: '1' });
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: [CLI, 'shared', 'mcp', '--dir', shard], cwd: sb.dir, env: { ...sb.env, ...AGENT } as Record<string, string>, stderr: 'pipe' }));
+    clients.push(client);
+    const learned = parsed<{ path: string }>(await call(client, 'learn', { text: 'Served from --dir\nThe server was started outside the repository.' }));
+    expect(existsSync(join(shard, learned.path))).toBe(true);
+    const bad = agence(sb, sb.dir, ['^mcp', '--dir', join(sb.dir, 'nowhere')]);
+    expect(bad.code).toBe(1);
   });
 
   it('lists nine tools in well under 2,500 cl100k tokens', async () => {

@@ -1,7 +1,8 @@
 // `npm run tour`: agence's main job end to end, with real git in a temp dir. A master repo, two
 // shards and a bare remote: init, pull, a base override, status, a teammate's clone, a session
 // saved and resumed, a lesson learned and recalled, the guard and the ledger, a signed handoff
-// from one shard to the other, a master update. Each step prints the command and what it
+// from one shard to the other, instruction files for coding agents, tasks, a sequent of two
+// scripted agents judged by their tests, a master update. Each step prints the command and what it
 // printed. `--keep` keeps the temp dir.
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
@@ -117,6 +118,39 @@ const [handoff] = JSON.parse(run(api, process.execPath, [CLI, '^inbox', '--json'
 agence(api, '^trust', handoff.signer);
 agence(api, '^accept', handoff.bundle_id);
 agence(api, '^resume');
+
+say('Coding agents read the shard without anyone pasting context: instruction files, Claude Code hooks, MCP');
+agence(web, '^regen');
+agence(web, '^regen', '--check');
+agence(web, '^setup', 'claude');
+
+say('Tasks live in organic/, one file each, shared by git (a merge driver keeps concurrent edits clean)');
+agence(web, '^task', 'add', 'Login API endpoint', '--id', 'API-1', '--priority', 'high');
+agence(web, '^task', 'add', 'Login form calls the API', '--id', 'WEB-2', '--dep', 'API-1');
+agence(web, '^task', 'ready');
+agence(web, '^task', 'done', 'API-1');
+agence(web, '^task', 'ready');
+
+say('Two agents race on one task, each in its own worktree; the tournament merges the best');
+// Scripted stand-ins for coding agents (a persona's `batch:` command): one careful, one hasty.
+const scripts = join(root, 'agents');
+mkdirSync(scripts);
+writeFileSync(join(scripts, 'careful.sh'), '#!/bin/sh\necho "exports.add = (a, b) => a + b;" > add.js\ngit add add.js && git commit -qm "add: a + b"\n');
+writeFileSync(join(scripts, 'hasty.sh'), '#!/bin/sh\necho "exports.add = (a, b) => a * b;" > add.js\n');
+for (const name of ['careful', 'hasty']) {
+  writeFileSync(join(web, `.agence/codex/agents/${name}.md`), `---\nname: ${name}\nmodel: haiku\nprovider: anthropic\nbatch: sh ${join(scripts, `${name}.sh`)} {task}\n---\nA scripted agent.\n`);
+}
+writeFileSync(join(web, 'package.json'), '{"name": "web", "private": true, "scripts": {"test": "node test.js"}}\n');
+writeFileSync(
+  join(web, 'test.js'),
+  "const fs = require('fs');\nconst mod = fs.existsSync('add.js') ? require('./add.js') : null;\nlet passed = 0, failed = 0;\nfor (const [a, b, want] of [[1, 2, 3], [2, 2, 4], [0, 5, 5]]) { if (mod && mod.add(a, b) === want) passed++; else failed++; }\nconsole.log(`# pass ${passed}`); console.log(`# fail ${failed}`);\nprocess.exit(failed ? 1 : 0);\n",
+);
+git(web, 'add', '-A');
+git(web, 'commit', '-qm', 'add() to write, with its test; two scripted agents');
+agence(web, '^sequent', 'run', 'write add.js exporting add(a, b)', '--agents', 'careful,hasty', '--judge', 'npm test', '--timeout', '60s');
+const [sequent] = JSON.parse(run(web, process.execPath, [CLI, '^sequent', 'list', '--json'], { quiet: true }));
+agence(web, '^sequent', 'pick', sequent.id);
+run(web, 'git', ['log', '--oneline', '-3']);
 
 say('The org adds a law to the master; shards see they are behind and pull it');
 appendFileSync(join(root, 'master/codex/LAWS.md'), '- [law-sbom] Every release publishes a software bill of materials.\n');

@@ -1,7 +1,9 @@
-// `npm run build`: bundle the CLI into dist/ as CommonJS, in three files so start-up pays only
+// `npm run build`: bundle the CLI into dist/ as CommonJS, in several files so start-up pays only
 // for what a command uses:
 //   agence.cjs        the front door: answers --version, else loads app.cjs (with a V8 code cache)
-//   app.cjs           router, commands and services; heavy parts initialise lazily
+//   app.cjs           the router: parse, routes, help, output, base/ in line
+//   cmd-NAME.cjs      one command's handler and the services it uses (src/cli/commands/NAME.ts),
+//                     required with its own code cache when its route is taken
 //   vendor/yaml.cjs   the YAML parser, required only by commands that read YAML (with a code cache)
 //   vendor/tar.cjs    tar and gzip, required only to read or write session archives
 //   vendor/toml.cjs   smol-toml, required only by `^setup codex` (Codex CLI's config.toml)
@@ -15,9 +17,9 @@
 // better-sqlite3's JavaScript is in app.cjs; its compiled addon stays in node_modules.
 // CommonJS, because Node's ESM loader (and its eager builtin facades) costs more at start-up
 // than the whole of `agence ^status`.
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { build } from 'esbuild';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -34,26 +36,45 @@ const externalAs = (specifier, target) => ({
 });
 
 /**
- * A vendor bundle required with its own V8 code cache (src/cli/compileCache.ts, as the app
- * bundle is): YAML and the AI SDK are large enough that compiling them is a visible part of the
- * commands that load them. The import becomes a small module that does the require.
+ * A bundle required with its own V8 code cache (src/cli/compileCache.ts, as the app bundle is):
+ * the import becomes a small module that does the require. Used for the large vendor bundles
+ * (YAML, the AI SDK, the MCP SDK) and for each command's own bundle.
  */
-const cachedVendor = (matches, file) => ({
-  name: `vendor:${file}`,
+const cachedBundle = (name, resolveTo) => ({
+  name,
   setup(b) {
-    b.onResolve({ filter: /./ }, (args) => (args.kind !== 'entry-point' && matches(args.path, args.importer) ? { path: file, namespace: 'cached-vendor' } : undefined));
-    b.onLoad({ filter: /./, namespace: 'cached-vendor' }, (args) => ({
+    b.onResolve({ filter: /./ }, (args) => {
+      if (args.kind === 'entry-point') return undefined;
+      const file = resolveTo(args.path, args.importer);
+      return file ? { path: file, namespace: 'cached-bundle' } : undefined;
+    });
+    b.onLoad({ filter: /./, namespace: 'cached-bundle' }, (args) => ({
       resolveDir: resolve('src/cli'),
       loader: 'js',
       contents: [
         "const { requireWithCompileCache } = require('./compileCache.ts');",
-        `const loaded = requireWithCompileCache(require('node:path').join(__dirname, 'vendor', ${JSON.stringify(args.path)}), ${JSON.stringify(args.path)}, 'vendor', process.env);`,
+        `const file = ${JSON.stringify(args.path)};`,
+        `const loaded = requireWithCompileCache(require('node:path').join(__dirname, file), file.replace(/^.*\\//, ''), 'bundle', process.env);`,
         // Written at exit, so the cache covers the functions this run compiled.
         "process.once('exit', loaded.saveCache);",
         'module.exports = loaded.exports;',
       ].join('\n'),
     }));
   },
+});
+const vendor = (matches, file) => cachedBundle(`vendor:${file}`, (path, importer) => (matches(path, importer) ? `vendor/${file}` : null));
+
+/**
+ * Each command handler (src/cli/commands/NAME.ts) is its own bundle, dist/cmd-NAME.cjs, required
+ * when its route is taken: a command compiles and loads its own code, not every command's. What
+ * commands share (core/, store/, shard/, ...) is copied into each; errors stay recognisable across
+ * copies (core/errors.ts). The bundles sit beside app.cjs, so paths from __dirname are the same.
+ */
+const COMMANDS = resolve('src/cli/commands');
+const commandBundles = cachedBundle('command-bundles', (path, importer) => {
+  if (!/^\.\.?\//.test(path)) return null;
+  const target = resolve(dirname(importer), path);
+  return dirname(target) === COMMANDS ? `cmd-${basename(target).replace(/\.[jt]s$/, '')}.cjs` : null;
 });
 
 rmSync('dist', { recursive: true, force: true });
@@ -64,21 +85,43 @@ await build({
   define: { __AGENCE_VERSION__: JSON.stringify(pkg.version) },
   banner: { js: '#!/usr/bin/env node' },
 });
-await build({
+const app = {
   ...common,
-  entryPoints: ['src/cli/run.ts'],
-  outfile: 'dist/app.cjs',
   // The sources are ESM and use import.meta.filename/dirname (not .url: building a file URL
-  // costs milliseconds at start-up); in the CommonJS bundle they are the bundle's own.
+  // costs milliseconds at start-up); in the CommonJS bundles they are the bundle's own.
   define: { 'import.meta.filename': '__filename', 'import.meta.dirname': '__dirname', __AGENCE_VERSION__: JSON.stringify(pkg.version) },
   plugins: [
-    cachedVendor((path) => path === 'yaml', 'yaml.cjs'),
-    cachedVendor((path, importer) => resolve(dirname(importer), path) === resolve('src/llm/sdk.js'), 'ai.cjs'),
-    cachedVendor((path, importer) => resolve(dirname(importer), path) === resolve('src/mcp/sdk.js'), 'mcp.cjs'),
+    vendor((path) => path === 'yaml', 'yaml.cjs'),
+    vendor((path, importer) => resolve(dirname(importer), path) === resolve('src/llm/sdk.js'), 'ai.cjs'),
+    vendor((path, importer) => resolve(dirname(importer), path) === resolve('src/mcp/sdk.js'), 'mcp.cjs'),
+    commandBundles,
     externalAs('tar', './vendor/tar.cjs'),
     externalAs('smol-toml', './vendor/toml.cjs'),
     externalAs('web-tree-sitter', './vendor/web-tree-sitter.cjs'),
   ],
+};
+await build({ ...app, entryPoints: ['src/cli/run.ts'], outfile: 'dist/app.cjs' });
+/**
+ * The command bundles take zod from app.cjs (which the front door has always loaded first, and
+ * which exports it as `zod`), so zod is loaded and set up once per process.
+ */
+const zodFromApp = {
+  name: 'zod-from-app',
+  setup(b) {
+    b.onResolve({ filter: /zod\.js$/ }, (args) => (resolve(dirname(args.importer), args.path) === resolve('src/core/zod.js') ? { path: 'zod', namespace: 'zod-from-app' } : undefined));
+    b.onLoad({ filter: /./, namespace: 'zod-from-app' }, () => ({
+      loader: 'js',
+      contents: "module.exports = require('node:module')._cache[require('node:path').join(__dirname, 'app.cjs')].exports.zod;",
+    }));
+  },
+};
+const commands = readdirSync('src/cli/commands').filter((f) => f.endsWith('.ts'));
+await build({
+  ...app,
+  plugins: [zodFromApp, ...app.plugins],
+  entryPoints: Object.fromEntries(commands.map((f) => [`cmd-${basename(f, '.ts')}`, `src/cli/commands/${f}`])),
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
 });
 // The worker threads of a parallel `^ledger verify` (started only for large ledgers).
 await build({ ...common, entryPoints: ['src/ledger/verifyWorker.ts'], outfile: 'dist/ledger-verify-worker.cjs' });
@@ -94,10 +137,10 @@ const zodEnglishOnly = {
     );
   },
 };
-// Required through cachedVendor by the modules that import src/llm/sdk.ts.
+// Required through a cached-bundle stub by the modules that import src/llm/sdk.ts.
 // Third-party code: its names are minified too (a smaller file reads and deserialises faster).
 await build({ ...common, minifyIdentifiers: true, entryPoints: ['src/llm/sdk.ts'], outfile: 'dist/vendor/ai.cjs', plugins: [zodEnglishOnly] });
-// The MCP SDK (src/mcp/sdk.ts), required through cachedVendor only by `^mcp`.
+// The MCP SDK (src/mcp/sdk.ts), required through a cached-bundle stub only by `^mcp`.
 await build({ ...common, minifyIdentifiers: true, entryPoints: ['src/mcp/sdk.ts'], outfile: 'dist/vendor/mcp.cjs', plugins: [zodEnglishOnly] });
 // web-tree-sitter is one CommonJS file already; it and the two wasm files are copied as they are.
 const resolvePackage = createRequire(import.meta.url).resolve;

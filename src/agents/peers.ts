@@ -1,4 +1,4 @@
-import * as z from 'zod/mini';
+import * as z from '../core/zod.js';
 import { type Peer, peersOf, resolveAlias, type ResolvedModel } from '../core/agents.js';
 import { AgenceError } from '../core/errors.js';
 import { firstIssue } from '../core/schemas.js';

@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import * as z from 'zod/mini';
+import * as z from '../core/zod.js';
 import { indexFilePath } from '../git/indexFile.js';
 import type { ShardPaths } from '../shard/layout.js';
 import { BASE_MARKER } from '../shard/manifest.js';

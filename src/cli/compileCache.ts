@@ -38,7 +38,12 @@ export function requireWithCompileCache<T>(file: string, version: string, varian
     enableCompileCache?: (dir: string) => unknown;
     wrap: (source: string) => string;
     _nodeModulePaths: (dir: string) => string[];
+    _cache: Record<string, NodeModule | undefined>;
   };
+  // Loaded once per process, like require(): a command bundle can be wanted by the router and by
+  // another command.
+  const loadedBefore = Module._cache[file];
+  if (loadedBefore) return { exports: loadedBefore.exports as T, saveCache: () => undefined };
   const dir = cacheDir(env);
   if (env.AGENCE_NO_COMPILE_CACHE || typeof Module.enableCompileCache === 'function') {
     if (!env.AGENCE_NO_COMPILE_CACHE) Module.enableCompileCache?.(dir);
@@ -61,6 +66,7 @@ export function requireWithCompileCache<T>(file: string, version: string, varian
   const mod = new Module(file, module);
   mod.filename = file;
   mod.paths = Module._nodeModulePaths(dirname(file));
+  Module._cache[file] = mod;
   const fn = script.runInThisContext() as (...args: unknown[]) => void;
   fn.call(mod.exports, mod.exports, (id: string) => mod.require(id), mod, file, dirname(file));
   mod.loaded = true;

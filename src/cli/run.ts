@@ -87,3 +87,6 @@ export async function main(argv: readonly string[], version: string, early: Earl
     return report.exit;
   }
 }
+
+/** zod for the command bundles (scripts/build.mjs): one copy per process, this bundle's. */
+export * as zod from '../core/zod.js';

@@ -1,4 +1,4 @@
-import * as z from 'zod/mini';
+import * as z from './zod.js';
 
 /**
  * Which tracked files the code index reads, and how big its chunks are: the `chunk` key of

@@ -44,7 +44,15 @@ export interface AgenceErrorOptions {
   cause?: unknown;
 }
 
+/** Marks an AgenceError whichever bundle's copy of this class made it (the CLI is several bundles). */
+const BRAND = Symbol.for('agence.AgenceError');
+
 export class AgenceError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+
+  readonly [BRAND] = true;
   readonly code: ErrorCode;
   readonly fix: string | undefined;
   readonly file: string | undefined;

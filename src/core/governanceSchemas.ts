@@ -1,6 +1,6 @@
 // zod/mini, like schemas.ts; kept apart so that commands which never touch the ledger or trust
 // (every start of `agence`) do not pay for building these schemas.
-import * as z from 'zod/mini';
+import * as z from './zod.js';
 import { SHARD_ID_RE, TIERS } from './schemas.js';
 
 z.config({ jitless: true });

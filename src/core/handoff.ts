@@ -1,4 +1,4 @@
-import * as z from 'zod/mini';
+import * as z from './zod.js';
 import { canonicalJson } from './canonicalJson.js';
 import { AgenceError } from './errors.js';
 import { firstIssue, NAME_RE, SHARD_ID_RE } from './schemas.js';

@@ -1,4 +1,4 @@
-import * as z from 'zod/mini';
+import * as z from './zod.js';
 
 /**
  * One line of `nexus/logs/llm-calls.jsonl`: every model call agence makes or refuses, with what it

@@ -1,5 +1,5 @@
 // zod/mini: the same schemas as zod's classic API at a fraction of the start-up cost.
-import * as z from 'zod/mini';
+import * as z from './zod.js';
 import { masterUrlProblem } from './masterUrl.js';
 
 // A CLI parses a handful of records per run: compiling a fast path for each schema costs more

@@ -1,4 +1,4 @@
-import * as z from 'zod/mini';
+import * as z from './zod.js';
 import { AgenceError } from './errors.js';
 import { COMMIT_RE } from './schemas.js';
 

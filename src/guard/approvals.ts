@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import * as z from 'zod/mini';
+import * as z from '../core/zod.js';
 import { AgenceError } from '../core/errors.js';
 import { firstIssue } from '../core/schemas.js';
 import { formatJson, writeFileAtomic } from '../store/atomic.js';

@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import * as z from 'zod/mini';
+import * as z from '../core/zod.js';
 import { AgenceError } from '../core/errors.js';
 import { firstIssue } from '../core/schemas.js';
 import type { ShardPaths } from '../shard/layout.js';

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import * as z from 'zod/mini';
+import * as z from '../core/zod.js';
 import { canonicalJson } from '../core/canonicalJson.js';
 import { AgenceError } from '../core/errors.js';
 import { patternRegex } from '../core/guardPolicy.js';

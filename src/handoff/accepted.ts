@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import * as z from 'zod/mini';
+import * as z from '../core/zod.js';
 import { AgenceError } from '../core/errors.js';
 import { assertBundleId, BUNDLE_ID_RE } from '../core/handoff.js';
 import { COMMIT_RE } from '../core/schemas.js';

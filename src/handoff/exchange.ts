@@ -1,4 +1,4 @@
-import * as z from 'zod/mini';
+import * as z from '../core/zod.js';
 import { AgenceError } from '../core/errors.js';
 import { BUNDLE_ID_RE, type Bundle, bundleRef, bundleText } from '../core/handoff.js';
 import { fetchableMasterUrl, masterUrlProblem } from '../core/masterUrl.js';

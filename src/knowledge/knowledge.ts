@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import * as z from 'zod/mini';
+import * as z from '../core/zod.js';
 import { AgenceError } from '../core/errors.js';
 import {
   assertItemId,

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as yaml from 'yaml';
-import * as z from 'zod/mini';
+import * as z from '../core/zod.js';
 import { AgenceError } from '../core/errors.js';
 import { firstIssue } from '../core/schemas.js';
 import { configDir } from '../shard/registry.js';

@@ -1,4 +1,4 @@
-import * as z from 'zod/mini';
+import * as z from '../core/zod.js';
 import { makeProgress, makeStyle } from '../cli/output.js';
 import { findRoute } from '../cli/routes.js';
 import { prepareShard } from '../cli/run.js';

@@ -1,4 +1,4 @@
-import * as z from 'zod/mini';
+import * as z from '../core/zod.js';
 import type { OptionValue, Outcome } from '../cli/types.js';
 import type { GuardDecision } from '../guard/guard.js';
 import type { Created, RecallHit, RecallResult } from '../knowledge/knowledge.js';

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { type MergeKind, mergeKindFor } from '../core/layering.js';
 import type { BaseMarker, MasterLayer } from '../core/schemas.js';
 import { TEMP_SUFFIX } from '../store/atomic.js';
@@ -16,15 +16,17 @@ export interface LayerFile {
 function walk(dir: string): string[] {
   if (!existsSync(dir)) return [];
   const out: string[] = [];
-  const visit = (d: string) => {
+  // Plain concatenation: the names come from readdir, so there is nothing for path.join to
+  // normalise, and `^status` walks every layer at each run.
+  const visit = (d: string, rel: string) => {
     for (const entry of readdirSync(d, { withFileTypes: true })) {
       if (!isContentFile(entry.name)) continue;
-      const full = join(d, entry.name);
-      if (entry.isDirectory()) visit(full);
-      else if (entry.isFile()) out.push(relative(dir, full));
+      const name = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      if (entry.isDirectory()) visit(`${d}/${entry.name}`, name);
+      else if (entry.isFile()) out.push(name);
     }
   };
-  visit(dir);
+  visit(dir, '');
   return out;
 }
 

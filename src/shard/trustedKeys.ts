@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as z from 'zod/mini';
+import * as z from '../core/zod.js';
 import { formatJson, writeFileAtomic } from '../store/atomic.js';
 import { readOrNull } from '../store/files.js';
 import { sshFingerprint } from './keys.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type * as z from 'zod/mini';
+import type * as z from '../core/zod.js';
 import { AgenceError } from '../core/errors.js';
 import { firstIssue } from '../core/schemas.js';
 

@@ -100,8 +100,10 @@ describe('compile cache', () => {
     expect(third).toMatchObject({ code: 0, stdout: first.stdout, stderr: '' });
     expect(readFileSync(`${dir}/${files[0]}`).length).toBeGreaterThan(1000);
     expect(readdirSync(dir)).toEqual(files);
-    // each command keeps its own cache of the bundle (V8 caches what the run compiled)
+    // each command keeps its own cache of the router (V8 caches what the run compiled), and its
+    // own bundle has its cache too
     agence(sb, sb.dir, ['^shards'], env);
-    expect(readdirSync(dir).map((f) => f.replace(/^.*-/, '')).sort()).toEqual(['other.cache', 'shards.cache']);
+    expect(readdirSync(dir).map((f) => f.replace(/^.*-/, '')).sort()).toEqual(['bundle.cache', 'other.cache', 'shards.cache']);
+    expect(readdirSync(dir).find((f) => f.endsWith('-bundle.cache'))).toMatch(/^cmd-shards\.cjs-/);
   });
 });

@@ -1,20 +1,20 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import type { Persona } from '../core/agents.js';
 import { DEFAULT_BUFFER_MAX_MB } from '../core/buffers.js';
 import { AgenceError } from '../core/errors.js';
 import { installHint, isToolName, LAUNCH_TOOLS, planLaunch, shellQuote, splitLaunch, toolOf, type ToolName } from '../core/launchers.js';
-import { assertSessionId } from '../core/session.js';
+import { assertSessionId, type Session } from '../core/session.js';
 import { nearest } from '../core/suggest.js';
 import { codexNames, loadPersona } from '../agents/agentRegistry.js';
 import { assembleContext } from '../agents/contextPack.js';
 import { guardHookGroup } from '../agents/toolSetup.js';
 import type { KnowledgeContext } from '../knowledge/knowledge.js';
 import { appendLedger } from '../ledger/ledger.js';
-import { currentSession, type SessionContext, saveSession } from '../sessions/sessions.js';
+import { currentSession, type SessionContext, saveSession, showSession } from '../sessions/sessions.js';
 import { readManifest } from '../shard/manifest.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { bufferFile } from './buffers.js';
@@ -86,39 +86,45 @@ const DEFAULT_BUDGET = 8000;
 /** What `!<name>` names: a persona and its launch command, or a tool working as the default persona. */
 function resolveLaunch(ctx: LaunchContext, name: string): { persona: Persona; command: string[]; source: string | null } {
   const paths = ctx.sessions.shard;
-  const personas = codexNames(paths, 'agents');
-  if (personas.includes(name)) {
-    const persona = loadPersona(paths, name);
+  let persona: Persona | null = null;
+  try {
+    persona = loadPersona(paths, name);
+  } catch (error) {
+    if (!(error instanceof AgenceError && error.code === 'not_found')) throw error;
+  }
+  if (persona) {
     if (!persona.launch) {
       throw new AgenceError('usage', `@${name} has no launch: line (${persona.source})`, { fix: `add \`launch: claude\` (or codex, aider, gemini, copilot, or any command) to its front matter, or run \`agence @${name} !claude\`` });
     }
     return { persona, command: splitLaunch(persona.launch, persona.source), source: persona.source };
   }
   if (isToolName(name)) return { persona: loadPersona(paths, ctx.defaultPersona), command: [LAUNCH_TOOLS[name].binary], source: null };
-  const known = [...personas, ...Object.keys(LAUNCH_TOOLS), 'bash'];
+  const known = [...codexNames(paths, 'agents'), ...Object.keys(LAUNCH_TOOLS), 'bash'];
   const guess = nearest(name, known);
   throw new AgenceError('not_found', `no agent "${name}": not a persona of this shard nor a tool agence knows`, {
     fix: `${guess ? `did you mean !${guess}? ` : ''}agents: ${known.join(', ')} (or add codex/agents/${name}.md with a launch: line)`,
   });
 }
 
-/** Write a launch file into `nexus/launch/<session>/` under a name its content decides, and read it back. */
+/** A launch file in `nexus/launch/<session>/` under a name its content decides, written (and read back) unless it is there. */
 function writeLaunchFile(ctx: LaunchContext, session: string, stem: string, ext: string, text: string): string {
   const dir = join(ctx.sessions.shard.nexus, 'launch', session);
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${stem}-${createHash('sha256').update(text).digest('hex').slice(0, 12)}.${ext}`);
+  // Named by its content: a file already there with that content is this one (no second write and fsync).
+  if (existsSync(file) && readFileSync(file, 'utf8') === text) return file;
   writeFileAtomic(file, text, 0o600);
   if (readFileSync(file, 'utf8') !== text) throw new AgenceError('corrupt', `${file} did not read back as written`, { file, fix: 'check the disk and launch again' });
   return file;
 }
 
 /** The session the agent works in: the one named, else the current open one, else a new one saved now. */
-async function launchSession(ctx: LaunchContext, input: LaunchInput, persona: Persona): Promise<{ id: string; created: boolean }> {
-  if (input.session) return { id: assertSessionId(input.session), created: false };
+async function launchSession(ctx: LaunchContext, input: LaunchInput, persona: Persona): Promise<{ session: Session; created: boolean }> {
+  if (input.session) return { session: showSession(ctx.sessions, assertSessionId(input.session)).session, created: false };
   const current = currentSession(ctx.sessions);
-  if (current && (current.status === 'SAVED' || current.status === 'ACTIVE')) return { id: current.session_id, created: false };
+  if (current && (current.status === 'SAVED' || current.status === 'ACTIVE')) return { session: current, created: false };
   const saved = await saveSession({ ...ctx.sessions, cwd: input.cwd }, { agent: persona.name, todos: [], tags: [], forceNew: false, ...(input.task ? { task: input.task } : {}) });
-  return { id: saved.session.session_id, created: saved.created };
+  return { session: saved.session, created: saved.created };
 }
 
 /** The cap of a buffer in bytes: `buffers.max_mb` of agence.json, else the default. */
@@ -142,25 +148,26 @@ export async function launchAgent(ctx: LaunchContext, input: LaunchInput): Promi
   if (input.tmux && !tmuxBin) throw new AgenceError('not_found', 'tmux is not installed (not on PATH)', { fix: 'install tmux 3.2 or later (apt install tmux, brew install tmux), or run with --no-tmux' });
   const cap = input.tmux ? bufferCap(ctx) : 0;
 
-  const session = await launchSession(ctx, input, persona);
-  const pack = await assembleContext(ctx.knowledge, persona, currentSession({ ...ctx.sessions, env: { ...env, AGENCE_SESSION: session.id } }), input.task ?? '', input.budget ?? DEFAULT_BUDGET);
+  const launched = await launchSession(ctx, input, persona);
+  const sessionId = launched.session.session_id;
+  const pack = await assembleContext(ctx.knowledge, persona, launched.session, input.task ?? '', input.budget ?? DEFAULT_BUDGET);
   if (pack.secretItems.length > 0) {
     // DESIGN §5: secret items never go to a provider that is not local, and these agents call theirs.
     throw new AgenceError('refused', `the context pack for @${persona.name} holds items labelled secret or above (${pack.secretItems.join(', ')}); an external agent sends its context to its provider`, {
       fix: `launch a persona whose clearance is internal or lower (the clearance: line of ${persona.source})`,
     });
   }
-  const contextFile = writeLaunchFile(ctx, session.id, persona.name, 'md', `${pack.system}\n`);
-  const guardSettings = toolOf(command[0] as string)?.guardFlag ? writeLaunchFile(ctx, session.id, 'claude-settings', 'json', `${JSON.stringify({ hooks: { PreToolUse: [guardHookGroup({ node: ctx.self[0] as string, script: ctx.self[1] as string })] } }, null, 2)}\n`) : null;
+  const contextFile = writeLaunchFile(ctx, sessionId, persona.name, 'md', `${pack.system}\n`);
+  const guardSettings = toolOf(command[0] as string)?.guardFlag ? writeLaunchFile(ctx, sessionId, 'claude-settings', 'json', `${JSON.stringify({ hooks: { PreToolUse: [guardHookGroup({ node: ctx.self[0] as string, script: ctx.self[1] as string })] } }, null, 2)}\n`) : null;
   const plan = planLaunch({ command: [program, ...command.slice(1)], extraArgs: input.args ?? [], context: pack.system, contextFile, task: input.task ?? null, guardSettings });
   const shown = plan.argv.map((a) => (a === pack.system ? '<context pack>' : a));
 
   const shardName = ctx.sessions.shardName;
-  const wired: Record<string, string> = { AGENCE_SESSION: session.id, AGENCE_SHARD: shardName, AGENCE_CONTEXT_FILE: contextFile, ...(input.task ? { AGENCE_TASK: input.task } : {}) };
+  const wired: Record<string, string> = { AGENCE_SESSION: sessionId, AGENCE_SHARD: shardName, AGENCE_CONTEXT_FILE: contextFile, ...(input.task ? { AGENCE_TASK: input.task } : {}) };
   const agentEnv = { ...wired, AGENCE_AGENT: persona.name };
   appendLedger(
     ctx.sessions.shard,
-    { actor: await ctx.sessions.actor(), action: 'agent.launch', subject: persona.name, decision: 'started', data: { tool: plan.tool, command: shown.slice(0, 1), cwd: input.cwd, session: session.id, tmux: input.tmux, guard: plan.guard } },
+    { actor: await ctx.sessions.actor(), action: 'agent.launch', subject: persona.name, decision: 'started', data: { tool: plan.tool, command: shown.slice(0, 1), cwd: input.cwd, session: sessionId, tmux: input.tmux, guard: plan.guard } },
     ctx.sessions.now(),
   );
 
@@ -169,20 +176,20 @@ export async function launchAgent(ctx: LaunchContext, input: LaunchInput): Promi
     tool: plan.tool,
     command: shown,
     cwd: input.cwd,
-    session: session.id,
-    sessionCreated: session.created,
+    session: sessionId,
+    sessionCreated: launched.created,
     contextFile,
     contextVia: plan.contextVia,
     contextTokens: pack.tokens,
     guard: plan.guard,
   };
   if (tmuxBin) {
-    const buffer = bufferFile(ctx.sessions.shard.nexus, session.id);
+    const buffer = bufferFile(ctx.sessions.shard.nexus, sessionId);
     // The only shell string with our values in it: each one quoted, the session id checked above.
-    const pipe = [...ctx.self, 'shared', 'buffers', 'record', session.id, '--file', buffer, '--max-bytes', String(cap)].map(shellQuote).join(' ');
-    const statusFile = join(ctx.sessions.shard.nexus, 'launch', session.id, `exit-${process.pid}-${Date.now()}`);
+    const pipe = [...ctx.self, 'shared', 'buffers', 'record', sessionId, '--file', buffer, '--max-bytes', String(cap)].map(shellQuote).join(' ');
+    const statusFile = join(ctx.sessions.shard.nexus, 'launch', sessionId, `exit-${process.pid}-${Date.now()}`);
     const started = startInTmux(
-      { tmux: tmuxBin, cwd: input.cwd, argv: plan.argv, agentEnv, humanEnv: wired, window: input.window ?? persona.name, group: `agence-${session.id}`, pipe, attach: input.attach ?? false, statusFile },
+      { tmux: tmuxBin, cwd: input.cwd, argv: plan.argv, agentEnv, humanEnv: wired, window: input.window ?? persona.name, group: `agence-${sessionId}`, pipe, attach: input.attach ?? false, statusFile },
       env,
     );
     return { ...result, tmux: { ...started, buffer }, exit: started.exit };

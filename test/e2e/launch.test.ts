@@ -200,6 +200,19 @@ describe('bad input', () => {
     }
   });
 
+  it('a context pack holding a secret item is refused (exit 2): these agents send it to their provider', () => {
+    const learned = agence(sb, dir, ['^learn', 'Deploy key rotation goes through the vault at rotation time', '--json']);
+    const file = join(dir, json<{ path: string }>(learned).path);
+    // Marked secret by hand (agence itself keeps secret items out of synthetic/).
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/^label: internal$/m, 'label: secret'));
+    writeFileSync(join(dir, '.agence/codex/agents/cleared.md'), '---\nname: cleared\nmodel: haiku\nprovider: anthropic\nclearance: secret\nlaunch: ./agents/report.sh\n---\nYou are cleared.\n');
+    const run = agence(sb, dir, ['!cleared', '--no-tmux', '--task', 'deploy key rotation vault']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('the context pack for @cleared holds items labelled secret or above');
+    expect(run.stdout).toBe('');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/^label: secret$/m, 'label: internal'));
+  });
+
   it('!bash takes no launcher options; ! alone names what it needs', () => {
     expect(agence(sb, dir, ['!bash', '--tmux']).stderr).toContain('!bash takes no options');
     expect(agence(sb, dir, ['system']).stderr).toContain('! needs the name of an agent or bash');

@@ -4,6 +4,7 @@ import { mergeTaskFiles } from '../core/taskMerge.js';
 import { readGitConfigValue } from '../git/configFile.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { decodeUtf8, readOrNull, readTextFile } from '../store/files.js';
+import type { Finding } from '../shard/doctor.js';
 import type { ShardPaths } from '../shard/layout.js';
 
 /**
@@ -51,6 +52,30 @@ export async function ensureTaskMergeDriver(paths: ShardPaths, self: readonly st
     changed.push('git config');
   }
   return changed;
+}
+
+/**
+ * `^doctor`'s check: does this clone route task files to the driver (a clone that skipped `^init`
+ * has the attributes but not the git config, and `git pull` would merge tasks as text)?
+ * `repair` registers it.
+ */
+export async function taskDriverFinding(paths: ShardPaths, self: readonly string[], env: NodeJS.ProcessEnv, repair: boolean): Promise<Finding> {
+  const attributes = readTextFile(join(paths.agence, '.gitattributes'), '.agence/.gitattributes');
+  const key = `merge.${DRIVER}.driver`;
+  const fromFiles = readGitConfigValue(paths.root, key, env);
+  const configured = fromFiles === undefined ? await (await import('../git/git.js')).configGet(paths.root, key) : fromFiles;
+  const missing = [...(attributes?.split('\n').includes(ATTRIBUTES_LINE) ? [] : ['.agence/.gitattributes']), ...(configured === driverCommand(self) ? [] : [`git config ${key}`])];
+  if (missing.length === 0) return { check: 'tasks', severity: 'ok', message: `task files merge field by field (the ${DRIVER} merge driver is registered)` };
+  if (repair) {
+    const changed = await ensureTaskMergeDriver(paths, self, env);
+    return { check: 'tasks', severity: 'ok', message: `registered the ${DRIVER} merge driver (${changed.join(', ')})` };
+  }
+  return {
+    check: 'tasks',
+    severity: 'warn',
+    message: `the ${DRIVER} merge driver is not set up in this clone (${missing.join(', ')}): git would merge concurrent task edits as text`,
+    fix: 'run `agence ^doctor --repair` (or `agence ^init`)',
+  };
 }
 
 export type DriverResult = { merged: true } | { merged: false; reason: string };

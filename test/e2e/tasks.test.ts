@@ -353,6 +353,18 @@ describe('the merge driver', () => {
     git(sb, one, ['merge', '--abort']);
   });
 
+  it('^doctor says when a clone has no driver yet, and --repair registers it', () => {
+    const four = join(sb.dir, 'clone-four');
+    git(sb, sb.dir, ['clone', '-q', origin, four]);
+    const before = json<{ findings: { check: string; severity: string; message: string; fix?: string }[] }>(agence(sb, four, ['^doctor', '--json']));
+    expect(before.findings.find((f) => f.check === 'tasks')).toMatchObject({ severity: 'warn', fix: 'run `agence ^doctor --repair` (or `agence ^init`)' });
+    expect(before.findings.find((f) => f.check === 'tasks')?.message).toMatch(/not set up in this clone \(git config merge\.agence-task\.driver\)/);
+    expect(agence(sb, four, ['^doctor', '--repair', '--json']).stdout).toContain('registered the agence-task merge driver (git config)');
+    expect(git(sb, four, ['config', '--get', 'merge.agence-task.driver'])).toMatch(/ shared merge-driver %O %A %B %P$/);
+    const after = json<{ findings: { check: string; severity: string }[] }>(agence(sb, four, ['^doctor', '--json']));
+    expect(after.findings.find((f) => f.check === 'tasks')).toMatchObject({ severity: 'ok' });
+  });
+
   it('a clone that never ran ^init gets the driver from its first task write', () => {
     const three = join(sb.dir, 'clone-three');
     git(sb, sb.dir, ['clone', '-q', origin, three]);

@@ -3,6 +3,7 @@ import { diagnose } from '../../shard/doctor.js';
 import { requireShard } from '../../shard/layout.js';
 import { repairStore, sessionFindings } from '../../sessions/sessions.js';
 import type { Handler } from '../types.js';
+import { selfCommand } from '../selfCommand.js';
 import { sessionContext } from '../sessionContext.js';
 
 export const run: Handler = async (inv) => {
@@ -18,6 +19,8 @@ export const run: Handler = async (inv) => {
     findings.push(...sessionFindings(ctx));
     const { tangentFindings } = await import('../../swarm/tangents.js');
     findings.push(...(await tangentFindings({ paths, now: inv.now }, Boolean(inv.opts.repair))));
+    const { taskDriverFinding } = await import('../../swarm/taskMergeDriver.js');
+    findings.push(await taskDriverFinding(paths, selfCommand(), inv.env, Boolean(inv.opts.repair)));
   }
   const s = inv.style;
   const mark = { ok: s.green('ok  '), warn: s.yellow('warn'), fail: s.red('FAIL') };

@@ -298,8 +298,8 @@ export const ROUTES: readonly Route[] = [
   {
     mode: 'shared',
     name: 'doctor',
-    summary: 'check git, ignore rules, lock and base, codex, sessions, the registry and tangents; say how to fix each finding',
-    options: [{ name: 'repair', type: 'boolean', description: 'move damaged session lines aside (nothing is deleted) and rebuild the index; prune tangent worktrees whose folder is gone' }],
+    summary: 'check git, ignore rules, lock and base, codex, sessions, the registry, tangents and the task merge driver; say how to fix each finding',
+    options: [{ name: 'repair', type: 'boolean', description: 'move damaged session lines aside (nothing is deleted) and rebuild the index; prune tangent worktrees whose folder is gone; register the task merge driver' }],
     shard: 'report',
     load: () => import('./commands/doctor.js').then((m) => m.run),
   },

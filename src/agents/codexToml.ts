@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import type * as Toml from 'smol-toml';
 import { AgenceError } from '../core/errors.js';
 import { writeFileAtomic } from '../store/atomic.js';
-import { type AgenceCli, type Change, MCP_SERVER_NAME, mcpServer, type SetupPart } from './toolSetup.js';
+import { type Change, MCP_SERVER_NAME, mcpServer, type SetupPart } from './toolSetup.js';
 
 /**
  * `^setup codex`: `[mcp_servers.agence]` in Codex CLI's `config.toml`. The file is the user's,
@@ -51,9 +51,9 @@ export function codexConfigFile(env: NodeJS.ProcessEnv, home: string): string {
   return join(env.CODEX_HOME || join(home, '.codex'), 'config.toml');
 }
 
-export function setupCodex(file: string, cli: AgenceCli): SetupPart[] {
+export function setupCodex(file: string, self: readonly string[]): SetupPart[] {
   const { parse } = loadToml();
-  const server = mcpServer(cli, 'codex');
+  const server = mcpServer(self, 'codex');
   const bad = (what: string, fix: string) => new AgenceError('corrupt', `${file} ${what}`, { file, fix });
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
   let before: Record<string, unknown>;

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CLAUDE_SESSION_HOOKS } from '../core/claudeCode.js';
 import { AgenceError } from '../core/errors.js';
-import { shellQuote } from '../core/launchers.js';
+import { shellLine } from '../core/shellQuote.js';
 import { writeFileAtomic } from '../store/atomic.js';
 
 /**
@@ -25,11 +25,6 @@ export interface SetupPart {
   change: Change;
 }
 
-/** The argv that starts this very CLI (node and its script, by absolute path). */
-export interface AgenceCli {
-  node: string;
-  script: string;
-}
 
 /** The name agence's MCP server has in every tool's config. */
 export const MCP_SERVER_NAME = 'agence';
@@ -38,18 +33,24 @@ export const MCP_SERVER_NAME = 'agence';
  * The MCP server entry: `agence ^mcp` over stdio, with the word alias of `^` (no shell ever sees
  * a `^`), and AGENCE_AGENT naming the tool so labels and the access matrix apply (DESIGN §5).
  */
-export function mcpServer(cli: AgenceCli, agent: string, dir?: string): { command: string; args: string[]; env: Record<string, string> } {
-  return { command: cli.node, args: [cli.script, 'shared', 'mcp', ...(dir ? ['--dir', dir] : [])], env: { AGENCE_AGENT: agent } };
+export function mcpServer(self: readonly string[], agent: string, dir?: string): { command: string; args: string[]; env: Record<string, string> } {
+  const [command = '', ...rest] = self;
+  return { command, args: [...rest, 'shared', 'mcp', ...(dir ? ['--dir', dir] : [])], env: { AGENCE_AGENT: agent } };
 }
 
 /** A hook's command line: Claude Code runs it through a shell. */
-export function hookCommand(cli: AgenceCli, words: string[]): string {
-  return [cli.node, cli.script, 'shared', ...words].map(shellQuote).join(' ');
+export function hookCommand(self: readonly string[], words: string[]): string {
+  return shellLine([...self, 'shared', ...words]);
+}
+
+/** One hook entry of Claude Code's settings: the command, run for the tools `matcher` names (all when null). */
+function hookGroup(matcher: string | null, command: string, timeout: number): Json {
+  return { ...(matcher ? { matcher } : {}), hooks: [{ type: 'command', command, timeout }] };
 }
 
 /** The guard as Claude Code's PreToolUse hook for Bash (`^setup claude`, and what `!claude` is started with). */
-export function guardHookGroup(cli: AgenceCli): Json {
-  return { matcher: 'Bash', hooks: [{ type: 'command', command: hookCommand(cli, ['guard', 'hook', 'claude']), timeout: 30 }] };
+export function guardHookGroup(self: readonly string[]): Json {
+  return hookGroup('Bash', hookCommand(self, ['guard', 'hook', 'claude']), 30);
 }
 
 interface JsonFile {
@@ -106,7 +107,7 @@ function ensureHook(hooks: Json, event: string, matcher: string | null, timeout:
       }
     }
   }
-  if (change === 'added') hooks[event] = [...groups, { ...(matcher ? { matcher } : {}), hooks: [{ type: 'command', command, timeout }] }];
+  if (change === 'added') hooks[event] = [...groups, hookGroup(matcher, command, timeout)];
   return change;
 }
 
@@ -115,17 +116,17 @@ function ensureHook(hooks: Json, event: string, matcher: string | null, timeout:
  * session hooks, and `agence` in `enabledMcpjsonServers`; the server itself in `.mcp.json`, the
  * project-scope file Claude Code reads MCP servers from (settings files hold no servers).
  */
-export function setupClaude(root: string, cli: AgenceCli): SetupPart[] {
+export function setupClaude(root: string, self: readonly string[]): SetupPart[] {
   // Both files are read (and refused if they do not parse) before either is written.
   const settings = readJsonObject(join(root, '.claude', 'settings.local.json'), '.claude/settings.local.json');
   const mcp = readJsonObject(join(root, '.mcp.json'), '.mcp.json');
   const { doc, bad, file } = settings;
   const hooks = doc.hooks ?? {};
   if (!isObject(hooks)) throw bad('has "hooks" that is not an object');
-  const parts: SetupPart[] = [{ file, what: 'PreToolUse hook (guard)', change: ensureHook(hooks, 'PreToolUse', 'Bash', 30, 'guard hook claude', hookCommand(cli, ['guard', 'hook', 'claude']), bad) }];
+  const parts: SetupPart[] = [{ file, what: 'PreToolUse hook (guard)', change: ensureHook(hooks, 'PreToolUse', 'Bash', 30, 'guard hook claude', hookCommand(self, ['guard', 'hook', 'claude']), bad) }];
   // No matcher: every source, trigger and reason runs them.
   for (const event of CLAUDE_SESSION_HOOKS) {
-    parts.push({ file, what: `${event} hook`, change: ensureHook(hooks, event, null, 60, 'shared hook claude', hookCommand(cli, ['hook', 'claude']), bad) });
+    parts.push({ file, what: `${event} hook`, change: ensureHook(hooks, event, null, 60, 'shared hook claude', hookCommand(self, ['hook', 'claude']), bad) });
   }
   doc.hooks = hooks;
   const enabled = doc.enabledMcpjsonServers ?? [];
@@ -133,17 +134,17 @@ export function setupClaude(root: string, cli: AgenceCli): SetupPart[] {
   const isEnabled = enabled.includes(MCP_SERVER_NAME);
   if (!isEnabled) doc.enabledMcpjsonServers = [...enabled, MCP_SERVER_NAME];
   parts.push({ file, what: 'enabledMcpjsonServers', change: isEnabled ? 'unchanged' : 'added' });
-  const server = registerMcpServer(mcp, { type: 'stdio', ...mcpServer(cli, 'claude') });
+  const server = registerMcpServer(mcp, { type: 'stdio', ...mcpServer(self, 'claude') });
   writeJsonObject(settings, parts);
   writeJsonObject(mcp, [server]);
   return [...parts, server];
 }
 
 /** `^setup cursor`: the MCP server in the project's `.cursor/mcp.json` (a command means stdio there). */
-export function setupCursor(root: string, cli: AgenceCli): SetupPart[] {
+export function setupCursor(root: string, self: readonly string[]): SetupPart[] {
   const json = readJsonObject(join(root, '.cursor', 'mcp.json'), '.cursor/mcp.json');
   // Cursor does not promise to start a project's servers in the project: the server is told where it is.
-  const part = registerMcpServer(json, mcpServer(cli, 'cursor', root));
+  const part = registerMcpServer(json, mcpServer(self, 'cursor', root));
   writeJsonObject(json, [part]);
   return [part];
 }

@@ -1,4 +1,4 @@
-import { fstatSync, statSync, writeSync } from 'node:fs';
+import { fstatSync, readSync, statSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { AgenceError } from '../core/errors.js';
 
@@ -34,6 +34,23 @@ export function isTerminal(fd: 1 | 2): boolean {
   if (!stat.isCharacterDevice() || stat.rdev === statSync('/dev/null').rdev) return false;
   const tty = createRequire(import.meta.filename)('node:tty') as typeof import('node:tty');
   return tty.isatty(fd);
+}
+
+/**
+ * A yes/no question to the person at the terminal (stdin and stderr both terminals), read
+ * synchronously; null when nobody can answer. An agent at a pseudo-terminal is not a person: it
+ * may not approve its own requests, and with --json there is no conversation.
+ */
+export function terminalAsk(env: NodeJS.ProcessEnv, json: boolean): ((question: string) => boolean) | null {
+  if (env.AGENCE_AGENT || json || !isTerminal(2)) return null;
+  const tty = createRequire(import.meta.filename)('node:tty') as typeof import('node:tty');
+  if (!tty.isatty(0)) return null;
+  return (question) => {
+    writeFd(2, `${question} [y/N] `);
+    const buffer = Buffer.alloc(256);
+    const n = readSync(0, buffer, 0, buffer.length, null);
+    return /^y(es)?$/i.test(buffer.subarray(0, n).toString('utf8').trim());
+  };
 }
 
 export interface Style {

@@ -131,8 +131,3 @@ export function installHint(command: string, source: string | null): string {
   if (tool) return `install it: ${tool.install}`;
   return source ? `install ${command}, or fix the launch: line of ${source}` : `install ${command}`;
 }
-
-/** POSIX shell quoting of one word, for the few command strings tmux and Claude Code run through sh. */
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_./:@%+=-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import type { Persona } from '../core/agents.js';
 import { DEFAULT_BUFFER_MAX_MB } from '../core/buffers.js';
 import { AgenceError } from '../core/errors.js';
-import { installHint, isToolName, LAUNCH_TOOLS, planLaunch, shellQuote, splitLaunch, toolOf, type ToolName } from '../core/launchers.js';
+import { installHint, isToolName, LAUNCH_TOOLS, planLaunch, splitLaunch, toolOf, type ToolName } from '../core/launchers.js';
+import { shellLine } from '../core/shellQuote.js';
 import { assertSessionId, type Session } from '../core/session.js';
 import { nearest } from '../core/suggest.js';
 import { codexNames, loadPersona } from '../agents/agentRegistry.js';
@@ -158,7 +159,7 @@ export async function launchAgent(ctx: LaunchContext, input: LaunchInput): Promi
     });
   }
   const contextFile = writeLaunchFile(ctx, sessionId, persona.name, 'md', `${pack.system}\n`);
-  const guardSettings = toolOf(command[0] as string)?.guardFlag ? writeLaunchFile(ctx, sessionId, 'claude-settings', 'json', `${JSON.stringify({ hooks: { PreToolUse: [guardHookGroup({ node: ctx.self[0] as string, script: ctx.self[1] as string })] } }, null, 2)}\n`) : null;
+  const guardSettings = toolOf(command[0] as string)?.guardFlag ? writeLaunchFile(ctx, sessionId, 'claude-settings', 'json', `${JSON.stringify({ hooks: { PreToolUse: [guardHookGroup(ctx.self)] } }, null, 2)}\n`) : null;
   const plan = planLaunch({ command: [program, ...command.slice(1)], extraArgs: input.args ?? [], context: pack.system, contextFile, task: input.task ?? null, guardSettings });
   const shown = plan.argv.map((a) => (a === pack.system ? '<context pack>' : a));
 
@@ -186,7 +187,7 @@ export async function launchAgent(ctx: LaunchContext, input: LaunchInput): Promi
   if (tmuxBin) {
     const buffer = bufferFile(ctx.sessions.shard.nexus, sessionId);
     // The only shell string with our values in it: each one quoted, the session id checked above.
-    const pipe = [...ctx.self, 'shared', 'buffers', 'record', sessionId, '--file', buffer, '--max-bytes', String(cap)].map(shellQuote).join(' ');
+    const pipe = shellLine([...ctx.self, 'shared', 'buffers', 'record', sessionId, '--file', buffer, '--max-bytes', String(cap)]);
     const statusFile = join(ctx.sessions.shard.nexus, 'launch', sessionId, `exit-${process.pid}-${Date.now()}`);
     const started = startInTmux(
       { tmux: tmuxBin, cwd: input.cwd, argv: plan.argv, agentEnv, humanEnv: wired, window: input.window ?? persona.name, group: `agence-${sessionId}`, pipe, attach: input.attach ?? false, statusFile },

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { AgenceError } from '../core/errors.js';
 import { mergeTaskFiles } from '../core/taskMerge.js';
+import { shellLine } from '../core/shellQuote.js';
 import { readGitConfigValue } from '../git/configFile.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { decodeUtf8, readOrNull, readTextFile } from '../store/files.js';
@@ -17,14 +18,23 @@ import type { ShardPaths } from '../shard/layout.js';
 export const DRIVER = 'agence-task';
 export const ATTRIBUTES_LINE = `/organic/tasks/*.json merge=${DRIVER}`;
 
-/** A word for `sh -c`: git runs merge drivers through the shell. */
-function shellWord(word: string): string {
-  return /^[A-Za-z0-9_./:@%+=-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+/** The driver's command line (git runs it through sh): how this agence is run (`self`: node and the CLI script), then the placeholders. */
+export function driverCommand(self: readonly string[]): string {
+  return `${shellLine(self)} shared merge-driver %O %A %B %P`;
 }
 
-/** The driver's command line: how this agence is run (`self`: node and the CLI script), then the placeholders. */
-export function driverCommand(self: readonly string[]): string {
-  return `${self.map(shellWord).join(' ')} shared merge-driver %O %A %B %P`;
+const ATTRIBUTES_FILE = '.agence/.gitattributes';
+const CONFIG_KEY = `merge.${DRIVER}.driver`;
+const CONFIG_PART = `git config ${CONFIG_KEY}`;
+
+/** What of the driver's set-up this clone lacks: the attributes line, the git config (or one for another install). */
+async function missingDriverParts(paths: ShardPaths, self: readonly string[], env: NodeJS.ProcessEnv): Promise<{ attributes: string | null; lacks: string[] }> {
+  const attributes = readTextFile(join(paths.agence, '.gitattributes'), ATTRIBUTES_FILE);
+  // git (and node:child_process) is loaded only when git's config files cannot answer.
+  const fromFiles = readGitConfigValue(paths.root, CONFIG_KEY, env);
+  const configured = fromFiles === undefined ? await (await import('../git/git.js')).configGet(paths.root, CONFIG_KEY) : fromFiles;
+  const lacks = [...(attributes?.split('\n').includes(ATTRIBUTES_LINE) ? [] : [ATTRIBUTES_FILE]), ...(configured === driverCommand(self) ? [] : [CONFIG_PART])];
+  return { attributes, lacks };
 }
 
 /**
@@ -32,23 +42,17 @@ export function driverCommand(self: readonly string[]): string {
  * config defines it. Idempotent; returns what it changed (`.gitattributes`, `git config`).
  */
 export async function ensureTaskMergeDriver(paths: ShardPaths, self: readonly string[], env: NodeJS.ProcessEnv): Promise<string[]> {
+  const { attributes, lacks } = await missingDriverParts(paths, self, env);
   const changed: string[] = [];
-  const file = join(paths.agence, '.gitattributes');
-  const text = readTextFile(file, '.agence/.gitattributes');
-  if (text === null || !text.split('\n').includes(ATTRIBUTES_LINE)) {
-    const head = text === null ? '# agence: concurrent edits of a task merge field by field (docs/tasks.md)\n' : text.replace(/\n?$/, '\n');
-    writeFileAtomic(file, `${head}${ATTRIBUTES_LINE}\n`);
+  if (lacks.includes(ATTRIBUTES_FILE)) {
+    const head = attributes === null ? '# agence: concurrent edits of a task merge field by field (docs/tasks.md)\n' : attributes.replace(/\n?$/, '\n');
+    writeFileAtomic(join(paths.agence, '.gitattributes'), `${head}${ATTRIBUTES_LINE}\n`);
     changed.push('.gitattributes');
   }
-  const command = driverCommand(self);
-  const key = `merge.${DRIVER}.driver`;
-  // git (and node:child_process) is loaded only when the config files cannot answer or must change.
-  const loadGit = () => import('../git/git.js');
-  const fromFiles = readGitConfigValue(paths.root, key, env);
-  if ((fromFiles === undefined ? await (await loadGit()).configGet(paths.root, key) : fromFiles) !== command) {
-    const { git } = await loadGit();
+  if (lacks.includes(CONFIG_PART)) {
+    const { git } = await import('../git/git.js');
     await git(['config', '--local', `merge.${DRIVER}.name`, 'agence task merge (field by field)'], { cwd: paths.root });
-    await git(['config', '--local', key, command], { cwd: paths.root });
+    await git(['config', '--local', CONFIG_KEY, driverCommand(self)], { cwd: paths.root });
     changed.push('git config');
   }
   return changed;
@@ -60,12 +64,8 @@ export async function ensureTaskMergeDriver(paths: ShardPaths, self: readonly st
  * `repair` registers it.
  */
 export async function taskDriverFinding(paths: ShardPaths, self: readonly string[], env: NodeJS.ProcessEnv, repair: boolean): Promise<Finding> {
-  const attributes = readTextFile(join(paths.agence, '.gitattributes'), '.agence/.gitattributes');
-  const key = `merge.${DRIVER}.driver`;
-  const fromFiles = readGitConfigValue(paths.root, key, env);
-  const configured = fromFiles === undefined ? await (await import('../git/git.js')).configGet(paths.root, key) : fromFiles;
-  const missing = [...(attributes?.split('\n').includes(ATTRIBUTES_LINE) ? [] : ['.agence/.gitattributes']), ...(configured === driverCommand(self) ? [] : [`git config ${key}`])];
-  if (missing.length === 0) return { check: 'tasks', severity: 'ok', message: `task files merge field by field (the ${DRIVER} merge driver is registered)` };
+  const { lacks } = await missingDriverParts(paths, self, env);
+  if (lacks.length === 0) return { check: 'tasks', severity: 'ok', message: `task files merge field by field (the ${DRIVER} merge driver is registered)` };
   if (repair) {
     const changed = await ensureTaskMergeDriver(paths, self, env);
     return { check: 'tasks', severity: 'ok', message: `registered the ${DRIVER} merge driver (${changed.join(', ')})` };
@@ -73,7 +73,7 @@ export async function taskDriverFinding(paths: ShardPaths, self: readonly string
   return {
     check: 'tasks',
     severity: 'warn',
-    message: `the ${DRIVER} merge driver is not set up in this clone (${missing.join(', ')}): git would merge concurrent task edits as text`,
+    message: `the ${DRIVER} merge driver is not set up in this clone (${lacks.join(', ')}): git would merge concurrent task edits as text`,
     fix: 'run `agence ^doctor --repair` (or `agence ^init`)',
   };
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { lineStart, plainText, tailLines, trimOffset } from '../../src/core/buffers.js';
 import { AgenceError } from '../../src/core/errors.js';
-import { installHint, planLaunch, shellQuote, splitLaunch, toolOf } from '../../src/core/launchers.js';
+import { installHint, planLaunch, splitLaunch, toolOf } from '../../src/core/launchers.js';
+import { shellQuote } from '../../src/core/shellQuote.js';
 
 const base = { extraArgs: [] as string[], context: 'CONTEXT', contextFile: '/n/ctx.md', task: null as string | null, guardSettings: '/n/settings.json' };
 

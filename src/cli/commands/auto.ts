@@ -1,8 +1,7 @@
-import { createRequire } from 'node:module';
 import type { AutoEvent } from '../../agents/autonomous.js';
 import { AgenceError } from '../../core/errors.js';
 import type { GuardDecision } from '../../guard/guard.js';
-import { isTerminal, writeFd } from '../output.js';
+import { terminalAsk, writeFd } from '../output.js';
 import type { Handler, Invocation } from '../types.js';
 import { chatContext } from './ask.js';
 import { decisionText } from './guard.js';
@@ -25,21 +24,10 @@ function eventText(inv: Invocation, e: AutoEvent): string {
   }
 }
 
-/** A T2 command: ask the person at the terminal (stdin and stderr both terminals), else nobody can say yes. */
+/** A T2 command: ask the person at the terminal, else nobody can say yes. */
 function confirmer(inv: Invocation): ((d: GuardDecision) => Promise<boolean>) | null {
-  // An agent at a pseudo-terminal is not a person: it may not approve its own T2 commands.
-  if (inv.env.AGENCE_AGENT || inv.json || !isTerminal(2) || !process.stdin.isTTY) return null;
-  return async (decision) => {
-    // A builtin through require: the app bundle runs under a V8 code cache that has no dynamic import().
-    const { createInterface } = createRequire(import.meta.filename)('node:readline/promises') as typeof import('node:readline/promises');
-    const rl = createInterface({ input: process.stdin, output: process.stderr });
-    try {
-      const answer = await rl.question(`${decisionText(decision, inv.style)}\nRun it? [y/N] `);
-      return /^y(es)?$/i.test(answer.trim());
-    } finally {
-      rl.close();
-    }
-  };
+  const ask = terminalAsk(inv.env, inv.json);
+  return ask && (async (decision) => ask(`${decisionText(decision, inv.style)}\nRun it?`));
 }
 
 /** `agence +"task"` (`agence auto "task"`): plan, then guarded steps with tools. */

@@ -1,4 +1,5 @@
 import { AgenceError } from '../../core/errors.js';
+import { selfCommand } from '../selfCommand.js';
 import { readManifest } from '../../shard/manifest.js';
 import { findExecutable } from '../../swarm/executable.js';
 import type { LaunchContext, LaunchResult } from '../../swarm/launcher.js';
@@ -16,7 +17,7 @@ export async function launchContext(inv: Invocation): Promise<LaunchContext> {
   return {
     sessions: ctx,
     knowledge: knowledgeContext(inv),
-    self: [process.execPath, process.argv[1] as string],
+    self: selfCommand(),
     defaultPersona: inv.agent?.agent ?? (inv.env.AGENCE_AGENT || readManifest(ctx.shard).default_agent),
   };
 }

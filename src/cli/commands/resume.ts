@@ -1,13 +1,10 @@
 import { claudeCodeOf } from '../../core/claudeCode.js';
+import { shellQuote } from '../../core/shellQuote.js';
 import { type ResumeBrief, resumeSession, resumeTarget } from '../../sessions/sessions.js';
 import type { Style } from '../output.js';
 import type { Handler } from '../types.js';
 import { sessionContext } from '../sessionContext.js';
 
-/** Single-quote for POSIX shells: the only character to take care of is ' itself. */
-function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
 
 export const run: Handler = async (inv) => {
   if (inv.opts.apply) return resumeApplying(inv);

@@ -1,11 +1,11 @@
 import { homedir } from 'node:os';
 import { existsSync } from 'node:fs';
 import { requireRepo, shardPaths } from '../../shard/layout.js';
-import type { AgenceCli, SetupPart } from '../../agents/toolSetup.js';
+import type { SetupPart } from '../../agents/toolSetup.js';
+import { selfCommand } from '../selfCommand.js';
 import type { Handler, Outcome } from '../types.js';
 
 /** This very CLI, by absolute path: what the tools' configs start. */
-const thisCli = (): AgenceCli => ({ node: process.execPath, script: process.argv[1] as string });
 
 function report(tool: string, parts: SetupPart[], overall: SetupPart['change'], root: string | null): Outcome {
   const shown = (file: string) => (root && file.startsWith(`${root}/`) ? file.slice(root.length + 1) : file);
@@ -19,7 +19,7 @@ export const claude: Handler = async (inv) => {
   const repo = requireRepo(inv.cwd);
   const { root } = repo;
   const { setupClaude, overall } = await import('../../agents/toolSetup.js');
-  const parts = setupClaude(root, thisCli());
+  const parts = setupClaude(root, selfCommand());
   const outcome = report('Claude Code', parts, overall(parts), root);
   // The hooks and the server need a shard; until there is one, each session start would say so.
   return existsSync(shardPaths(repo).manifest) ? outcome : { ...outcome, problem: 'this repository is not a shard yet: run `agence ^init`, or the session hooks will report that at every Claude Code session' };
@@ -29,7 +29,7 @@ export const claude: Handler = async (inv) => {
 export const cursor: Handler = async (inv) => {
   const { root } = requireRepo(inv.cwd);
   const { setupCursor, overall } = await import('../../agents/toolSetup.js');
-  const parts = setupCursor(root, thisCli());
+  const parts = setupCursor(root, selfCommand());
   return report('Cursor', parts, overall(parts), root);
 };
 
@@ -37,6 +37,6 @@ export const cursor: Handler = async (inv) => {
 export const codex: Handler = async (inv) => {
   const { codexConfigFile, setupCodex } = await import('../../agents/codexToml.js');
   const { overall } = await import('../../agents/toolSetup.js');
-  const parts = setupCodex(codexConfigFile(inv.env, inv.env.HOME || homedir()), thisCli());
+  const parts = setupCodex(codexConfigFile(inv.env, inv.env.HOME || homedir()), selfCommand());
   return report('Codex CLI', parts, overall(parts), null);
 };

@@ -1,7 +1,7 @@
 import { AgenceError } from '../../core/errors.js';
 import { requireShard } from '../../shard/layout.js';
 import { createTangent, destroyTangent, listTangents, tangentDiff, type TangentState, tangentState, writeTangent } from '../../swarm/tangents.js';
-import { shellQuote } from '../../core/launchers.js';
+import { shellQuote } from '../../core/shellQuote.js';
 import { isTerminal } from '../output.js';
 import { sessionContext } from '../sessionContext.js';
 import type { Handler, Invocation } from '../types.js';

@@ -1,22 +1,7 @@
-import { readSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { usageOf } from '../../core/commandTemplate.js';
 import { requireShard } from '../../shard/layout.js';
-import { isTerminal, writeFd } from '../output.js';
-import type { Handler, Invocation } from '../types.js';
-
-/** A yes/no question on the terminal; only when a person is there (stdin and stderr are a TTY) and no agent acts. */
-function terminalAsk(inv: Invocation): ((question: string) => boolean) | null {
-  if (inv.env.AGENCE_AGENT || inv.json || !isTerminal(2)) return null;
-  const tty = createRequire(import.meta.filename)('node:tty') as typeof import('node:tty');
-  if (!tty.isatty(0)) return null;
-  return (question) => {
-    writeFd(2, `${question} [y/N] `);
-    const buffer = Buffer.alloc(256);
-    const n = readSync(0, buffer, 0, buffer.length, null);
-    return /^y(es)?$/i.test(buffer.subarray(0, n).toString('utf8').trim());
-  };
-}
+import { terminalAsk } from '../output.js';
+import type { Handler } from '../types.js';
 
 /** `agence /` lists the validated commands; `agence /<name> [args]` runs one through the guard. */
 export const run: Handler = async (inv) => {
@@ -33,7 +18,7 @@ export const run: Handler = async (inv) => {
   }
   const { configGet } = await import('../../git/git.js');
   const actor = inv.env.AGENCE_AGENT || (await configGet(paths.root, 'user.email')) || 'unknown';
-  const outcome = await runValidated(paths, { name, args, cwd: inv.cwd, env: inv.env, actor, now: inv.now, ask: terminalAsk(inv), capture: inv.json });
+  const outcome = await runValidated(paths, { name, args, cwd: inv.cwd, env: inv.env, actor, now: inv.now, ask: terminalAsk(inv.env, inv.json), capture: inv.json });
   const { decision } = outcome;
   const why = decision.reasons.filter((r) => r.tier === decision.tier).map((r) => `${r.rule ? `[${r.rule}] ` : ''}${r.reason}`).join('; ');
   const data = { ...outcome, decision: { tier: decision.tier, reasons: decision.reasons, grants: decision.grants } };

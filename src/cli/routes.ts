@@ -844,6 +844,8 @@ export const ROUTES: readonly Route[] = [
     options: [
       { name: 'file', type: 'string', value: 'PATH', description: 'the buffer file' },
       { name: 'max-bytes', type: 'string', value: 'N', description: 'keep the newest N bytes' },
+      { name: 'end-mark', type: 'string', value: 'NONCE', description: "the nonce of the end mark the pane's gate prints after the agent" },
+      { name: 'ack', type: 'string', value: 'PATH', description: 'the file to create once everything before the end mark is written' },
     ],
     load: () => import('./commands/buffers.js').then((m) => m.record),
   },

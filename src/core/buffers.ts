@@ -43,3 +43,46 @@ export function plainText(raw: string): string {
     })
     .join('\n');
 }
+
+/**
+ * What the pane's start gate prints after the agent ends: an OSC string terminals ignore, with a
+ * random nonce. tmux 3.3 can close a pane whose process has ended before it has passed the last
+ * output on to pipe-pane; the gate waits until the recorder has seen this mark, so everything
+ * printed before it is in the buffer.
+ */
+export const endMarker = (nonce: string): string => `\x1b]7771;agence-end;${nonce}\x07`;
+
+export interface MarkerScan {
+  /** The bytes to record. */
+  pass: Uint8Array;
+  /** The end of the stream so far that could be the start of the marker: held until the next chunk. */
+  held: Uint8Array;
+  found: boolean;
+}
+
+/** Look for `marker` in a stream read in chunks (it may be split between two); what comes after it is dropped. */
+export function scanForMarker(held: Uint8Array, chunk: Uint8Array, marker: Uint8Array): MarkerScan {
+  const data = new Uint8Array(held.length + chunk.length);
+  data.set(held, 0);
+  data.set(chunk, held.length);
+  const at = indexOf(data, marker);
+  if (at >= 0) return { pass: data.subarray(0, at), held: new Uint8Array(0), found: true };
+  for (let keep = Math.min(marker.length - 1, data.length); keep > 0; keep -= 1) {
+    if (startsWith(marker, data.subarray(data.length - keep))) return { pass: data.subarray(0, data.length - keep), held: data.subarray(data.length - keep), found: false };
+  }
+  return { pass: data, held: new Uint8Array(0), found: false };
+}
+
+function indexOf(data: Uint8Array, part: Uint8Array): number {
+  const first = part[0] as number;
+  for (let i = data.indexOf(first); i >= 0 && i + part.length <= data.length; i = data.indexOf(first, i + 1)) {
+    if (startsWith(data.subarray(i), part)) return i;
+  }
+  return -1;
+}
+
+function startsWith(data: Uint8Array, prefix: Uint8Array): boolean {
+  if (prefix.length > data.length) return false;
+  for (let i = 0; i < prefix.length; i += 1) if (data[i] !== prefix[i]) return false;
+  return true;
+}

@@ -1,6 +1,6 @@
-import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { bufferPath, lineStart, trimOffset } from '../core/buffers.js';
+import { bufferPath, endMarker, lineStart, scanForMarker, trimOffset } from '../core/buffers.js';
 import { AgenceError } from '../core/errors.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { withFileLock } from '../store/lockFile.js';
@@ -38,12 +38,24 @@ export function appendToBuffer(file: string, data: Uint8Array, cap: number): voi
   });
 }
 
-/** Copy a stream (the pane's output) into the buffer until it ends. */
-export function recordBuffer(file: string, cap: number, input: NodeJS.ReadableStream): Promise<{ bytes: number }> {
-  let pending: Buffer[] = [];
+/** The end mark the pane's gate prints, and the file to create once everything before it is written. */
+export interface RecordEnd {
+  nonce: string;
+  ack: string;
+}
+
+/**
+ * Copy a stream (the pane's output) into the buffer until it ends, or until the end mark: then
+ * write what came before it, create the ack file the pane's gate waits for, and stop reading.
+ */
+export function recordBuffer(file: string, cap: number, input: NodeJS.ReadableStream & { destroy?: () => void }, end: RecordEnd | null = null): Promise<{ bytes: number }> {
+  const marker = end ? Buffer.from(endMarker(end.nonce)) : null;
+  let held: Uint8Array = new Uint8Array(0);
+  let pending: Uint8Array[] = [];
   let pendingBytes = 0;
   let total = 0;
   let timer: NodeJS.Timeout | null = null;
+  let done = false;
   const flush = () => {
     if (timer) clearTimeout(timer);
     timer = null;
@@ -54,21 +66,38 @@ export function recordBuffer(file: string, cap: number, input: NodeJS.ReadableSt
     appendToBuffer(file, data, cap);
   };
   return new Promise((resolve, reject) => {
-    input.on('data', (chunk: Buffer) => {
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      total += chunk.length;
-      if (pendingBytes >= FLUSH_BYTES) flush();
-      else timer ??= setTimeout(flush, FLUSH_MS);
-    });
-    input.on('error', reject);
-    input.on('end', () => {
+    const finish = () => {
+      if (done) return;
+      done = true;
       try {
         flush();
+        if (end) writeFileSync(end.ack, '');
         resolve({ bytes: total });
       } catch (error) {
         reject(error);
       }
+    };
+    input.on('data', (chunk: Buffer) => {
+      if (done) return;
+      let data: Uint8Array = chunk;
+      let found = false;
+      if (marker) ({ pass: data, held, found } = scanForMarker(held, chunk, marker));
+      pending.push(data);
+      pendingBytes += data.length;
+      total += data.length;
+      if (found) {
+        finish();
+        input.destroy?.();
+      } else if (pendingBytes >= FLUSH_BYTES) flush();
+      else timer ??= setTimeout(flush, FLUSH_MS);
+    });
+    input.on('error', reject);
+    input.on('end', () => {
+      pending.push(held);
+      pendingBytes += held.length;
+      total += held.length;
+      held = new Uint8Array(0);
+      finish();
     });
   });
 }

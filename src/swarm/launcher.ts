@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import type { Persona } from '../core/agents.js';
-import { DEFAULT_BUFFER_MAX_MB } from '../core/buffers.js';
+import { DEFAULT_BUFFER_MAX_MB, endMarker } from '../core/buffers.js';
 import { AgenceError } from '../core/errors.js';
 import { installHint, isToolName, LAUNCH_TOOLS, planLaunch, splitLaunch, toolOf, type ToolName } from '../core/launchers.js';
 import { shellLine } from '../core/shellQuote.js';
@@ -186,11 +186,13 @@ export async function launchAgent(ctx: LaunchContext, input: LaunchInput): Promi
   };
   if (tmuxBin) {
     const buffer = bufferFile(ctx.sessions.shard.nexus, sessionId);
-    // The only shell string with our values in it: each one quoted, the session id checked above.
-    const pipe = shellLine([...ctx.self, 'shared', 'buffers', 'record', sessionId, '--file', buffer, '--max-bytes', String(cap)]);
     const statusFile = join(ctx.sessions.shard.nexus, 'launch', sessionId, `exit-${process.pid}-${Date.now()}`);
+    const nonce = randomBytes(8).toString('hex');
+    const ack = `${statusFile}.recorded`;
+    // The only shell string with our values in it: each one quoted, the session id checked above.
+    const pipe = shellLine([...ctx.self, 'shared', 'buffers', 'record', sessionId, '--file', buffer, '--max-bytes', String(cap), '--end-mark', nonce, '--ack', ack]);
     const started = startInTmux(
-      { tmux: tmuxBin, cwd: input.cwd, argv: plan.argv, agentEnv, humanEnv: wired, window: input.window ?? persona.name, group: `agence-${sessionId}`, pipe, attach: input.attach ?? false, statusFile },
+      { tmux: tmuxBin, cwd: input.cwd, argv: plan.argv, agentEnv, humanEnv: wired, window: input.window ?? persona.name, group: `agence-${sessionId}`, capture: { pipe, endMark: endMarker(nonce), ack }, attach: input.attach ?? false, statusFile },
       env,
     );
     return { ...result, tmux: { ...started, buffer }, exit: started.exit };

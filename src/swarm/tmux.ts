@@ -22,8 +22,12 @@ export interface TmuxLaunch {
   window: string;
   /** The tmux session agence makes when it is not run inside tmux (one per agence session). */
   group: string;
-  /** The shell command pipe-pane runs with the pane's output on its stdin; null: no capture. */
-  pipe: string | null;
+  /**
+   * The pane's capture: the shell command pipe-pane runs with the pane's output on its stdin, the
+   * mark the gate prints after the agent, and the file the recorder creates once it has written
+   * everything before the mark; null: no capture.
+   */
+  capture: { pipe: string; endMark: string; ack: string } | null;
   /** Outside tmux: attach this terminal and wait (true), or leave the window running (false). */
   attach: boolean;
   /** Where the pane writes the agent's exit status when it ends. */
@@ -46,8 +50,18 @@ export interface TmuxStarted {
 
 // The agent's pane waits for the capture to be in place before the agent starts, so the buffer
 // misses none of its output (`"$0" wait-for "$1"`: tmux, the channel), runs the agent's argv and
-// writes its exit status to "$2". Every value is a positional parameter, none is in the script.
-const GATE = '"$0" wait-for "$1" || exit 125; status_file=$2; shift 2; "$@"; status=$?; echo "$status" > "$status_file"; exit "$status"';
+// writes its exit status to "$2". With a capture it then prints the end mark "$3" and waits (5 s
+// at most) for the recorder's ack file "$4": tmux 3.3 may close a pane whose process has ended
+// before pipe-pane has had its last output, and the end of an agent's output matters most.
+// Every value is a positional parameter, none is in the script.
+const GATE = [
+  '"$0" wait-for "$1" || exit 125',
+  'status_file=$2; mark=$3; ack=$4; shift 4',
+  '"$@"; status=$?',
+  'echo "$status" > "$status_file"',
+  'if [ -n "$mark" ]; then printf %s "$mark"; i=0; while [ ! -e "$ack" ] && [ "$i" -lt 100 ]; do sleep 0.05; i=$((i + 1)); done; fi',
+  'exit "$status"',
+].join('; ');
 
 function tmuxRun(bin: string, args: string[], env: NodeJS.ProcessEnv): string {
   const result = spawnSync(bin, args, { env, encoding: 'utf8' });
@@ -64,7 +78,7 @@ export function startInTmux(launch: TmuxLaunch, env: NodeJS.ProcessEnv): TmuxSta
   const tmux = (...args: string[]) => tmuxRun(launch.tmux, args, env);
   const inside = Boolean(env.TMUX);
   const channel = `agence-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const gated = ['sh', '-c', GATE, launch.tmux, channel, launch.statusFile, ...launch.argv];
+  const gated = ['sh', '-c', GATE, launch.tmux, channel, launch.statusFile, launch.capture?.endMark ?? '', launch.capture?.ack ?? '', ...launch.argv];
   const format = ['-P', '-F', '#{session_name}:#{window_index} #{pane_id}'];
   const common = ['-n', launch.window, '-c', launch.cwd, ...envFlags(launch.agentEnv)];
   let created: string;
@@ -76,7 +90,7 @@ export function startInTmux(launch: TmuxLaunch, env: NodeJS.ProcessEnv): TmuxSta
     // A window nobody watches keeps its dead agent pane, showing the exit status, until someone
     // closes it; an attached one closes it, leaving the human pane.
     if (inside || !launch.attach) tmux('set-option', '-p', '-t', pane, 'remain-on-exit', 'on');
-    if (launch.pipe) tmux('pipe-pane', '-O', '-t', pane, launch.pipe);
+    if (launch.capture) tmux('pipe-pane', '-O', '-t', pane, launch.capture.pipe);
     const humanPane = tmux('split-window', '-d', '-h', '-t', pane, '-c', launch.cwd, '-P', '-F', '#{pane_id}', ...envFlags(launch.humanEnv));
     tmux('wait-for', '-S', channel);
     if (inside) {

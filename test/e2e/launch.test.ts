@@ -61,12 +61,12 @@ async function killServer(tmux: (...args: string[]) => { stdout: string }): Prom
   await until('the panes to end', () => pids.every(gone));
 }
 
-async function until<T>(what: string, fn: () => T | null | undefined | false, ms = 10_000): Promise<T> {
+async function until<T>(what: string, fn: () => T | null | undefined | false, ms = 10_000, seen?: () => string): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = fn();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${seen ? `; saw ${seen()}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -243,10 +243,21 @@ describe('tmux 1+1 and buffers', () => {
     const text = await until('the buffer', () => existsSync(buffer) && /pwd=.*\r?\n1\r?\n/.test(readFileSync(buffer, 'utf8')) && readFileSync(buffer, 'utf8'));
     expect(text).toContain(`agent=scripted session=${session} shard=launch task=in tmux`);
     expect(text).toContain('arg=two words');
-    // The agent's pane stays, dead with its status; the human pane beside it is a live shell in the same folder.
-    const window = await until('the dead agent pane', () => panes().filter((p) => p[1] === 'scripted').length === 2 && panes().find((p) => p[1] === 'scripted' && p[2] === '1' && p[3] !== '') && panes().filter((p) => p[1] === 'scripted'));
-    expect(window.map((p) => [p[2], p[3]]).sort()).toEqual([['0', ''], ['1', '7']]);
+    // The agent's pane stays, dead; the human pane beside it is a live shell in the same folder.
+    // The exit status is the one the pane's gate wrote (tmux 3.3's #{pane_dead_status} is
+    // sometimes left empty).
+    const window = await until('the dead agent pane', () => {
+      const ours = panes().filter((p) => p[1] === 'scripted');
+      return ours.length === 2 && ours.some((p) => p[2] === '1') && ours;
+    }, 10_000, () => JSON.stringify(panes()));
+    expect(window.map((p) => p[2]).sort()).toEqual(['0', '1']);
     expect(window.find((p) => p[2] === '0')?.[4]).toBe(dir);
+    const launches = join(dir, '.agence/nexus/launch', session);
+    const exits = readdirSync(launches).filter((f) => /^exit-[0-9-]+$/.test(f));
+    expect(exits.map((f) => readFileSync(join(launches, f), 'utf8'))).toEqual(['7\n']);
+    // The recorder saw the gate's end mark after the agent's output, said so, and is gone.
+    expect(existsSync(join(launches, `${exits[0]}.recorded`))).toBe(true);
+    expect(readFileSync(buffer, 'utf8')).not.toContain('\x1b]7771;');
 
     const tail = agence(sb, dir, ['^buffers', '--tail', '2']);
     expect(tail.code, tail.stderr).toBe(0);
@@ -274,7 +285,7 @@ describe('tmux 1+1 and buffers', () => {
     await until('the last line, cut', () => {
       const read = existsSync(started.buffer) ? readFileSync(started.buffer, 'utf8') : '';
       return read.includes('LAST') && !existsSync(`${started.buffer}.lock`);
-    });
+    }, 10_000, () => `${JSON.stringify(panes())}, the buffer ending ${JSON.stringify(existsSync(started.buffer) ? readFileSync(started.buffer, 'utf8').slice(-80) : null)}`);
     const text = readFileSync(started.buffer, 'utf8');
     expect(statSync(started.buffer).size).toBeLessThanOrEqual(cap + cap / 4);
     expect(statSync(started.buffer).size).toBeGreaterThan(cap / 2);
@@ -289,12 +300,17 @@ describe('tmux 1+1 and buffers', () => {
     mkdirSync(tmpdir, { recursive: true });
     const own = { TMUX_TMPDIR: tmpdir };
     const tmuxOwn = (...args: string[]) => spawnSync('tmux', args, { env: { ...sb.env, ...own }, encoding: 'utf8' });
+    const exitsNow = () => readdirSync(join(dir, '.agence/nexus/launch'), { recursive: true, encoding: 'utf8' }).map((f) => basename(f));
+    const before = new Set(exitsNow());
     try {
       const run = agence(sb, dir, ['!scripted', '--tmux'], own);
       expect(run.code, run.stderr).toBe(0);
       const session = /in session ([0-9a-f]{8})/.exec(run.stderr)?.[1] as string;
       expect(run.stderr).toContain(`running in tmux session agence-${session}: tmux attach -t agence-${session}`);
       expect(tmuxOwn('list-sessions', '-F', '#{session_name}').stdout).toContain(`agence-${session}`);
+      // Its agent ends on its own; wait for that, so no exit status lands during the next test.
+      const launches = join(dir, '.agence/nexus/launch', session);
+      await until('the agent to end', () => readdirSync(launches).some((f) => /^exit-[0-9-]+$/.test(f) && !before.has(f)));
     } finally {
       await killServer(tmuxOwn);
     }
@@ -306,7 +322,7 @@ describe('tmux 1+1 and buffers', () => {
     const env = { ...sb.env, TMUX_TMPDIR: tmpdir, TERM: 'xterm', NO_COLOR: '1' };
     const tmuxOwn = (...args: string[]) => spawnSync('tmux', args, { env, encoding: 'utf8' });
     const launches = join(dir, '.agence/nexus/launch');
-    const exitFiles = () => readdirSync(launches, { recursive: true, encoding: 'utf8' }).filter((f) => basename(f).startsWith('exit-')).map((f) => join(launches, f));
+    const exitFiles = () => readdirSync(launches, { recursive: true, encoding: 'utf8' }).filter((f) => /^exit-[0-9-]+$/.test(basename(f))).map((f) => join(launches, f));
     const before = new Set(exitFiles());
     const command = [process.execPath, CLI, '!scripted'].map((w) => `'${w}'`).join(' ');
     const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: dir, env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -314,15 +330,18 @@ describe('tmux 1+1 and buffers', () => {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const ended = new Promise<number | null>((resolve) => child.on('close', resolve));
     try {
-      // The agent ends at once (its exit status written); its pane closes and the human pane is
-      // left. Closing that ends the tmux session, and the terminal with it.
+      // The agent ends at once (its exit status written); its pane closes and the human pane (the
+      // one started without a command) is left. Closing that ends the tmux session, and the
+      // terminal with it.
       const ended7 = () => exitFiles().some((f) => !before.has(f) && readFileSync(f, 'utf8') === '7\n');
+      const listPanes = () => tmuxOwn('list-panes', '-a', '-F', '#{pane_id} #{window_name} [#{pane_start_command}]').stdout.trim().split('\n').filter(Boolean);
       const human = await until('the human pane alone', () => {
-        const panes = tmuxOwn('list-panes', '-a', '-F', '#{pane_id} #{window_name}').stdout.trim().split('\n').filter(Boolean);
-        return ended7() && panes.length === 1 && panes[0]?.endsWith(' scripted') ? (panes[0].split(' ')[0] as string) : null;
-      });
-      tmuxOwn('kill-pane', '-t', human);
-      expect(await ended, out).toBe(7);
+        const panes = listPanes();
+        return ended7() && panes.length === 1 && panes[0]?.endsWith(' scripted []') ? (panes[0].split(' ')[0] as string) : null;
+      }, 10_000, () => JSON.stringify(listPanes()));
+      expect(tmuxOwn('kill-pane', '-t', human).status).toBe(0);
+      const code = await Promise.race([ended, new Promise((resolve) => setTimeout(() => resolve(`still running, with panes ${JSON.stringify(listPanes())}`), 20_000))]);
+      expect(code, out).toBe(7);
       expect(out).toContain('the agent exited with status 7');
     } finally {
       child.kill();
@@ -353,6 +372,18 @@ describe('tmux 1+1 and buffers', () => {
     expect(agence(sb, dir, ['^buffers', id, '--raw', '--tail', '1']).stdout).toBe('\u001b[1mline 19999\u001b[0m of a long run\r\n');
   });
 
+  it('the recorder stops at the end mark: what came before is written, then the ack file', () => {
+    const file = join(sb.dir, 'rec-end/nexus/buffers/0123abcd.log');
+    const ack = join(sb.dir, 'rec-end/nexus/launch/0123abcd/exit-1-2.recorded');
+    mkdirSync(dirname(ack), { recursive: true });
+    const input = `first\nthe agent's last words\n\x1b]7771;agence-end;00112233aabbccdd\x07not recorded`;
+    const args = ['^buffers', 'record', '0123abcd', '--file', file, '--max-bytes', '4096', '--end-mark', '00112233aabbccdd', '--ack', ack];
+    const run = spawnSync(process.execPath, [CLI, ...args], { input, env: sb.env, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe("first\nthe agent's last words\n");
+    expect(existsSync(ack)).toBe(true);
+  });
+
   it('bad input to ^buffers: a bad session id, a session without a buffer, a bad --tail, a bad recorder file', () => {
     const bad = agence(sb, dir, ['^buffers', '../../etc']);
     expect(bad.code).toBe(1);
@@ -364,5 +395,20 @@ describe('tmux 1+1 and buffers', () => {
     const rec = spawnSync(process.execPath, [CLI, '^buffers', 'record', '0123abcd', '--file', '/tmp/elsewhere.log', '--max-bytes', '4096'], { input: 'x', env: sb.env, encoding: 'utf8' });
     expect(rec.status).toBe(1);
     expect(rec.stderr).toContain("--file must be the session's buffer");
+    const file = join(sb.dir, 'rec-bad/nexus/buffers/0123abcd.log');
+    const record = (...more: string[]) => spawnSync(process.execPath, [CLI, '^buffers', 'record', '0123abcd', '--file', file, '--max-bytes', '4096', ...more], { input: 'x', env: sb.env, encoding: 'utf8' });
+    const ack = join(sb.dir, 'rec-bad/nexus/launch/0123abcd/exit-1.recorded');
+    for (const [more, message] of [
+      [['--end-mark', 'xyz', '--ack', ack], '--end-mark "xyz" is not 16 hex digits'],
+      [['--end-mark', '00112233aabbccdd'], '--end-mark and --ack go together; --ack is missing'],
+      [['--ack', ack], '--end-mark and --ack go together; --end-mark is missing'],
+      [['--end-mark', '00112233aabbccdd', '--ack', join(sb.dir, 'rec-bad/nexus/launch/0123abcd/exit-1')], '--ack must be a .recorded file of .../nexus/launch/0123abcd/'],
+      [['--end-mark', '00112233aabbccdd', '--ack', '/tmp/x.recorded'], '--ack must be a .recorded file'],
+    ] as const) {
+      const r = record(...more);
+      expect(r.status, more.join(' ')).toBe(1);
+      expect(r.stderr).toContain(message);
+      expect(existsSync(file)).toBe(false);
+    }
   });
 });

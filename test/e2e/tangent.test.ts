@@ -111,7 +111,7 @@ describe('^tangent', () => {
       expect(t.launch.tmux.target).toBe(t.window);
       expect(tmux('list-windows', '-t', 'work', '-F', '#{window_name}').stdout).toContain('tangent-in-tmux');
       for (let i = 0; i < 100 && !existsSync(join(t.path, 'session.txt')); i++) await new Promise((r) => setTimeout(r, 100));
-      for (let i = 0; i < 50 && git(sb, dir, ['log', '-1', '--format=%s', 'agence/tangent/in-tmux']) !== 'from tmux'; i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 200 && git(sb, dir, ['log', '-1', '--format=%s', 'agence/tangent/in-tmux']) !== 'from tmux'; i++) await new Promise((r) => setTimeout(r, 100));
       expect(git(sb, dir, ['show', 'agence/tangent/in-tmux:session.txt'])).toBe(t.session);
       expect(ok(agence(sb, dir, ['^tangent', 'attach', 'in-tmux'], inTmux)).stdout).toContain(`tmux select-window -t ${t.window}\n`);
       expect(ok(agence(sb, dir, ['^tangent', 'attach', 'in-tmux'])).stdout).not.toContain('tmux select-window'); // outside tmux: just the folder

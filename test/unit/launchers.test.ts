@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lineStart, plainText, tailLines, trimOffset } from '../../src/core/buffers.js';
+import { endMarker, lineStart, plainText, scanForMarker, tailLines, trimOffset } from '../../src/core/buffers.js';
 import { AgenceError } from '../../src/core/errors.js';
 import { installHint, planLaunch, splitLaunch, toolOf } from '../../src/core/launchers.js';
 import { shellQuote } from '../../src/core/shellQuote.js';
@@ -70,5 +70,21 @@ describe('buffers', () => {
     expect(tailLines('a\nb', 5)).toBe('a\nb\n');
     expect(tailLines('', 3)).toBe('');
     expect(plainText('\x1b[1;32mgreen\x1b[0m\r\n\x1b]0;title\x0750%\r100%\n')).toBe('green\n100%\n');
+  });
+
+  it('find the end mark in a stream read in chunks, split anywhere, and drop what follows it', () => {
+    const mark = Buffer.from(endMarker('0123456789abcdef'));
+    const stream = Buffer.concat([Buffer.from('line one\nlast \x1b]0;title\x07line\n'), mark, Buffer.from('after')]);
+    for (let cut = 0; cut <= stream.length; cut += 1) {
+      const first = scanForMarker(new Uint8Array(0), stream.subarray(0, cut), mark);
+      const second = first.found ? first : scanForMarker(first.held, stream.subarray(cut), mark);
+      expect(second.found).toBe(true);
+      expect(Buffer.concat([first.found ? Buffer.alloc(0) : first.pass, second.pass]).toString()).toBe('line one\nlast \x1b]0;title\x07line\n');
+    }
+    // Without the mark, bytes that could start it are held back, and given back with the next chunk.
+    const partial = scanForMarker(new Uint8Array(0), Buffer.from('text\x1b]77'), mark);
+    expect([Buffer.from(partial.pass).toString(), Buffer.from(partial.held).toString(), partial.found]).toEqual(['text', '\x1b]77', false]);
+    const after = scanForMarker(partial.held, Buffer.from('7x'), mark);
+    expect([Buffer.from(after.pass).toString(), after.held.length, after.found]).toEqual(['\x1b]777x', 0, false]);
   });
 });

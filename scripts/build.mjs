@@ -102,23 +102,29 @@ const app = {
 };
 await build({ ...app, entryPoints: ['src/cli/run.ts'], outfile: 'dist/app.cjs' });
 /**
- * The command bundles take zod from app.cjs (which the front door has always loaded first, and
- * which exports it as `zod`), so zod is loaded and set up once per process.
+ * The command bundles take zod and the record schemas from app.cjs (which the front door has
+ * always loaded first, and which exports them as `zod` and `schemas`), so zod is set up and the
+ * schemas are constructed once per process: constructing them is the costliest shared start-up
+ * work (docs/ARCHITECTURE.md).
  */
-const zodFromApp = {
-  name: 'zod-from-app',
+const FROM_APP = { [resolve('src/core/zod.js')]: 'zod', [resolve('src/core/schemas.js')]: 'schemas' };
+const sharedFromApp = {
+  name: 'shared-from-app',
   setup(b) {
-    b.onResolve({ filter: /zod\.js$/ }, (args) => (resolve(dirname(args.importer), args.path) === resolve('src/core/zod.js') ? { path: 'zod', namespace: 'zod-from-app' } : undefined));
-    b.onLoad({ filter: /./, namespace: 'zod-from-app' }, () => ({
+    b.onResolve({ filter: /(zod|schemas)\.js$/ }, (args) => {
+      const name = FROM_APP[resolve(dirname(args.importer), args.path)];
+      return name ? { path: name, namespace: 'from-app' } : undefined;
+    });
+    b.onLoad({ filter: /./, namespace: 'from-app' }, (args) => ({
       loader: 'js',
-      contents: "module.exports = require('node:module')._cache[require('node:path').join(__dirname, 'app.cjs')].exports.zod;",
+      contents: `module.exports = require('node:module')._cache[require('node:path').join(__dirname, 'app.cjs')].exports.${args.path};`,
     }));
   },
 };
 const commands = readdirSync('src/cli/commands').filter((f) => f.endsWith('.ts'));
 await build({
   ...app,
-  plugins: [zodFromApp, ...app.plugins],
+  plugins: [sharedFromApp, ...app.plugins],
   entryPoints: Object.fromEntries(commands.map((f) => [`cmd-${basename(f, '.ts')}`, `src/cli/commands/${f}`])),
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },

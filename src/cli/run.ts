@@ -88,5 +88,9 @@ export async function main(argv: readonly string[], version: string, early: Earl
   }
 }
 
-/** zod for the command bundles (scripts/build.mjs): one copy per process, this bundle's. */
+/**
+ * For the command bundles (scripts/build.mjs): zod and the shard's record schemas, one copy per
+ * process, this bundle's (zod is set up and the schemas constructed once).
+ */
 export * as zod from '../core/zod.js';
+export * as schemas from '../core/schemas.js';

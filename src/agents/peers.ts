@@ -14,11 +14,11 @@ import { buildPrompt, type ChatContext, callScope, keepTurns, openSession, secre
  * The consensus weighs each answer by the peer's weight (from the persona) times its confidence.
  */
 
-export const PeerAnswerSchema = z.object({
+export const PeerAnswerSchema = z.deferred(() => z.object({
   answer: z.string().check(z.minLength(1)),
   confidence: z.number().check(z.gte(0), z.lte(1)),
   reasoning: z.string(),
-});
+}));
 export type PeerAnswer = z.infer<typeof PeerAnswerSchema>;
 
 const ANSWER_JSON_SCHEMA = {

@@ -23,7 +23,7 @@ const STAMP_FILE = 'code-index.json';
 /** A git index written this close to the stamp may change again within the same mtime tick. */
 const RACY_MS = 1000;
 
-const StampSchema = z.object({
+const StampSchema = z.deferred(() => z.object({
   version: z.literal(1),
   settings: z.string(),
   git_index: z.string(),
@@ -31,7 +31,7 @@ const StampSchema = z.object({
   base: z.string(),
   at: z.number(),
   totals: z.object({ files: z.number(), chunks: z.number(), symbols: z.number(), languages: z.record(z.string(), z.number()) }),
-});
+}));
 type Stamp = z.infer<typeof StampSchema>;
 
 function fileStamp(path: string): string {

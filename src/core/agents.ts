@@ -10,14 +10,14 @@ import { nearest } from './suggest.js';
  */
 
 /** A peer of a consensus persona: a model alias, with its weight and its own temperature. */
-export const PeerSchema = z.object({
+export const PeerSchema = z.deferred(() => z.object({
   model: z.string().check(z.minLength(1)),
   weight: z._default(z.number().check(z.positive()), 1),
   temperature: z.optional(z.number().check(z.gte(0), z.lte(2))),
-});
+}));
 export type Peer = z.infer<typeof PeerSchema>;
 
-export const PersonaSchema = z.looseObject({
+export const PersonaSchema = z.deferred(() => z.looseObject({
   name: z.string().check(z.regex(NAME_RE, 'lowercase letters, digits, ".", "_" or "-"')),
   model: z.string().check(z.minLength(1)),
   provider: z.string().check(z.minLength(1)),
@@ -33,7 +33,7 @@ export const PersonaSchema = z.looseObject({
   peers: z.optional(z.array(z.union([z.string(), PeerSchema]))),
   /** For a consensus persona: the model alias that reconciles the peers with --judge (default: the first peer). */
   judge: z.optional(z.string()),
-});
+}));
 export type PersonaFields = z.infer<typeof PersonaSchema>;
 
 export interface Persona extends PersonaFields {
@@ -43,20 +43,20 @@ export interface Persona extends PersonaFields {
   source: string;
 }
 
-export const ModelEntrySchema = z.object({
+export const ModelEntrySchema = z.deferred(() => z.object({
   provider: z.string().check(z.minLength(1)),
   /** The provider's own model id. */
   id: z.string().check(z.minLength(1)),
   context_window: z._default(z.int().check(z.positive()), 128000),
   /** US dollars per million tokens. */
   price: z._default(z.object({ input: z.number().check(z.gte(0)), output: z.number().check(z.gte(0)) }), { input: 0, output: 0 }),
-});
+}));
 export type ModelEntry = z.infer<typeof ModelEntrySchema>;
 
-export const ModelsFileSchema = z.object({
+export const ModelsFileSchema = z.deferred(() => z.object({
   version: z.literal(1),
   models: z.record(z.string(), ModelEntrySchema),
-});
+}));
 export type ModelsFile = z.infer<typeof ModelsFileSchema>;
 
 export interface YamlParser {
@@ -131,7 +131,7 @@ export function callCost(price: { input: number; output: number }, inputTokens: 
  * A conversation turn. Chat keeps the turns in the session's `runstate.memory_state.conversation`,
  * so `^save`, `^resume` and `^handoff` carry them without a new session field.
  */
-export const TurnSchema = z.object({
+export const TurnSchema = z.deferred(() => z.object({
   at: z.string(),
   role: z.enum(['user', 'assistant']),
   agent: z.string(),
@@ -143,9 +143,9 @@ export const TurnSchema = z.object({
    * before it): a turn that carries them goes, like them, only to a local provider.
    */
   secret: z.optional(z.array(z.string())),
-});
+}));
 export type Turn = z.infer<typeof TurnSchema>;
-const ConversationSchema = z.array(TurnSchema);
+const ConversationSchema = z.deferred(() => z.array(TurnSchema));
 
 /** The turns of a session's memory; a value that is not a conversation is corrupt data, named. */
 export function conversationOf(memory: Record<string, unknown>, session: string): Turn[] {
@@ -179,14 +179,14 @@ export function fitTurns(turns: readonly Turn[], budget: number, measure: (text:
 }
 
 /** What a skill puts before its prompt: a read-only git command's output, or files. */
-export const SkillContextSchema = z.union([
+export const SkillContextSchema = z.deferred(() => z.union([
   z.strictObject({ git: z.string().check(z.minLength(1)) }),
   /** `args`: the files named on the command line; else one path inside the repository. */
   z.strictObject({ files: z.string().check(z.minLength(1)) }),
-]);
+]));
 export type SkillContext = z.infer<typeof SkillContextSchema>;
 
-export const SkillSchema = z.looseObject({
+export const SkillSchema = z.deferred(() => z.looseObject({
   name: z.string().check(z.regex(NAME_RE)),
   description: z.string(),
   /** Who runs it (default: the chat's agent). */
@@ -194,7 +194,7 @@ export const SkillSchema = z.looseObject({
   inputs: z._default(z.array(z.object({ name: z.string(), description: z._default(z.string(), ''), required: z._default(z.boolean(), false) })), []),
   context: z._default(z.array(SkillContextSchema), []),
   triggers: z.optional(z.array(z.string())),
-});
+}));
 export type SkillFields = z.infer<typeof SkillSchema>;
 
 export interface Skill extends SkillFields {

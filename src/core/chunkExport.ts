@@ -7,7 +7,7 @@ import { firstIssue } from './schemas.js';
  * a master can share the code knowledge of libraries whose source its shards do not carry. Pure.
  */
 
-export const ChunkRecordSchema = z.object({
+export const ChunkRecordSchema = z.deferred(() => z.object({
   /** Where the chunk comes from, relative to the exported repository. */
   path: z.string().check(z.minLength(1), z.maxLength(1000)),
   language: z.nullable(z.string()),
@@ -19,7 +19,7 @@ export const ChunkRecordSchema = z.object({
   signature: z._default(z.string(), ''),
   doc: z._default(z.string(), ''),
   text: z.string(),
-});
+}));
 export type ChunkRecord = z.infer<typeof ChunkRecordSchema>;
 
 export interface ParsedExport {

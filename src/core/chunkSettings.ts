@@ -5,7 +5,7 @@ import * as z from './zod.js';
  * `.agence/agence.json`. Pure: globs and rules, no file access.
  */
 
-export const ChunkSettingsSchema = z.object({
+export const ChunkSettingsSchema = z.deferred(() => z.object({
   /** Globs of paths to index (default: every tracked file). */
   include: z._default(z.array(z.string().check(z.minLength(1))), ['**']),
   /** Globs of paths never to index, on top of the defaults below. */
@@ -20,7 +20,7 @@ export const ChunkSettingsSchema = z.object({
   merge_lines: z._default(z.int().check(z.gte(0), z.lte(500)), 12),
   /** Lines per window for files in languages without a grammar. */
   window_lines: z._default(z.int().check(z.gte(5), z.lte(2000)), 60),
-});
+}));
 export type ChunkSettings = z.infer<typeof ChunkSettingsSchema>;
 
 /**

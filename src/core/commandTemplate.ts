@@ -10,18 +10,18 @@ import { TIERS } from './schemas.js';
  * holds.
  */
 
-export const CommandEntrySchema = z.object({
+export const CommandEntrySchema = z.deferred(() => z.object({
   description: z.string(),
   argv: z.array(z.string()).check(z.minLength(1)),
   args: z.optional(z.array(z.object({ name: z.string(), required: z.optional(z.boolean()) }))),
   tier: z.enum(TIERS),
-});
+}));
 export type CommandEntry = z.infer<typeof CommandEntrySchema>;
 
-export const CommandsFileSchema = z.object({
+export const CommandsFileSchema = z.deferred(() => z.object({
   schema: z.literal(1),
   commands: z.record(z.string().check(z.regex(/^[a-z0-9][a-z0-9._-]{0,63}$/)), CommandEntrySchema),
-});
+}));
 
 const NUMBERED = /\{([1-9])\}/g;
 

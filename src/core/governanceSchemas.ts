@@ -6,10 +6,10 @@ import { SHARD_ID_RE, TIERS } from './schemas.js';
 z.config({ jitless: true });
 
 const HEX64_RE = /^[0-9a-f]{64}$/;
-const hex64 = z.string().check(z.regex(HEX64_RE, '64 lowercase hex digits'));
+const hex64 = z.deferred(() => z.string().check(z.regex(HEX64_RE, '64 lowercase hex digits')));
 
 /** One line of `nexus/ledger.jsonl` (DESIGN §5, docs/ledger.md). */
-export const LedgerEntrySchema = z.object({
+export const LedgerEntrySchema = z.deferred(() => z.object({
   seq: z.int().check(z.positive()),
   ts: z.string().check(z.minLength(1)),
   actor: z.string().check(z.minLength(1)),
@@ -21,14 +21,14 @@ export const LedgerEntrySchema = z.object({
   prev: hex64,
   hash: hex64,
   mac: hex64,
-});
+}));
 export type LedgerEntry = z.infer<typeof LedgerEntrySchema>;
 
 /**
  * `nexus/ledger.head.json`: where the ledger ends, so an append reads one line instead of the
  * file, and a truncated ledger is told from a short one. MACed with the ledger key.
  */
-export const LedgerHeadSchema = z.object({
+export const LedgerHeadSchema = z.deferred(() => z.object({
   seq: z.int().check(z.nonnegative()),
   hash: hex64,
   /** Byte size of the ledger after entry `seq`, and where that entry's line starts. */
@@ -37,7 +37,7 @@ export const LedgerHeadSchema = z.object({
   /** Set by `^ledger verify` when it finds a bad line; appends refuse until `^ledger repair`. */
   broken: z.nullable(z.object({ seq: z.int(), line: z.int(), problem: z.string() })),
   mac: hex64,
-});
+}));
 export type LedgerHead = z.infer<typeof LedgerHeadSchema>;
 
 /**
@@ -46,7 +46,7 @@ export type LedgerHead = z.infer<typeof LedgerHeadSchema>;
  * `tree_size`, which lets `^ledger verify` compare in O(1); `consistency` proves the tree grew
  * from the root published before it.
  */
-export const LedgerRootSchema = z.object({
+export const LedgerRootSchema = z.deferred(() => z.object({
   schema: z.literal(1),
   shard: z.string().check(z.regex(SHARD_ID_RE)),
   tree_size: z.int().check(z.nonnegative()),
@@ -56,22 +56,22 @@ export const LedgerRootSchema = z.object({
   signer: z.string().check(z.regex(/^ssh-ed25519 [A-Za-z0-9+/]+={0,2}$/)),
   consistency: z.nullable(z.object({ from_size: z.int().check(z.nonnegative()), from_root: hex64, proof: z.array(hex64) })),
   signature: z.string().check(z.regex(/^[A-Za-z0-9+/]+={0,2}$/)),
-});
+}));
 export type LedgerRoot = z.infer<typeof LedgerRootSchema>;
 
 /** `codex/trust.yaml` (effective view): who may change CODEX, and which shard keys are trusted. */
-export const TrustSchema = z.object({
+export const TrustSchema = z.deferred(() => z.object({
   version: z._default(z.literal(1), 1),
   admins: z._default(
     z.array(z.looseObject({ name: z.optional(z.string()), email: z.string().check(z.minLength(3)), keys: z._default(z.array(z.string()), []) })),
     [],
   ),
   shards: z._default(z.array(z.looseObject({ id: z.string().check(z.regex(SHARD_ID_RE)), name: z.optional(z.string()), key: z.string() })), []),
-});
+}));
 export type Trust = z.infer<typeof TrustSchema>;
 
 /** `^ledger prove SEQ`: that an entry is in the tree of `tree_size` entries (RFC 6962 audit path). */
-export const InclusionProofSchema = z.object({
+export const InclusionProofSchema = z.deferred(() => z.object({
   type: z.literal('inclusion'),
   shard: z.string().check(z.regex(SHARD_ID_RE)),
   seq: z.int().check(z.positive()),
@@ -81,11 +81,11 @@ export const InclusionProofSchema = z.object({
   /** The entry's line: the checker hashes it into the leaf. */
   entry: z.string(),
   path: z.array(hex64),
-});
+}));
 export type InclusionProof = z.infer<typeof InclusionProofSchema>;
 
 /** `^ledger prove --from N`: that the tree of `first` entries is a prefix of the tree of `second`. */
-export const ConsistencyProofSchema = z.object({
+export const ConsistencyProofSchema = z.deferred(() => z.object({
   type: z.literal('consistency'),
   shard: z.string().check(z.regex(SHARD_ID_RE)),
   first: z.int().check(z.nonnegative()),
@@ -93,7 +93,7 @@ export const ConsistencyProofSchema = z.object({
   first_root: hex64,
   second_root: hex64,
   proof: z.array(hex64),
-});
+}));
 export type ConsistencyProof = z.infer<typeof ConsistencyProofSchema>;
 
-export const LedgerProofSchema = z.union([InclusionProofSchema, ConsistencyProofSchema]);
+export const LedgerProofSchema = z.deferred(() => z.union([InclusionProofSchema, ConsistencyProofSchema]));

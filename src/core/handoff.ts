@@ -45,11 +45,11 @@ export function labelBlocks(label: Label, clearance: Label): string | null {
   return null;
 }
 
-const iso = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/, 'an ISO 8601 UTC time'));
-const name = z.string().check(z.regex(NAME_RE, 'a name'));
-const oid = z.string().check(z.regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, 'a git object id'));
+const iso = z.deferred(() => z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/, 'an ISO 8601 UTC time')));
+const name = z.deferred(() => z.string().check(z.regex(NAME_RE, 'a name')));
+const oid = z.deferred(() => z.string().check(z.regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, 'a git object id')));
 
-export const BundleSchema = z.object({
+export const BundleSchema = z.deferred(() => z.object({
   schema: z.literal(HANDOFF_SCHEMA),
   bundle_id: z.string().check(z.regex(BUNDLE_ID_RE, 'a bundle id')),
   created: iso,
@@ -70,7 +70,7 @@ export const BundleSchema = z.object({
   redactions: z.object({ count: z.int().check(z.nonnegative()), kinds: z.record(z.string(), z.int()) }),
   signer: z.object({ key: z.string(), fingerprint: z.string() }),
   signature: z.string(),
-});
+}));
 export type Bundle = z.infer<typeof BundleSchema>;
 export type UnsignedBundle = Omit<Bundle, 'signature'>;
 

@@ -43,14 +43,14 @@ export function assertItemId(id: string, what = 'item id'): string {
 }
 
 const FORMTAG_RE = /^\d{1,3}(?:\.\d+)?$/;
-const stringList = z._default(z.array(z.string()), []);
-const optionalText = z._default(z.nullable(z.string()), null);
+const stringList = z.deferred(() => z._default(z.array(z.string()), []));
+const optionalText = z.deferred(() => z._default(z.nullable(z.string()), null));
 
 /** Where a promotion was proposed (written by `^promote`). */
-const PromotionSchema = z.object({ branch: z.string(), master: z.string(), commit: z.string(), at: z.string() });
+const PromotionSchema = z.deferred(() => z.object({ branch: z.string(), master: z.string(), commit: z.string(), at: z.string() }));
 
 /** The one schema for an item's front matter. Unknown keys are kept (a later release may add some). */
-export const ItemSchema = z.looseObject({
+export const ItemSchema = z.deferred(() => z.looseObject({
   id: z.string().check(z.regex(ITEM_ID_RE, 'lowercase letters, digits, ".", "_" or "-"')),
   type: z.enum(ITEM_TYPES),
   title: z.string().check(z.minLength(1)),
@@ -68,7 +68,7 @@ export const ItemSchema = z.looseObject({
   promoted: z.optional(PromotionSchema),
   created: z.string(),
   updated: z.string(),
-});
+}));
 export type Item = z.infer<typeof ItemSchema>;
 
 /** Front matter a document brings with it (`^doc add`): any subset of an item's fields, each valid. */

@@ -7,7 +7,7 @@ import * as z from './zod.js';
 
 export const OUTCOMES = ['ok', 'error', 'refused'] as const;
 
-export const LlmCallSchema = z.object({
+export const LlmCallSchema = z.deferred(() => z.object({
   ts: z.string(),
   actor: z.string(),
   agent: z.string(),
@@ -26,7 +26,7 @@ export const LlmCallSchema = z.object({
   purpose: z.string(),
   /** For an error or a refusal: what went wrong, in one line. */
   detail: z.optional(z.string()),
-});
+}));
 export type LlmCall = z.infer<typeof LlmCallSchema>;
 
 export const COST_GROUPS = ['agent', 'model', 'session', 'provider', 'actor'] as const;

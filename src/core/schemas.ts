@@ -19,16 +19,16 @@ export const SHARD_ID_RE = /^[0-9a-f]{12}$/;
 export const COMMIT_RE = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
 /** A master URL is checked wherever it is read: a cloned manifest is input like any other. */
-const masterUrl = z.string().check(z.refine((url) => masterUrlProblem(url) === null, 'not a git URL agence will fetch (see docs/ARCHITECTURE.md)'));
+const masterUrl = z.deferred(() => z.string().check(z.refine((url) => masterUrlProblem(url) === null, 'not a git URL agence will fetch (see docs/ARCHITECTURE.md)')));
 
-const name = z.string().check(z.regex(NAME_RE, 'lowercase letters, digits, ".", "_" or "-", at most 64'));
+const name = z.deferred(() => z.string().check(z.regex(NAME_RE, 'lowercase letters, digits, ".", "_" or "-", at most 64')));
 
-export const MasterRefSchema = z.object({
+export const MasterRefSchema = z.deferred(() => z.object({
   url: masterUrl,
   /** What to follow on the master: HEAD (its default branch), a branch name or a full ref. */
   ref: z._default(z.string().check(z.regex(/^(?!.*\.\.)(?!-)[A-Za-z0-9._/-]+$/)), 'HEAD'),
   layers: z._default(z.array(z.enum(MASTER_LAYERS)).check(z.minLength(1)), [...MASTER_LAYERS]),
-});
+}));
 export type MasterRef = z.infer<typeof MasterRefSchema>;
 
 /** The files `^regen` can write, relative to the repository root (`instructions.targets` in agence.json). */
@@ -36,7 +36,7 @@ export const INSTRUCTION_TARGETS = ['AGENTS.md', 'CLAUDE.md', '.github/copilot-i
 export type InstructionTarget = (typeof INSTRUCTION_TARGETS)[number];
 
 /** `.agence/agence.json`: the committed shard manifest. Unknown keys are kept for later releases. */
-export const ManifestSchema = z.looseObject({
+export const ManifestSchema = z.deferred(() => z.looseObject({
   schema: z.literal(1),
   shard: z.object({ id: z.string().check(z.regex(SHARD_ID_RE)), name, org: name }),
   master: z._default(z.nullable(MasterRefSchema), null),
@@ -46,41 +46,41 @@ export const ManifestSchema = z.looseObject({
   budget: z.optional(z.object({ monthly_usd: z.number().check(z.gte(0)) })),
   /** Which instruction files `^regen` writes (default: all of INSTRUCTION_TARGETS). */
   instructions: z.optional(z.object({ targets: z.array(z.enum(INSTRUCTION_TARGETS)) })),
-});
+}));
 export type Manifest = z.infer<typeof ManifestSchema>;
 
 /** `.agence/agence.lock`: the master commit every reader of this shard uses. */
-export const LockSchema = z.object({
+export const LockSchema = z.deferred(() => z.object({
   schema: z.literal(1),
   master: z.object({ url: masterUrl, ref: z.string().check(z.minLength(1)), commit: z.string().check(z.regex(COMMIT_RE)) }),
-});
+}));
 export type Lock = z.infer<typeof LockSchema>;
 
 /** `.agence/base/.agence-base.json`: which commit `base/` was materialised from. */
-export const BaseMarkerSchema = z.object({
+export const BaseMarkerSchema = z.deferred(() => z.object({
   commit: z.string().check(z.regex(COMMIT_RE)),
   layers: z.array(z.enum(MASTER_LAYERS)),
   files: z.int().check(z.nonnegative()),
   /** Content files per layer, so `^status` need not walk base/. */
   counts: z.record(z.string(), z.int().check(z.nonnegative())),
-});
+}));
 export type BaseMarker = z.infer<typeof BaseMarkerSchema>;
 
-export const RegistryEntrySchema = z.object({
+export const RegistryEntrySchema = z.deferred(() => z.object({
   id: z.string().check(z.regex(SHARD_ID_RE)),
   name,
   org: name,
   path: z.string().check(z.minLength(1)),
   master: z.nullable(z.string()),
   registered: z.string(),
-});
+}));
 export type RegistryEntry = z.infer<typeof RegistryEntrySchema>;
 
 /** `~/.config/agence/shards.json`: the shards this user has initialised or opened. */
-export const RegistrySchema = z.object({
+export const RegistrySchema = z.deferred(() => z.object({
   schema: z.literal(1),
   shards: z.array(RegistryEntrySchema),
-});
+}));
 export type Registry = z.infer<typeof RegistrySchema>;
 
 /** The first problem zod found, as `path: message`, for one-line errors. */

@@ -15,20 +15,20 @@ export const TODO_STATUSES = ['pending', 'in_progress', 'done'] as const;
 export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
-const iso = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/, 'an ISO 8601 UTC time'));
-const nullableString = z.nullable(z.string());
+const iso = z.deferred(() => z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/, 'an ISO 8601 UTC time')));
+const nullableString = z.deferred(() => z.nullable(z.string()));
 
-export const TodoSchema = z.object({
+export const TodoSchema = z.deferred(() => z.object({
   id: z.string().check(z.minLength(1)),
   title: z.string(),
   status: z.enum(TODO_STATUSES),
-});
+}));
 export type Todo = z.infer<typeof TodoSchema>;
 
-export const NoteSchema = z.object({ at: iso, author: z.string(), text: z.string() });
+export const NoteSchema = z.deferred(() => z.object({ at: iso, author: z.string(), text: z.string() }));
 export type Note = z.infer<typeof NoteSchema>;
 
-export const SessionSchema = z.object({
+export const SessionSchema = z.deferred(() => z.object({
   session_id: z.string().check(z.regex(SESSION_ID_RE, '8 lowercase hex digits')),
   rev: z.int().check(z.positive()),
   created_at: iso,
@@ -66,7 +66,7 @@ export const SessionSchema = z.object({
   }),
   /** The agent's tmux buffer, relative to `.agence/` (`nexus/buffers/<id>.log`), once `^save` has seen one. */
   buffer: z.optional(z.string()),
-});
+}));
 export type Session = z.infer<typeof SessionSchema>;
 
 /** Validate a session id from outside before it names anything on disk. */

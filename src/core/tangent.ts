@@ -32,10 +32,10 @@ export function tangentOfBranch(branch: string): string | null {
   return bare.startsWith(TANGENT_BRANCH_PREFIX) ? bare.slice(TANGENT_BRANCH_PREFIX.length) : null;
 }
 
-const commit = z.string().check(z.regex(COMMIT_RE));
+const commit = z.deferred(() => z.string().check(z.regex(COMMIT_RE)));
 
 /** `nexus/tangents/<name>.json`: where a tangent started and who works in it. */
-export const TangentRecordSchema = z.object({
+export const TangentRecordSchema = z.deferred(() => z.object({
   schema: z.literal(1),
   name: z.string().check(z.regex(TANGENT_NAME_RE)),
   branch: z.string(),
@@ -51,5 +51,5 @@ export const TangentRecordSchema = z.object({
   /** The sequent it belongs to, if any. */
   sequent: z.nullable(z.string()),
   created: z.string(),
-});
+}));
 export type TangentRecord = z.infer<typeof TangentRecordSchema>;

@@ -25,10 +25,10 @@ export const TASK_STATES = ['todo', 'doing', 'blocked', 'done', 'cancelled'] as 
 export type TaskState = (typeof TASK_STATES)[number];
 export { PRIORITIES, type Priority };
 
-const iso = z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/, 'an ISO 8601 UTC time'));
-const count = z.int().check(z.gte(0), z.lte(1_000_000));
+const iso = z.deferred(() => z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/, 'an ISO 8601 UTC time')));
+const count = z.deferred(() => z.int().check(z.gte(0), z.lte(1_000_000)));
 
-export const TaskSchema = z.strictObject({
+export const TaskSchema = z.deferred(() => z.strictObject({
   id: z.string().check(z.regex(TASK_ID_RE, 'PREFIX-suffix, like T-smx3k2a4fz7 or TEST-001')),
   repo: z.string().check(z.regex(NAME_RE, 'a shard name')),
   title: z.string().check(z.minLength(1), z.maxLength(500)),
@@ -40,7 +40,7 @@ export const TaskSchema = z.strictObject({
   deps: z.array(z.string().check(z.regex(TASK_REF_RE, 'a task id or shard:task-id'))),
   created: iso,
   updated: iso,
-});
+}));
 export type Task = z.infer<typeof TaskSchema>;
 
 /** Field order of a task file: small diffs, and equal tasks are equal bytes. */
@@ -254,7 +254,7 @@ export function findCycles(nodes: readonly string[], edges: (node: string) => re
 export const WORKFLOW_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const STEP_KEY_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
-export const WorkflowSchema = z.strictObject({
+export const WorkflowSchema = z.deferred(() => z.strictObject({
   name: z.string().check(z.regex(WORKFLOW_NAME_RE, 'lowercase letters, digits, "_" or "-"')),
   description: z.optional(z.string()),
   steps: z
@@ -268,7 +268,7 @@ export const WorkflowSchema = z.strictObject({
       }),
     )
     .check(z.minLength(1), z.maxLength(200)),
-});
+}));
 export type Workflow = z.infer<typeof WorkflowSchema>;
 
 export function assertWorkflowName(name: string): string {

@@ -21,12 +21,12 @@ export function checkSequentId(id: string): string {
   return id;
 }
 
-export const TestCountsSchema = z.object({
+export const TestCountsSchema = z.deferred(() => z.object({
   runner: z.string(),
   passed: z.int().check(z.nonnegative()),
   failed: z.int().check(z.nonnegative()),
   skipped: z.int().check(z.nonnegative()),
-});
+}));
 export type TestCounts = z.infer<typeof TestCountsSchema>;
 
 const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
@@ -63,9 +63,9 @@ export function parseTestCounts(output: string): TestCounts | null {
   return null;
 }
 
-const commit = z.string().check(z.regex(COMMIT_RE));
+const commit = z.deferred(() => z.string().check(z.regex(COMMIT_RE)));
 
-export const ContestantSchema = z.object({
+export const ContestantSchema = z.deferred(() => z.object({
   agent: z.string(),
   tangent: z.string(),
   branch: z.string(),
@@ -89,13 +89,13 @@ export const ContestantSchema = z.object({
   /** A model's review (--llm-judge); score null when it failed or answered out of shape (summary says why). */
   review: z.nullable(z.object({ agent: z.string(), score: z.nullable(z.number().check(z.gte(0), z.lte(10))), summary: z.string() })),
   score: z.object({ total: z.number(), eligible: z.boolean(), reason: z.nullable(z.string()), parts: z.record(z.string(), z.number()) }),
-});
+}));
 export type Contestant = z.infer<typeof ContestantSchema>;
 export type Measured = Omit<Contestant, 'score'>;
 export type Score = Contestant['score'];
 
 /** `organic/sequents/<id>.json`: the divergent, enough to replay the decision. */
-export const SequentRecordSchema = z.object({
+export const SequentRecordSchema = z.deferred(() => z.object({
   schema: z.literal(1),
   id: z.string().check(z.regex(SEQUENT_ID_RE)),
   task: z.string(),
@@ -110,7 +110,7 @@ export const SequentRecordSchema = z.object({
   /** The resultant: the tangent with the best score, null when none is eligible. */
   winner: z.nullable(z.string()),
   picked: z.nullable(z.object({ tangent: z.string(), squash: z.boolean(), at: z.string(), by: z.string() })),
-});
+}));
 export type SequentRecord = z.infer<typeof SequentRecordSchema>;
 
 /**

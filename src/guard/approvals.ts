@@ -19,7 +19,7 @@ export const APPROVAL_ID_RE = /^[a-z0-9][a-z0-9-]{3,63}$/;
 export const APPROVAL_KINDS = ['command', 'handoff'] as const;
 export type ApprovalKind = (typeof APPROVAL_KINDS)[number];
 
-export const ApprovalSchema = z.object({
+export const ApprovalSchema = z.deferred(() => z.object({
   schema: z.literal(1),
   id: z.string().check(z.regex(APPROVAL_ID_RE)),
   kind: z.enum(APPROVAL_KINDS),
@@ -35,7 +35,7 @@ export const ApprovalSchema = z.object({
   used_at: z.optional(z.string()),
   /** Whatever the filing service needs to act on the decision. */
   data: z.record(z.string(), z.unknown()),
-});
+}));
 export type Approval = z.infer<typeof ApprovalSchema>;
 
 function approvalsDir(paths: ShardPaths): string {

@@ -14,13 +14,13 @@ import { appendLedger } from '../ledger/ledger.js';
  * here, a bad payload or a malformed policy included, is answered as a deny, never as an error.
  */
 
-const PayloadSchema = z.looseObject({
+const PayloadSchema = z.deferred(() => z.looseObject({
   tool_name: z.string(),
   tool_input: z.optional(z.looseObject({ command: z.optional(z.string()) })),
   cwd: z.optional(z.string()),
   session_id: z.optional(z.string()),
   hook_event_name: z.optional(z.string()),
-});
+}));
 
 export type Permission = 'allow' | 'ask' | 'deny';
 

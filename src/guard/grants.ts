@@ -22,7 +22,7 @@ import type { ShardPaths } from '../shard/layout.js';
 export const GRANT_ID_RE = /^g-[0-9a-f]{12}$/;
 const AGENT_RE = /^[a-z][a-z0-9_-]{0,63}$/;
 
-const TokenSchema = z.object({
+const TokenSchema = z.deferred(() => z.object({
   schema: z.literal(1),
   id: z.string().check(z.regex(GRANT_ID_RE)),
   agent: z.string(),
@@ -31,11 +31,11 @@ const TokenSchema = z.object({
   issued_at: z.string(),
   expires_at: z.nullable(z.string()),
   uses: z.nullable(z.number()),
-});
+}));
 export type Token = z.infer<typeof TokenSchema>;
 
-const SignedTokenSchema = z.object({ token: TokenSchema, key: z.string(), signature: z.string() });
-const StateSchema = z.object({ used: z.number(), revoked_at: z.nullable(z.string()), revoked_by: z.nullable(z.string()) });
+const SignedTokenSchema = z.deferred(() => z.object({ token: TokenSchema, key: z.string(), signature: z.string() }));
+const StateSchema = z.deferred(() => z.object({ used: z.number(), revoked_at: z.nullable(z.string()), revoked_by: z.nullable(z.string()) }));
 type State = z.infer<typeof StateSchema>;
 
 const dir = (paths: ShardPaths) => join(paths.nexus, 'grants');

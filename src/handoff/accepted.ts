@@ -12,7 +12,7 @@ import { readJsonFile } from '../store/files.js';
  * The bundles this shard accepted, one record each in `nexus/handoffs/accepted/<id>.json`: replays
  * are refused by them, and `^resume --apply` finds the work a session brought through them.
  */
-const AcceptedSchema = z.object({
+const AcceptedSchema = z.deferred(() => z.object({
   bundle_id: z.string().check(z.regex(BUNDLE_ID_RE)),
   session_id: z.string(),
   from_shard: z.string(),
@@ -20,7 +20,7 @@ const AcceptedSchema = z.object({
   accepted_at: z.string(),
   via: z.enum(['ref', 'file']),
   worktree: z.nullable(z.object({ commit: z.string().check(z.regex(COMMIT_RE)), base: z.string().check(z.regex(COMMIT_RE)) })),
-});
+}));
 export type Accepted = z.infer<typeof AcceptedSchema>;
 
 function acceptedDir(paths: ShardPaths): string {

@@ -42,7 +42,7 @@ export async function exchangeRemote(paths: ShardPaths, manifest: Manifest): Pro
 }
 
 /** `accepted.json` on a handoff ref: who claimed it (the shard, and the key of the clone that did). */
-const RefMarkSchema = z.object({ by_shard: z.string(), by_agent: z.string(), by_key: z.string(), at: z.string() });
+const RefMarkSchema = z.deferred(() => z.object({ by_shard: z.string(), by_agent: z.string(), by_key: z.string(), at: z.string() }));
 export type RefMark = z.infer<typeof RefMarkSchema>;
 
 function refIdentity(manifest: Manifest, now: Date): NodeJS.ProcessEnv {

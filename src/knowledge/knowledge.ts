@@ -104,7 +104,7 @@ async function withIndex<T>(ctx: KnowledgeContext, fn: (db: Database) => T | Pro
   }
 }
 
-const UserSettingsSchema = z.looseObject({ clearance: z.optional(z.enum(LABELS)) });
+const UserSettingsSchema = z.deferred(() => z.looseObject({ clearance: z.optional(z.enum(LABELS)) }));
 
 /**
  * How far up the labels the actor may read (DESIGN §5). An agent: the `clearance` of its persona

@@ -13,10 +13,10 @@ import { createAnthropic, createOpenAI, createOpenAICompatible, defaultSettingsM
  * agence writes, a log line, an error message or a URL.
  */
 
-const Endpoint = z.strictObject({ base_url: z.string(), api_key: z.optional(z.string()), api_key_env: z.optional(z.string()) });
-const Keyed = z.strictObject({ base_url: z.optional(z.string()), api_key: z.optional(z.string()) });
+const Endpoint = z.deferred(() => z.strictObject({ base_url: z.string(), api_key: z.optional(z.string()), api_key_env: z.optional(z.string()) }));
+const Keyed = z.deferred(() => z.strictObject({ base_url: z.optional(z.string()), api_key: z.optional(z.string()) }));
 
-export const ProvidersFileSchema = z.strictObject({
+export const ProvidersFileSchema = z.deferred(() => z.strictObject({
   anthropic: z.optional(Keyed),
   openai: z.optional(
     z.strictObject({
@@ -31,7 +31,7 @@ export const ProvidersFileSchema = z.strictObject({
   endpoints: z.optional(z.record(z.string().check(z.regex(/^[a-z0-9][a-z0-9_-]{0,63}$/)), Endpoint)),
   timeout_seconds: z.optional(z.number().check(z.positive())),
   max_retries: z.optional(z.int().check(z.gte(0), z.lte(10))),
-});
+}));
 export type ProvidersFile = z.infer<typeof ProvidersFileSchema>;
 
 export interface ProviderTarget {

@@ -81,7 +81,7 @@ function hitForAgent(hit: RecallHit) {
   };
 }
 
-const recallInput = z.strictObject({
+const recallInput = z.deferred(() => z.strictObject({
   query: text(500),
   limit: z.optional(int(1, 50)),
   cursor: z.optional(cursor),
@@ -90,9 +90,9 @@ const recallInput = z.strictObject({
   formtag: z.optional(described(text(20), 'prefix: 4 is 400-499')),
   code: z.optional(described(z.boolean(), 'only code chunks')),
   private: z.optional(described(z.boolean(), 'include private (hermetic) items')),
-});
+}));
 
-const learnInput = z.strictObject({
+const learnInput = z.deferred(() => z.strictObject({
   text: described(text(60_000), 'the lesson; first line is the title'),
   title: z.optional(text(200)),
   tags: z.optional(words(10)),
@@ -100,39 +100,39 @@ const learnInput = z.strictObject({
   label: z.optional(z.enum(LABELS)),
   files: z.optional(described(z.array(text(400)).check(z.maxLength(20)), 'PATH[:LINE] it is about')),
   private: z.optional(described(z.boolean(), 'to hermetic/: never leaves this machine')),
-});
+}));
 
-const contextInput = z.strictObject({
+const contextInput = z.deferred(() => z.strictObject({
   task: z.optional(described(text(500), 'pick lessons for this task')),
   budget: z.optional(described(int(100, 8000), 'tokens, default 4000')),
-});
+}));
 
-const saveInput = z.strictObject({
+const saveInput = z.deferred(() => z.strictObject({
   note: z.optional(text(60_000)),
   task: z.optional(text(500)),
   todos: z.optional(words(20)),
   tags: z.optional(words(10)),
   priority: z.optional(z.enum(PRIORITIES)),
   new: z.optional(described(z.boolean(), 'start a new session')),
-});
+}));
 
-const resumeInput = z.strictObject({ id: z.optional(described(text(100), 'default: most recent saved')) });
+const resumeInput = z.deferred(() => z.strictObject({ id: z.optional(described(text(100), 'default: most recent saved')) }));
 
-const sessionsInput = z.strictObject({
+const sessionsInput = z.deferred(() => z.strictObject({
   status: z.optional(z.enum(SESSION_STATUSES)),
   agent: z.optional(text(64)),
   tag: z.optional(text(100)),
   limit: z.optional(int(1, 50)),
   cursor: z.optional(cursor),
-});
+}));
 
-const handoffInput = z.strictObject({
+const handoffInput = z.deferred(() => z.strictObject({
   agent: text(64),
   note: z.optional(text(4000)),
   to_shard: z.optional(described(text(100), 'default: the shard that has the agent')),
-});
+}));
 
-const guardInput = z.strictObject({ command: text(4000) });
+const guardInput = z.deferred(() => z.strictObject({ command: text(4000) }));
 
 /** `^save -` reads the note from standard input, which is the protocol here: refused, not read. */
 function noteArgument(note: string): string {

@@ -14,10 +14,10 @@ import type { ShardPaths } from './layout.js';
  * kept in `nexus/cache/trusted-shards.json` under the sha256 of the two files it came from: a
  * cache that is right whenever its digest matches, and rebuilt (through trust.ts) when not.
  */
-const TrustedShardsCacheSchema = z.object({
+const TrustedShardsCacheSchema = z.deferred(() => z.object({
   digest: z.string(),
   shards: z.array(z.object({ id: z.string(), name: z.string(), keys: z.array(z.string()) })),
-});
+}));
 export type TrustedShard = z.infer<typeof TrustedShardsCacheSchema>['shards'][number];
 
 /** Whether the trust list has a key with this fingerprint for shard `id`. */

@@ -45,9 +45,13 @@ export interface JsonFileOptions {
  * wrong with it (bad UTF-8, bad JSON, wrong shape) is corrupt data: exit 3, file named, fix given.
  */
 export function readJsonFile<S extends z.ZodMiniType>(path: string, schema: S, options: JsonFileOptions): z.infer<S> | null {
+  const text = readTextFile(path, options.shown ?? path);
+  return text === null ? null : parseJsonText(text, path, schema, options);
+}
+
+/** The text of a JSON record (read from `path`) validated by its schema, with the errors of readJsonFile. */
+export function parseJsonText<S extends z.ZodMiniType>(text: string, path: string, schema: S, options: JsonFileOptions): z.infer<S> {
   const shown = options.shown ?? path;
-  const text = readTextFile(path, shown);
-  if (text === null) return null;
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { agence, git, repo, sandbox } from './helpers.js';
+import { agence, git, json, repo, sandbox } from './helpers.js';
 
 /**
  * Every bad input of the foundation: one-line error naming the file and the fix, exit 3 for
@@ -36,6 +36,27 @@ describe('bad input', () => {
     }
     writeFileSync(file, JSON.stringify({ schema: 1, shard: { id: 'nothex', name: 'x', org: 'y' } }));
     expect(oneLine(agence(sb, dir, ['^status']).stderr)).toContain('.agence/agence.json is malformed (shard.id:');
+  });
+
+  it('the validated manifest kept in nexus/cache/ is used only for the exact text it came from', () => {
+    const dir = shardWithMaster('cached-manifest');
+    const file = join(dir, '.agence/agence.json');
+    expect(agence(sb, dir, ['^status']).code).toBe(0);
+    const cache = JSON.parse(readFileSync(join(dir, '.agence/nexus/cache/manifest.json'), 'utf8'));
+    expect(cache.text).toBe(readFileSync(file, 'utf8'));
+    // A valid edit is read as edited; an invalid one is refused although a validated copy exists.
+    const manifest = JSON.parse(readFileSync(file, 'utf8'));
+    writeFileSync(file, JSON.stringify({ ...manifest, shard: { ...manifest.shard, name: 'renamed' } }, null, 2));
+    expect(json<{ shard: { name: string } }>(agence(sb, dir, ['^status', '--json'])).shard.name).toBe('renamed');
+    writeFileSync(file, JSON.stringify({ ...manifest, shard: { ...manifest.shard, name: 'Not A Name' } }));
+    const run = agence(sb, dir, ['^status']);
+    expect(run.code).toBe(3);
+    expect(oneLine(run.stderr)).toContain('.agence/agence.json is malformed (shard.name:');
+    // A cache that does not parse is only a cache: the manifest is validated and the cache rewritten.
+    writeFileSync(file, JSON.stringify(manifest, null, 2));
+    writeFileSync(join(dir, '.agence/nexus/cache/manifest.json'), '{ broken');
+    expect(agence(sb, dir, ['^status']).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, '.agence/nexus/cache/manifest.json'), 'utf8')).manifest.shard).toEqual(manifest.shard);
   });
 
   it('a corrupt agence.lock: exit 3, lock untouched, base untouched', () => {

@@ -12,13 +12,13 @@ export const CLAUDE_SESSION_HOOKS = ['SessionStart', 'PreCompact', 'SessionEnd']
 export type ClaudeSessionHook = (typeof CLAUDE_SESSION_HOOKS)[number];
 
 // One line, no control characters: these strings end up in briefs and on terminals.
-const text = z.deferred(() => z.string().check(z.minLength(1), z.maxLength(4096), z.regex(/^[^\u0000-\u001f\u007f]*$/, 'one line of text')));
+const text = () => z.string().check(z.minLength(1), z.maxLength(4096), z.regex(/^[^\u0000-\u001f\u007f]*$/, 'one line of text'));
 
 /** The fields every hook gets, and the one of each event that says why it ran. */
 export const ClaudeHookPayloadSchema = z.deferred(() => z.looseObject({
-  session_id: text,
-  transcript_path: text,
-  cwd: text,
+  session_id: text(),
+  transcript_path: text(),
+  cwd: text(),
   hook_event_name: z.string(),
   /** SessionStart: startup, resume, clear or compact. */
   source: z.optional(z.string()),
@@ -30,8 +30,8 @@ export const ClaudeHookPayloadSchema = z.deferred(() => z.looseObject({
 export type ClaudeHookPayload = z.infer<typeof ClaudeHookPayloadSchema>;
 
 export const ClaudeCodeRecordSchema = z.deferred(() => z.object({
-  session_id: text,
-  transcript_path: text,
+  session_id: text(),
+  transcript_path: text(),
   /** The hook that saved it, with its trigger or reason: `PreCompact (auto)`. */
   event: z.string(),
   cwd: z.string(),

@@ -6,7 +6,7 @@ import { SHARD_ID_RE, TIERS } from './schemas.js';
 z.config({ jitless: true });
 
 const HEX64_RE = /^[0-9a-f]{64}$/;
-const hex64 = z.deferred(() => z.string().check(z.regex(HEX64_RE, '64 lowercase hex digits')));
+const hex64 = () => z.string().check(z.regex(HEX64_RE, '64 lowercase hex digits'));
 
 /** One line of `nexus/ledger.jsonl` (DESIGN §5, docs/ledger.md). */
 export const LedgerEntrySchema = z.deferred(() => z.object({
@@ -18,9 +18,9 @@ export const LedgerEntrySchema = z.deferred(() => z.object({
   tier: z.nullable(z.enum(TIERS)),
   decision: z.string().check(z.minLength(1)),
   data: z.record(z.string(), z.unknown()),
-  prev: hex64,
-  hash: hex64,
-  mac: hex64,
+  prev: hex64(),
+  hash: hex64(),
+  mac: hex64(),
 }));
 export type LedgerEntry = z.infer<typeof LedgerEntrySchema>;
 
@@ -30,13 +30,13 @@ export type LedgerEntry = z.infer<typeof LedgerEntrySchema>;
  */
 export const LedgerHeadSchema = z.deferred(() => z.object({
   seq: z.int().check(z.nonnegative()),
-  hash: hex64,
+  hash: hex64(),
   /** Byte size of the ledger after entry `seq`, and where that entry's line starts. */
   size: z.int().check(z.nonnegative()),
   offset: z.int().check(z.nonnegative()),
   /** Set by `^ledger verify` when it finds a bad line; appends refuse until `^ledger repair`. */
   broken: z.nullable(z.object({ seq: z.int(), line: z.int(), problem: z.string() })),
-  mac: hex64,
+  mac: hex64(),
 }));
 export type LedgerHead = z.infer<typeof LedgerHeadSchema>;
 
@@ -50,11 +50,11 @@ export const LedgerRootSchema = z.deferred(() => z.object({
   schema: z.literal(1),
   shard: z.string().check(z.regex(SHARD_ID_RE)),
   tree_size: z.int().check(z.nonnegative()),
-  root_hash: hex64,
-  head_hash: hex64,
+  root_hash: hex64(),
+  head_hash: hex64(),
   timestamp: z.string().check(z.minLength(1)),
   signer: z.string().check(z.regex(/^ssh-ed25519 [A-Za-z0-9+/]+={0,2}$/)),
-  consistency: z.nullable(z.object({ from_size: z.int().check(z.nonnegative()), from_root: hex64, proof: z.array(hex64) })),
+  consistency: z.nullable(z.object({ from_size: z.int().check(z.nonnegative()), from_root: hex64(), proof: z.array(hex64()) })),
   signature: z.string().check(z.regex(/^[A-Za-z0-9+/]+={0,2}$/)),
 }));
 export type LedgerRoot = z.infer<typeof LedgerRootSchema>;
@@ -77,10 +77,10 @@ export const InclusionProofSchema = z.deferred(() => z.object({
   seq: z.int().check(z.positive()),
   leaf_index: z.int().check(z.nonnegative()),
   tree_size: z.int().check(z.positive()),
-  root_hash: hex64,
+  root_hash: hex64(),
   /** The entry's line: the checker hashes it into the leaf. */
   entry: z.string(),
-  path: z.array(hex64),
+  path: z.array(hex64()),
 }));
 export type InclusionProof = z.infer<typeof InclusionProofSchema>;
 
@@ -90,9 +90,9 @@ export const ConsistencyProofSchema = z.deferred(() => z.object({
   shard: z.string().check(z.regex(SHARD_ID_RE)),
   first: z.int().check(z.nonnegative()),
   second: z.int().check(z.nonnegative()),
-  first_root: hex64,
-  second_root: hex64,
-  proof: z.array(hex64),
+  first_root: hex64(),
+  second_root: hex64(),
+  proof: z.array(hex64()),
 }));
 export type ConsistencyProof = z.infer<typeof ConsistencyProofSchema>;
 

@@ -1,7 +1,7 @@
 import * as z from './zod.js';
 import { canonicalJson } from './canonicalJson.js';
 import { AgenceError } from './errors.js';
-import { firstIssue, NAME_RE, SHARD_ID_RE } from './schemas.js';
+import { firstIssue, isoTime, NAME_RE, SHARD_ID_RE } from './schemas.js';
 import { NoteSchema, SessionSchema } from './session.js';
 
 /**
@@ -45,17 +45,16 @@ export function labelBlocks(label: Label, clearance: Label): string | null {
   return null;
 }
 
-const iso = z.deferred(() => z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/, 'an ISO 8601 UTC time')));
-const name = z.deferred(() => z.string().check(z.regex(NAME_RE, 'a name')));
-const oid = z.deferred(() => z.string().check(z.regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, 'a git object id')));
+const name = () => z.string().check(z.regex(NAME_RE, 'a name'));
+const oid = () => z.string().check(z.regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, 'a git object id'));
 
 export const BundleSchema = z.deferred(() => z.object({
   schema: z.literal(HANDOFF_SCHEMA),
   bundle_id: z.string().check(z.regex(BUNDLE_ID_RE, 'a bundle id')),
-  created: iso,
-  org: name,
-  from: z.object({ shard_id: z.string().check(z.regex(SHARD_ID_RE)), shard_name: name, agent: z.string() }),
-  to: z.object({ shard: z.nullable(name), agent: z.nullable(name) }),
+  created: isoTime(),
+  org: name(),
+  from: z.object({ shard_id: z.string().check(z.regex(SHARD_ID_RE)), shard_name: name(), agent: z.string() }),
+  to: z.object({ shard: z.nullable(name()), agent: z.nullable(name()) }),
   note: z.nullable(z.string()),
   session: SessionSchema,
   brief: z.object({
@@ -66,7 +65,7 @@ export const BundleSchema = z.deferred(() => z.object({
   codex_digest: z.string().check(z.regex(/^sha256:[0-9a-f]{64}$/, 'sha256:<64 hex>')),
   lessons: z.array(z.object({ id: z.string(), path: z.string(), label: z.enum(LABELS), content: z.string() })),
   omitted: z.array(z.object({ id: z.string(), reason: z.string() })),
-  worktree: z.nullable(z.object({ commit: oid, base: oid })),
+  worktree: z.nullable(z.object({ commit: oid(), base: oid() })),
   redactions: z.object({ count: z.int().check(z.nonnegative()), kinds: z.record(z.string(), z.int()) }),
   signer: z.object({ key: z.string(), fingerprint: z.string() }),
   signature: z.string(),

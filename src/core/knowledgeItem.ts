@@ -43,8 +43,8 @@ export function assertItemId(id: string, what = 'item id'): string {
 }
 
 const FORMTAG_RE = /^\d{1,3}(?:\.\d+)?$/;
-const stringList = z.deferred(() => z._default(z.array(z.string()), []));
-const optionalText = z.deferred(() => z._default(z.nullable(z.string()), null));
+const stringList = () => z._default(z.array(z.string()), []);
+const optionalText = () => z._default(z.nullable(z.string()), null);
 
 /** Where a promotion was proposed (written by `^promote`). */
 const PromotionSchema = z.deferred(() => z.object({ branch: z.string(), master: z.string(), commit: z.string(), at: z.string() }));
@@ -55,16 +55,16 @@ export const ItemSchema = z.deferred(() => z.looseObject({
   type: z.enum(ITEM_TYPES),
   title: z.string().check(z.minLength(1)),
   formtag: z._default(z.nullable(z.string().check(z.regex(FORMTAG_RE, 'a formtag like 420 or 420.3'))), null),
-  tags: stringList,
+  tags: stringList(),
   label: z._default(z.enum(LABELS), 'internal'),
   author: z._default(z.string(), 'unknown'),
-  session: optionalText,
-  commit: optionalText,
+  session: optionalText(),
+  commit: optionalText(),
   /** Files the item is about, `path` or `path:line`, relative to the repository root. */
-  files: stringList,
-  related: stringList,
-  supersedes: stringList,
-  superseded_by: optionalText,
+  files: stringList(),
+  related: stringList(),
+  supersedes: stringList(),
+  superseded_by: optionalText(),
   promoted: z.optional(PromotionSchema),
   created: z.string(),
   updated: z.string(),

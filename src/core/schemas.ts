@@ -19,12 +19,19 @@ export const SHARD_ID_RE = /^[0-9a-f]{12}$/;
 export const COMMIT_RE = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
 /** A master URL is checked wherever it is read: a cloned manifest is input like any other. */
-const masterUrl = z.deferred(() => z.string().check(z.refine((url) => masterUrlProblem(url) === null, 'not a git URL agence will fetch (see docs/ARCHITECTURE.md)')));
+const masterUrl = () => z.string().check(z.refine((url) => masterUrlProblem(url) === null, 'not a git URL agence will fetch (see docs/ARCHITECTURE.md)'));
 
-const name = z.deferred(() => z.string().check(z.regex(NAME_RE, 'lowercase letters, digits, ".", "_" or "-", at most 64')));
+const name = () => z.string().check(z.regex(NAME_RE, 'lowercase letters, digits, ".", "_" or "-", at most 64'));
+
+/**
+ * Building blocks are made afresh inside each deferred schema (a deferred one nested in another
+ * would put a Proxy on the path of every parse): an ISO 8601 UTC time, a git commit id.
+ */
+export const isoTime = () => z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/, 'an ISO 8601 UTC time'));
+export const commitId = () => z.string().check(z.regex(COMMIT_RE));
 
 export const MasterRefSchema = z.deferred(() => z.object({
-  url: masterUrl,
+  url: masterUrl(),
   /** What to follow on the master: HEAD (its default branch), a branch name or a full ref. */
   ref: z._default(z.string().check(z.regex(/^(?!.*\.\.)(?!-)[A-Za-z0-9._/-]+$/)), 'HEAD'),
   layers: z._default(z.array(z.enum(MASTER_LAYERS)).check(z.minLength(1)), [...MASTER_LAYERS]),
@@ -38,10 +45,10 @@ export type InstructionTarget = (typeof INSTRUCTION_TARGETS)[number];
 /** `.agence/agence.json`: the committed shard manifest. Unknown keys are kept for later releases. */
 export const ManifestSchema = z.deferred(() => z.looseObject({
   schema: z.literal(1),
-  shard: z.object({ id: z.string().check(z.regex(SHARD_ID_RE)), name, org: name }),
+  shard: z.object({ id: z.string().check(z.regex(SHARD_ID_RE)), name: name(), org: name() }),
   master: z._default(z.nullable(MasterRefSchema), null),
   exchange: z._default(z.object({ remote: z.nullable(z.string().check(z.minLength(1))) }), { remote: null }),
-  default_agent: z._default(name, 'sonya'),
+  default_agent: z._default(name(), 'sonya'),
   /** What model calls may cost this shard per UTC month, in US dollars (`^cost`). */
   budget: z.optional(z.object({ monthly_usd: z.number().check(z.gte(0)) })),
   /** Which instruction files `^regen` writes (default: all of INSTRUCTION_TARGETS). */
@@ -52,7 +59,7 @@ export type Manifest = z.infer<typeof ManifestSchema>;
 /** `.agence/agence.lock`: the master commit every reader of this shard uses. */
 export const LockSchema = z.deferred(() => z.object({
   schema: z.literal(1),
-  master: z.object({ url: masterUrl, ref: z.string().check(z.minLength(1)), commit: z.string().check(z.regex(COMMIT_RE)) }),
+  master: z.object({ url: masterUrl(), ref: z.string().check(z.minLength(1)), commit: z.string().check(z.regex(COMMIT_RE)) }),
 }));
 export type Lock = z.infer<typeof LockSchema>;
 
@@ -68,8 +75,8 @@ export type BaseMarker = z.infer<typeof BaseMarkerSchema>;
 
 export const RegistryEntrySchema = z.deferred(() => z.object({
   id: z.string().check(z.regex(SHARD_ID_RE)),
-  name,
-  org: name,
+  name: name(),
+  org: name(),
   path: z.string().check(z.minLength(1)),
   master: z.nullable(z.string()),
   registered: z.string(),

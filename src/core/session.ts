@@ -1,5 +1,6 @@
 import * as z from './zod.js';
 import { AgenceError } from './errors.js';
+import { isoTime } from './schemas.js';
 
 /**
  * A session: a saved unit of agent work (DESIGN §1). One schema validates every record read or
@@ -15,8 +16,7 @@ export const TODO_STATUSES = ['pending', 'in_progress', 'done'] as const;
 export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
-const iso = z.deferred(() => z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/, 'an ISO 8601 UTC time')));
-const nullableString = z.deferred(() => z.nullable(z.string()));
+const nullableString = () => z.nullable(z.string());
 
 export const TodoSchema = z.deferred(() => z.object({
   id: z.string().check(z.minLength(1)),
@@ -25,14 +25,14 @@ export const TodoSchema = z.deferred(() => z.object({
 }));
 export type Todo = z.infer<typeof TodoSchema>;
 
-export const NoteSchema = z.deferred(() => z.object({ at: iso, author: z.string(), text: z.string() }));
+export const NoteSchema = z.deferred(() => z.object({ at: isoTime(), author: z.string(), text: z.string() }));
 export type Note = z.infer<typeof NoteSchema>;
 
 export const SessionSchema = z.deferred(() => z.object({
   session_id: z.string().check(z.regex(SESSION_ID_RE, '8 lowercase hex digits')),
   rev: z.int().check(z.positive()),
-  created_at: iso,
-  updated_at: iso,
+  created_at: isoTime(),
+  updated_at: isoTime(),
   status: z.enum(SESSION_STATUSES),
   agent: z.string(),
   runstate: z.object({
@@ -49,8 +49,8 @@ export const SessionSchema = z.deferred(() => z.object({
     tags: z.array(z.string()),
   }),
   git: z.object({
-    branch: nullableString,
-    head: nullableString,
+    branch: nullableString(),
+    head: nullableString(),
     dirty: z.array(z.string()),
     staged: z.array(z.string()),
   }),
@@ -58,11 +58,11 @@ export const SessionSchema = z.deferred(() => z.object({
   notes: z.array(NoteSchema),
   shell_history: z.array(z.string()),
   lineage: z.object({
-    parent: nullableString,
-    from_shard: nullableString,
-    from_agent: nullableString,
-    to_agent: nullableString,
-    handoff_note: nullableString,
+    parent: nullableString(),
+    from_shard: nullableString(),
+    from_agent: nullableString(),
+    to_agent: nullableString(),
+    handoff_note: nullableString(),
   }),
   /** The agent's tmux buffer, relative to `.agence/` (`nexus/buffers/<id>.log`), once `^save` has seen one. */
   buffer: z.optional(z.string()),

@@ -1,6 +1,6 @@
 import * as z from './zod.js';
 import { AgenceError } from './errors.js';
-import { COMMIT_RE } from './schemas.js';
+import { commitId } from './schemas.js';
 
 /**
  * Tangents (DESIGN §1): one agent working one task in its own git worktree, on branch
@@ -32,7 +32,6 @@ export function tangentOfBranch(branch: string): string | null {
   return bare.startsWith(TANGENT_BRANCH_PREFIX) ? bare.slice(TANGENT_BRANCH_PREFIX.length) : null;
 }
 
-const commit = z.deferred(() => z.string().check(z.regex(COMMIT_RE)));
 
 /** `nexus/tangents/<name>.json`: where a tangent started and who works in it. */
 export const TangentRecordSchema = z.deferred(() => z.object({
@@ -40,7 +39,7 @@ export const TangentRecordSchema = z.deferred(() => z.object({
   name: z.string().check(z.regex(TANGENT_NAME_RE)),
   branch: z.string(),
   /** The commit it started from, and the branch that commit was on (null: a detached start). */
-  base: commit,
+  base: commitId(),
   from: z.nullable(z.string()),
   agent: z.nullable(z.string()),
   task: z.nullable(z.string()),

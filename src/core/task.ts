@@ -1,6 +1,6 @@
 import * as z from './zod.js';
 import { AgenceError } from './errors.js';
-import { NAME_RE } from './schemas.js';
+import { isoTime, NAME_RE } from './schemas.js';
 import { PRIORITIES, type Priority } from './session.js';
 
 /**
@@ -25,8 +25,7 @@ export const TASK_STATES = ['todo', 'doing', 'blocked', 'done', 'cancelled'] as 
 export type TaskState = (typeof TASK_STATES)[number];
 export { PRIORITIES, type Priority };
 
-const iso = z.deferred(() => z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/, 'an ISO 8601 UTC time')));
-const count = z.deferred(() => z.int().check(z.gte(0), z.lte(1_000_000)));
+const count = () => z.int().check(z.gte(0), z.lte(1_000_000));
 
 export const TaskSchema = z.deferred(() => z.strictObject({
   id: z.string().check(z.regex(TASK_ID_RE, 'PREFIX-suffix, like T-smx3k2a4fz7 or TEST-001')),
@@ -34,12 +33,12 @@ export const TaskSchema = z.deferred(() => z.strictObject({
   title: z.string().check(z.minLength(1), z.maxLength(500)),
   state: z.enum(TASK_STATES),
   priority: z.enum(PRIORITIES),
-  stars: count,
-  heat: count,
+  stars: count(),
+  heat: count(),
   agent: z.nullable(z.string().check(z.regex(AGENT_RE, 'an agent name or an email'))),
   deps: z.array(z.string().check(z.regex(TASK_REF_RE, 'a task id or shard:task-id'))),
-  created: iso,
-  updated: iso,
+  created: isoTime(),
+  updated: isoTime(),
 }));
 export type Task = z.infer<typeof TaskSchema>;
 

@@ -1,6 +1,6 @@
 import * as z from './zod.js';
 import { AgenceError } from './errors.js';
-import { COMMIT_RE } from './schemas.js';
+import { commitId } from './schemas.js';
 
 /**
  * Sequents and their tournament: the divergent record (`organic/sequents/<id>.json`), the test
@@ -63,7 +63,6 @@ export function parseTestCounts(output: string): TestCounts | null {
   return null;
 }
 
-const commit = z.deferred(() => z.string().check(z.regex(COMMIT_RE)));
 
 export const ContestantSchema = z.deferred(() => z.object({
   agent: z.string(),
@@ -71,7 +70,7 @@ export const ContestantSchema = z.deferred(() => z.object({
   branch: z.string(),
   session: z.nullable(z.string()),
   /** The tangent's commit after the run (leftovers committed), null when its worktree was lost. */
-  head: z.nullable(commit),
+  head: z.nullable(commitId()),
   /** The agent's exit code; null when it was killed (timeout) or could not start. */
   exit: z.nullable(z.int()),
   timed_out: z.boolean(),
@@ -101,7 +100,7 @@ export const SequentRecordSchema = z.deferred(() => z.object({
   task: z.string(),
   /** The starting branch, and the commit every tangent started from. */
   branch: z.string(),
-  base: commit,
+  base: commitId(),
   judge: z.nullable(z.array(z.string())),
   timeout_ms: z.int().check(z.positive()),
   started: z.string(),

@@ -5,6 +5,7 @@
 //   cmd-NAME.cjs      one command's handler and the services it uses (src/cli/commands/NAME.ts),
 //                     required with its own code cache when its route is taken
 //   vendor/yaml.cjs   the YAML parser, required only by commands that read YAML (with a code cache)
+//   vendor/zod.cjs    zod/mini, required the first time a command builds a schema (with a code cache)
 //   vendor/tar.cjs    tar and gzip, required only to read or write session archives
 //   vendor/toml.cjs   smol-toml, required only by `^setup codex` (Codex CLI's config.toml)
 //   vendor/ai.cjs     the Vercel AI SDK and its providers (src/llm/sdk.ts), only for model calls (with a code cache)
@@ -63,6 +64,8 @@ const cachedBundle = (name, resolveTo) => ({
   },
 });
 const vendor = (matches, file) => cachedBundle(`vendor:${file}`, (path, importer) => (matches(path, importer) ? `vendor/${file}` : null));
+/** zod/mini, required by src/core/zod.ts the first time a schema is built (the parts in src/core/zodParts.ts). */
+const zodVendor = vendor((path) => path === 'zod/mini', 'zod.cjs');
 
 /**
  * Each command handler (src/cli/commands/NAME.ts) is its own bundle, dist/cmd-NAME.cjs, required
@@ -92,6 +95,7 @@ const app = {
   define: { 'import.meta.filename': '__filename', 'import.meta.dirname': '__dirname', __AGENCE_VERSION__: JSON.stringify(pkg.version) },
   plugins: [
     vendor((path) => path === 'yaml', 'yaml.cjs'),
+    zodVendor,
     vendor((path, importer) => resolve(dirname(importer), path) === resolve('src/llm/sdk.js'), 'ai.cjs'),
     vendor((path, importer) => resolve(dirname(importer), path) === resolve('src/mcp/sdk.js'), 'mcp.cjs'),
     commandBundles,
@@ -130,8 +134,9 @@ await build({
   outExtension: { '.js': '.cjs' },
 });
 // The worker threads of a parallel `^ledger verify` (started only for large ledgers).
-await build({ ...common, entryPoints: ['src/ledger/verifyWorker.ts'], outfile: 'dist/ledger-verify-worker.cjs' });
+await build({ ...common, define: app.define, plugins: [zodVendor], entryPoints: ['src/ledger/verifyWorker.ts'], outfile: 'dist/ledger-verify-worker.cjs' });
 await build({ ...common, entryPoints: ['yaml'], outfile: 'dist/vendor/yaml.cjs' });
+await build({ ...common, entryPoints: ['src/core/zodParts.ts'], outfile: 'dist/vendor/zod.cjs' });
 await build({ ...common, entryPoints: ['tar'], outfile: 'dist/vendor/tar.cjs' });
 await build({ ...common, entryPoints: ['smol-toml'], outfile: 'dist/vendor/toml.cjs' });
 /** zod's messages in sixty languages, a fifth of the SDK bundle: the SDK never leaves English. */

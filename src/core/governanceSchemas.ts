@@ -3,8 +3,6 @@
 import * as z from './zod.js';
 import { SHARD_ID_RE, TIERS } from './schemas.js';
 
-z.config({ jitless: true });
-
 const HEX64_RE = /^[0-9a-f]{64}$/;
 const hex64 = () => z.string().check(z.regex(HEX64_RE, '64 lowercase hex digits'));
 

@@ -2,10 +2,6 @@
 import * as z from './zod.js';
 import { masterUrlProblem } from './masterUrl.js';
 
-// A CLI parses a handful of records per run: compiling a fast path for each schema costs more
-// than it saves.
-z.config({ jitless: true });
-
 /** The versioned layers a master passes down (DESIGN §3). */
 export const MASTER_LAYERS = ['codex', 'synthetic', 'organic', 'globalcache', 'objectcode'] as const;
 export type MasterLayer = (typeof MASTER_LAYERS)[number];

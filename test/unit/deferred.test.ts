@@ -20,3 +20,15 @@ describe('z.deferred', () => {
     expect(z.toJSONSchema(Record)).toEqual(z.toJSONSchema(plain));
   });
 });
+
+describe('the zod facade (src/core/zod.ts)', () => {
+  it('offers exactly the parts the vendor bundle holds, and sets zod up jitless when first used', async () => {
+    const parts = await import('../../src/core/zodParts.js');
+    const facade = Object.keys(z).filter((k) => k !== 'deferred' && k !== 'config').sort();
+    expect(facade).toEqual(Object.keys(parts).filter((k) => k !== 'config').sort());
+    expect(z.string().parse('x')).toBe('x');
+    const { createRequire } = await import('node:module');
+    const zod = createRequire(import.meta.filename)('zod/mini') as typeof parts;
+    expect(zod.config().jitless).toBe(true);
+  });
+});

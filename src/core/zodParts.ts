@@ -1,0 +1,37 @@
+/**
+ * The parts of zod/mini agence uses. The build makes this module dist/vendor/zod.cjs, which
+ * src/core/zod.ts requires on first use in place of 'zod/mini' (so the bundle holds only these).
+ */
+export {
+  array,
+  boolean,
+  config,
+  _default,
+  describe,
+  enum,
+  gte,
+  int,
+  literal,
+  looseObject,
+  lte,
+  maxLength,
+  maximum,
+  minLength,
+  minimum,
+  nonnegative,
+  nullable,
+  number,
+  object,
+  optional,
+  partial,
+  positive,
+  record,
+  refine,
+  regex,
+  safeParse,
+  strictObject,
+  string,
+  toJSONSchema,
+  union,
+  unknown,
+} from 'zod/mini';

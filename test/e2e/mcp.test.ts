@@ -1,6 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -139,9 +140,9 @@ describe('agence ^mcp over stdio', () => {
     const secret = await call(client, 'learn', { text: 'the staging root password rotates monthly', label: 'secret', private: true });
     expect(secret).toMatchObject({ isError: true });
     expect(secret.text).toMatch(/^refused: --label secret is above the clearance of the actor \(internal\)/);
-    const blocked = await call(client, 'guard_check', { command: 'git push --force origin main' });
+    const blocked = await call(client, 'guard_check', { command: 'chmod -R 777 /' });
     expect(blocked.isError).toBe(true);
-    expect(blocked.text).toMatch(/^refused: T[34] /);
+    expect(blocked.text).toMatch(/^refused: T3 blocked: T3 \[chmod-recursive-world\] /);
     const never = await call(client, 'guard_check', { command: 'rm -rf /' });
     expect(never.isError).toBe(true);
     expect(never.text).toContain('refused: T4 never');
@@ -305,12 +306,53 @@ describe('agence ^mcp --http', () => {
     expect(git(sb, shard, ['status', '--porcelain', '--ignored', '.agence/hermetic'])).toMatch(/^!! /m);
   });
 
-  it('serves the tools to a client with the token', async () => {
+  it('answers on 127.0.0.1 only: another loopback address of the machine is refused', async () => {
+    const { port } = new URL(url);
+    const reached = await new Promise<string>((resolve) => {
+      const socket = connect({ host: '127.0.0.2', port: Number(port) });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve('connected');
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    });
+    // A server bound to 0.0.0.0 (or to all of 127/8) would take this connection.
+    expect(reached).toBe('ECONNREFUSED');
+  });
+
+  it('lists the nine tools in under 2,500 cl100k tokens and calls every one, as the actor AGENCE_AGENT names', async () => {
     const client = await httpClient(token);
-    expect((await client.listTools()).tools).toHaveLength(9);
-    const learned = parsed<{ id: string }>(await call(client, 'learn', { text: 'Lesson learned over HTTP about herons' }));
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual(['context', 'guard_check', 'handoff', 'learn', 'ledger_verify', 'recall', 'session_resume', 'session_save', 'sessions']);
+    expect(encode(JSON.stringify({ tools })).length).toBeLessThan(2500);
+
+    const learned = parsed<{ id: string; path: string }>(await call(client, 'learn', { text: 'Lesson learned over HTTP about herons', tags: ['birds'] }));
+    expect(readFileSync(join(shard, learned.path), 'utf8')).toContain('author: sonya');
     expect(parsed<{ hits: { id: string }[] }>(await call(client, 'recall', { query: 'herons' })).hits[0]?.id).toBe(learned.id);
-    expect((await call(client, 'guard_check', { command: 'rm -rf ~' })).isError).toBe(true);
+    const saved = parsed<{ session_id: string }>(await call(client, 'session_save', { note: 'heron survey half done', task: 'Count the herons', new: true }));
+    const listed = parsed<{ sessions: { id: string; agent: string }[] }>(await call(client, 'sessions', { agent: 'sonya', limit: 50 }));
+    expect(listed.sessions).toContainEqual(expect.objectContaining({ id: saved.session_id, agent: 'sonya' }));
+    const brief = await call(client, 'session_resume', { id: saved.session_id });
+    expect(brief.isError, brief.text).toBe(false);
+    expect(brief.text).toContain('task:  Count the herons');
+    const context = await call(client, 'context', { task: 'herons' });
+    expect(context.isError, context.text).toBe(false);
+    expect(context.text).toContain('Count the herons');
+    expect(parsed<{ tier: string }>(await call(client, 'guard_check', { command: 'git status' })).tier).toMatch(/^T[01]$/);
+    expect(parsed<{ ok: boolean }>(await call(client, 'ledger_verify'))).toMatchObject({ ok: true });
+    const handed = parsed<{ pushed: boolean; bundle_id: string }>(await call(client, 'handoff', { agent: 'ralph', note: 'count the rest', to_shard: 'proj' }));
+    expect(handed.pushed).toBe(true);
+    expect(git(sb, join(sb.dir, 'exchange.git'), ['cat-file', '-p', `refs/agence/handoffs/${handed.bundle_id}:bundle.json`])).toContain('count the rest');
+  });
+
+  it('answers a label above the clearance and a T3/T4 command as tool errors', async () => {
+    const client = await httpClient(token);
+    const secret = await call(client, 'learn', { text: 'the heron feeder code is 4711', label: 'secret', private: true });
+    expect(secret).toMatchObject({ isError: true, text: expect.stringMatching(/^refused: --label secret is above the clearance of the actor \(internal\)/) });
+    const blocked = await call(client, 'guard_check', { command: 'chmod -R 777 /' });
+    expect(blocked).toMatchObject({ isError: true, text: expect.stringMatching(/^refused: T3 blocked: /) });
+    expect(await call(client, 'guard_check', { command: 'rm -rf ~' })).toMatchObject({ isError: true, text: expect.stringContaining('refused: T4 never') });
+    await expect(client.callTool({ name: 'frobnicate', arguments: {} })).rejects.toThrow(/unknown tool "frobnicate"/);
   });
 
   it('refuses a wrong or missing bearer token with 401, and other hosts with 403', async () => {

@@ -1,6 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { parse as parseToml } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
 import { agence, CLI, git, json, repo, type Sandbox, sandbox } from './helpers.js';
 
@@ -278,6 +281,36 @@ describe('^setup codex', () => {
       expect(run.stderr).toContain(message);
       expect(run.stderr.trim().split('\n')).toHaveLength(1);
       expect(readFileSync(file, 'utf8')).toBe(text);
+    }
+  });
+});
+
+describe('the MCP entries ^setup writes start a working server', () => {
+  it('Claude Code (.mcp.json, in the project), Cursor (.cursor/mcp.json, from anywhere) and Codex CLI (config.toml, in the project), each as its own AGENCE_AGENT', async () => {
+    const box = sandbox();
+    const dir = repo(box, 'served');
+    const home = join(box.dir, 'codex-home');
+    expect(agence(box, dir, ['^init']).code).toBe(0);
+    for (const tool of ['claude', 'cursor', 'codex']) expect(agence(box, dir, ['^setup', tool], { CODEX_HOME: home }).code).toBe(0);
+    type Entry = { command: string; args: string[]; env: Record<string, string> };
+    const entries: [string, Entry, string][] = [
+      ['claude', JSON.parse(readFileSync(join(dir, '.mcp.json'), 'utf8')).mcpServers.agence, dir],
+      ['cursor', JSON.parse(readFileSync(join(dir, '.cursor/mcp.json'), 'utf8')).mcpServers.agence, box.dir],
+      ['codex', (parseToml(readFileSync(join(home, 'config.toml'), 'utf8')) as { mcp_servers: { agence: Entry } }).mcp_servers.agence, dir],
+    ];
+    for (const [tool, entry, cwd] of entries) {
+      // As the tool starts it: the entry's command, args and env, and nothing of ours.
+      const client = new Client({ name: tool, version: '1' });
+      await client.connect(new StdioClientTransport({ command: entry.command, args: entry.args, cwd, env: { ...box.env, ...entry.env } as Record<string, string>, stderr: 'pipe' }));
+      try {
+        expect((await client.listTools()).tools).toHaveLength(9);
+        const result = (await client.callTool({ name: 'learn', arguments: { text: `Registered for ${tool}\nThe entry ^setup ${tool} wrote serves this shard.` } })) as { content: { text: string }[]; isError?: boolean };
+        expect(result.isError, result.content[0]?.text).toBeUndefined();
+        const { path } = JSON.parse(result.content[0]?.text as string) as { path: string };
+        expect(readFileSync(join(dir, path), 'utf8')).toContain(`author: ${tool}`);
+      } finally {
+        await client.close();
+      }
     }
   });
 });

@@ -1,5 +1,5 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -393,5 +393,21 @@ describe('agence ^mcp --http', () => {
   it('stops on SIGTERM with exit 0', async () => {
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
+  });
+
+  it('refuses to serve with a token file others can read, or one that is not a token, and leaves it as it is', () => {
+    const file = join(shard, '.agence/hermetic/mcp-token');
+    chmodSync(file, 0o644);
+    const open = agence(sb, shard, ['^mcp', '--http', '--port', '0']);
+    expect(open.code).toBe(2);
+    expect(open.stderr).toContain(`${file} can be read by others (mode 644)`);
+    expect(open.stderr).toContain(`chmod 600 ${file}`);
+    expect(open.stderr).not.toContain(token);
+    chmodSync(file, 0o600);
+    writeFileSync(file, 'not a token\n', { mode: 0o600 });
+    const damaged = agence(sb, shard, ['^mcp', '--http', '--port', '0']);
+    expect(damaged.code).toBe(3);
+    expect(damaged.stderr).toContain(`${file} is not an agence MCP token`);
+    expect(readFileSync(file, 'utf8')).toBe('not a token\n');
   });
 });

@@ -184,6 +184,31 @@ describe('agence ^mcp over stdio', () => {
     expect(Buffer.byteLength(context.text)).toBeLessThanOrEqual(32 * 1024);
   });
 
+  it('cuts a session brief and the session resource at 32 KiB, saying so, and pages sessions to the end', async () => {
+    const client = await stdioClient();
+    const saved = parsed<{ session_id: string }>(await call(client, 'session_save', { note: `first long note ${'a'.repeat(40_000)}`, new: true }));
+    parsed(await call(client, 'session_save', { note: `second long note ${'b'.repeat(40_000)}` }));
+    const brief = await call(client, 'session_resume', { id: saved.session_id });
+    expect(brief.isError, brief.text.slice(0, 200)).toBe(false);
+    expect(Buffer.byteLength(brief.text)).toBeLessThanOrEqual(32 * 1024);
+    expect(brief.text).toMatch(/\n\[truncated: \d+ bytes, the first 32768 shown\]$/);
+    const resource = ((await client.readResource({ uri: 'agence://session/active' })).contents[0] as { text: string }).text;
+    expect(Buffer.byteLength(resource)).toBeLessThanOrEqual(32 * 1024);
+    expect(resource).toMatch(/\[truncated: \d+ bytes, the first 32768 shown\]$/);
+
+    const all = json<{ sessions: { id: string }[] }>(agence(sb, shard, ['^sessions', '--json', '--limit', '100'])).sessions.map((s) => s.id);
+    expect(all.length).toBeGreaterThan(2);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = parsed<{ sessions: { id: string }[]; next_cursor?: string }>(await call(client, 'sessions', { limit: 2, ...(cursor ? { cursor } : {}) }));
+      expect(page.sessions.length).toBeLessThanOrEqual(2);
+      seen.push(...page.sessions.map((s) => s.id));
+      cursor = page.next_cursor;
+    } while (cursor);
+    expect(seen).toEqual(all);
+  });
+
   it('answers bad input with one-line errors: unknown tools, bad and oversized arguments', async () => {
     const client = await stdioClient();
     await expect(client.callTool({ name: 'frobnicate', arguments: {} })).rejects.toThrow(/unknown tool "frobnicate": the tools are recall, learn/);

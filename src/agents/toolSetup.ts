@@ -25,7 +25,6 @@ export interface SetupPart {
   change: Change;
 }
 
-
 /** The name agence's MCP server has in every tool's config. */
 export const MCP_SERVER_NAME = 'agence';
 

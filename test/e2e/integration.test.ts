@@ -1,8 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { parse as parseToml } from 'smol-toml';
 import { describe, expect, it } from 'vitest';
-import { agence, CLI, json, repo, type Sandbox, sandbox } from './helpers.js';
+import { agence, CLI, git, json, repo, type Sandbox, sandbox } from './helpers.js';
 
 /** A recorded Claude Code hook payload (test/fixtures/claude), for a project at `cwd`. */
 const payload = (name: string, cwd: string) => readFileSync(join(import.meta.dirname, '../fixtures/claude', `${name}.json`), 'utf8').replaceAll('$CWD', cwd);
@@ -81,6 +84,23 @@ describe('^hook claude (recorded SessionStart, PreCompact and SessionEnd payload
     expect(JSON.parse(readFileSync(bundleFile, 'utf8')).session.runstate.memory_state.claude_code.transcript_path).toBe(TRANSCRIPT);
   });
 
+  it('^handoff hands on the session SessionEnd saved, with nothing typed: the pushed bundle points at the transcript', () => {
+    git(box, box.dir, ['init', '-q', '--bare', 'exchange.git']);
+    git(box, dir, ['remote', 'add', 'origin', join(box.dir, 'exchange.git')]);
+    // ^export made the last session transferred: the next Claude Code session ends and saves a new one.
+    const end = agence(box, dir, ['^hook', 'claude', '--json'], {}, payload('session-end-exit', dir));
+    expect(end.code, end.stderr).toBe(0);
+    const ended = json<{ session: string; created: boolean }>(end);
+    expect(ended.created).toBe(true);
+    const handed = agence(box, dir, ['^handoff', 'ralph', '--json']);
+    expect(handed.code, handed.stderr).toBe(0);
+    const { bundle_id, pushed } = json<{ bundle_id: string; pushed: boolean }>(handed);
+    expect(pushed).toBe(true);
+    const bundle = JSON.parse(git(box, join(box.dir, 'exchange.git'), ['cat-file', '-p', `refs/agence/handoffs/${bundle_id}:bundle.json`]));
+    expect(`app:${bundle.session.session_id}`).toBe(ended.session);
+    expect(bundle.session.runstate.memory_state.claude_code).toMatchObject({ session_id: '7d1e4b0a-2c9f-4e8d-a6b3-1f0c5d9e8a72', transcript_path: TRANSCRIPT });
+  });
+
   it('never breaks Claude Code: a bad payload is one line on stderr and exit 1 (non-blocking), nothing on stdout', () => {
     const other = repo(box, 'not-a-shard');
     const cases: [string, string, string][] = [
@@ -132,6 +152,17 @@ describe('^setup claude', () => {
     const again = agence(box, dir, ['^setup', 'claude', '--json']);
     expect(json(again)).toMatchObject({ change: 'unchanged' });
     expect([readFileSync(settingsFile, 'utf8'), readFileSync(join(dir, '.mcp.json'), 'utf8')]).toEqual(bytes);
+
+    // agence moved (another checkout, another node): its own entries are replaced in place, nothing is added twice.
+    const self = `${process.execPath} ${CLI}`;
+    writeFileSync(settingsFile, bytes[0]?.replaceAll(JSON.stringify(self).slice(1, -1), '/old/node /old/agence.cjs') as string);
+    writeFileSync(join(dir, '.mcp.json'), JSON.stringify({ mcpServers: { github: { command: 'gh-mcp' }, agence: { type: 'stdio', command: '/old/node', args: ['/old/agence.cjs', 'shared', 'mcp'] } } }));
+    expect(readFileSync(settingsFile, 'utf8').match(/\/old\/node \/old\/agence\.cjs/g)).toHaveLength(4);
+    const moved = agence(box, dir, ['^setup', 'claude', '--json']);
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(json(moved)).toMatchObject({ change: 'updated' });
+    expect(readFileSync(settingsFile, 'utf8')).toBe(bytes[0]);
+    expect(JSON.parse(readFileSync(join(dir, '.mcp.json'), 'utf8')).mcpServers).toEqual(mcp.mcpServers);
 
     // The registered command lines are the hooks: run them as Claude Code does, through a shell.
     const start = spawnSync('sh', ['-c', settings.hooks.SessionStart[1].hooks[0].command], { cwd: dir, env: box.env, input: payload('session-start-startup', dir), encoding: 'utf8' });
@@ -250,6 +281,36 @@ describe('^setup codex', () => {
       expect(run.stderr).toContain(message);
       expect(run.stderr.trim().split('\n')).toHaveLength(1);
       expect(readFileSync(file, 'utf8')).toBe(text);
+    }
+  });
+});
+
+describe('the MCP entries ^setup writes start a working server', () => {
+  it('Claude Code (.mcp.json, in the project), Cursor (.cursor/mcp.json, from anywhere) and Codex CLI (config.toml, in the project), each as its own AGENCE_AGENT', async () => {
+    const box = sandbox();
+    const dir = repo(box, 'served');
+    const home = join(box.dir, 'codex-home');
+    expect(agence(box, dir, ['^init']).code).toBe(0);
+    for (const tool of ['claude', 'cursor', 'codex']) expect(agence(box, dir, ['^setup', tool], { CODEX_HOME: home }).code).toBe(0);
+    type Entry = { command: string; args: string[]; env: Record<string, string> };
+    const entries: [string, Entry, string][] = [
+      ['claude', JSON.parse(readFileSync(join(dir, '.mcp.json'), 'utf8')).mcpServers.agence, dir],
+      ['cursor', JSON.parse(readFileSync(join(dir, '.cursor/mcp.json'), 'utf8')).mcpServers.agence, box.dir],
+      ['codex', (parseToml(readFileSync(join(home, 'config.toml'), 'utf8')) as { mcp_servers: { agence: Entry } }).mcp_servers.agence, dir],
+    ];
+    for (const [tool, entry, cwd] of entries) {
+      // As the tool starts it: the entry's command, args and env, and nothing of ours.
+      const client = new Client({ name: tool, version: '1' });
+      await client.connect(new StdioClientTransport({ command: entry.command, args: entry.args, cwd, env: { ...box.env, ...entry.env } as Record<string, string>, stderr: 'pipe' }));
+      try {
+        expect((await client.listTools()).tools).toHaveLength(9);
+        const result = (await client.callTool({ name: 'learn', arguments: { text: `Registered for ${tool}\nThe entry ^setup ${tool} wrote serves this shard.` } })) as { content: { text: string }[]; isError?: boolean };
+        expect(result.isError, result.content[0]?.text).toBeUndefined();
+        const { path } = JSON.parse(result.content[0]?.text as string) as { path: string };
+        expect(readFileSync(join(dir, path), 'utf8')).toContain(`author: ${tool}`);
+      } finally {
+        await client.close();
+      }
     }
   });
 });

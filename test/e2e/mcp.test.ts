@@ -1,6 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -139,9 +140,9 @@ describe('agence ^mcp over stdio', () => {
     const secret = await call(client, 'learn', { text: 'the staging root password rotates monthly', label: 'secret', private: true });
     expect(secret).toMatchObject({ isError: true });
     expect(secret.text).toMatch(/^refused: --label secret is above the clearance of the actor \(internal\)/);
-    const blocked = await call(client, 'guard_check', { command: 'git push --force origin main' });
+    const blocked = await call(client, 'guard_check', { command: 'chmod -R 777 /' });
     expect(blocked.isError).toBe(true);
-    expect(blocked.text).toMatch(/^refused: T[34] /);
+    expect(blocked.text).toMatch(/^refused: T3 blocked: T3 \[chmod-recursive-world\] /);
     const never = await call(client, 'guard_check', { command: 'rm -rf /' });
     expect(never.isError).toBe(true);
     expect(never.text).toContain('refused: T4 never');
@@ -181,6 +182,31 @@ describe('agence ^mcp over stdio', () => {
     parsed(await call(client, 'learn', { text: `Quokka notes\n${'quokka habitat detail. '.repeat(2000)}` }));
     const context = await call(client, 'context', { task: 'quokka', budget: 8000 });
     expect(Buffer.byteLength(context.text)).toBeLessThanOrEqual(32 * 1024);
+  });
+
+  it('cuts a session brief and the session resource at 32 KiB, saying so, and pages sessions to the end', async () => {
+    const client = await stdioClient();
+    const saved = parsed<{ session_id: string }>(await call(client, 'session_save', { note: `first long note ${'a'.repeat(40_000)}`, new: true }));
+    parsed(await call(client, 'session_save', { note: `second long note ${'b'.repeat(40_000)}` }));
+    const brief = await call(client, 'session_resume', { id: saved.session_id });
+    expect(brief.isError, brief.text.slice(0, 200)).toBe(false);
+    expect(Buffer.byteLength(brief.text)).toBeLessThanOrEqual(32 * 1024);
+    expect(brief.text).toMatch(/\n\[truncated: \d+ bytes, the first 32768 shown\]$/);
+    const resource = ((await client.readResource({ uri: 'agence://session/active' })).contents[0] as { text: string }).text;
+    expect(Buffer.byteLength(resource)).toBeLessThanOrEqual(32 * 1024);
+    expect(resource).toMatch(/\[truncated: \d+ bytes, the first 32768 shown\]$/);
+
+    const all = json<{ sessions: { id: string }[] }>(agence(sb, shard, ['^sessions', '--json', '--limit', '100'])).sessions.map((s) => s.id);
+    expect(all.length).toBeGreaterThan(2);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = parsed<{ sessions: { id: string }[]; next_cursor?: string }>(await call(client, 'sessions', { limit: 2, ...(cursor ? { cursor } : {}) }));
+      expect(page.sessions.length).toBeLessThanOrEqual(2);
+      seen.push(...page.sessions.map((s) => s.id));
+      cursor = page.next_cursor;
+    } while (cursor);
+    expect(seen).toEqual(all);
   });
 
   it('answers bad input with one-line errors: unknown tools, bad and oversized arguments', async () => {
@@ -305,12 +331,53 @@ describe('agence ^mcp --http', () => {
     expect(git(sb, shard, ['status', '--porcelain', '--ignored', '.agence/hermetic'])).toMatch(/^!! /m);
   });
 
-  it('serves the tools to a client with the token', async () => {
+  it('answers on 127.0.0.1 only: another loopback address of the machine is refused', async () => {
+    const { port } = new URL(url);
+    const reached = await new Promise<string>((resolve) => {
+      const socket = connect({ host: '127.0.0.2', port: Number(port) });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve('connected');
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    });
+    // A server bound to 0.0.0.0 (or to all of 127/8) would take this connection.
+    expect(reached).toBe('ECONNREFUSED');
+  });
+
+  it('lists the nine tools in under 2,500 cl100k tokens and calls every one, as the actor AGENCE_AGENT names', async () => {
     const client = await httpClient(token);
-    expect((await client.listTools()).tools).toHaveLength(9);
-    const learned = parsed<{ id: string }>(await call(client, 'learn', { text: 'Lesson learned over HTTP about herons' }));
+    const { tools } = await client.listTools();
+    expect(tools.map((t) => t.name).sort()).toEqual(['context', 'guard_check', 'handoff', 'learn', 'ledger_verify', 'recall', 'session_resume', 'session_save', 'sessions']);
+    expect(encode(JSON.stringify({ tools })).length).toBeLessThan(2500);
+
+    const learned = parsed<{ id: string; path: string }>(await call(client, 'learn', { text: 'Lesson learned over HTTP about herons', tags: ['birds'] }));
+    expect(readFileSync(join(shard, learned.path), 'utf8')).toContain('author: sonya');
     expect(parsed<{ hits: { id: string }[] }>(await call(client, 'recall', { query: 'herons' })).hits[0]?.id).toBe(learned.id);
-    expect((await call(client, 'guard_check', { command: 'rm -rf ~' })).isError).toBe(true);
+    const saved = parsed<{ session_id: string }>(await call(client, 'session_save', { note: 'heron survey half done', task: 'Count the herons', new: true }));
+    const listed = parsed<{ sessions: { id: string; agent: string }[] }>(await call(client, 'sessions', { agent: 'sonya', limit: 50 }));
+    expect(listed.sessions).toContainEqual(expect.objectContaining({ id: saved.session_id, agent: 'sonya' }));
+    const brief = await call(client, 'session_resume', { id: saved.session_id });
+    expect(brief.isError, brief.text).toBe(false);
+    expect(brief.text).toContain('task:  Count the herons');
+    const context = await call(client, 'context', { task: 'herons' });
+    expect(context.isError, context.text).toBe(false);
+    expect(context.text).toContain('Count the herons');
+    expect(parsed<{ tier: string }>(await call(client, 'guard_check', { command: 'git status' })).tier).toMatch(/^T[01]$/);
+    expect(parsed<{ ok: boolean }>(await call(client, 'ledger_verify'))).toMatchObject({ ok: true });
+    const handed = parsed<{ pushed: boolean; bundle_id: string }>(await call(client, 'handoff', { agent: 'ralph', note: 'count the rest', to_shard: 'proj' }));
+    expect(handed.pushed).toBe(true);
+    expect(git(sb, join(sb.dir, 'exchange.git'), ['cat-file', '-p', `refs/agence/handoffs/${handed.bundle_id}:bundle.json`])).toContain('count the rest');
+  });
+
+  it('answers a label above the clearance and a T3/T4 command as tool errors', async () => {
+    const client = await httpClient(token);
+    const secret = await call(client, 'learn', { text: 'the heron feeder code is 4711', label: 'secret', private: true });
+    expect(secret).toMatchObject({ isError: true, text: expect.stringMatching(/^refused: --label secret is above the clearance of the actor \(internal\)/) });
+    const blocked = await call(client, 'guard_check', { command: 'chmod -R 777 /' });
+    expect(blocked).toMatchObject({ isError: true, text: expect.stringMatching(/^refused: T3 blocked: /) });
+    expect(await call(client, 'guard_check', { command: 'rm -rf ~' })).toMatchObject({ isError: true, text: expect.stringContaining('refused: T4 never') });
+    await expect(client.callTool({ name: 'frobnicate', arguments: {} })).rejects.toThrow(/unknown tool "frobnicate"/);
   });
 
   it('refuses a wrong or missing bearer token with 401, and other hosts with 403', async () => {
@@ -332,24 +399,45 @@ describe('agence ^mcp --http', () => {
     expect(JSON.parse(garbage.body).error.code).toBe(-32700);
   });
 
-  it('keeps serving other clients when one disconnects mid-call', async () => {
+  it('finishes a call whose client hung up, and keeps serving the others', async () => {
+    // The whole request is sent, then the client goes away before the answer comes.
     await new Promise<void>((resolve) => {
       const req = request(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' } });
       req.on('error', () => resolve());
-      req.write(toolCall(5, 'learn', { text: 'Lesson whose client hung up about egrets' }), () => {
+      req.on('finish', () => {
         req.destroy();
         resolve();
       });
+      req.end(toolCall(5, 'learn', { text: 'Lesson whose client hung up about egrets' }));
     });
     const client = await httpClient(token);
     expect(parsed<{ tier: string }>(await call(client, 'guard_check', { command: 'ls' })).tier).toBe('T0');
-    // Whatever the server made of the cut request, the shard reads back whole.
-    expect(agence(sb, shard, ['^recall', 'egrets']).code).toBe(0);
+    const titles = await until('the lesson of the call whose client left', () => {
+      const hits = json<{ hits: { title: string }[] }>(agence(sb, shard, ['^recall', 'egrets', '--json'])).hits;
+      return hits.length > 0 ? hits.map((h) => h.title) : undefined;
+    });
+    expect(titles).toEqual(['Lesson whose client hung up about egrets']);
     expect(agence(sb, shard, ['^doctor']).code).toBe(0);
   });
 
   it('stops on SIGTERM with exit 0', async () => {
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
+  });
+
+  it('refuses to serve with a token file others can read, or one that is not a token, and leaves it as it is', () => {
+    const file = join(shard, '.agence/hermetic/mcp-token');
+    chmodSync(file, 0o644);
+    const open = agence(sb, shard, ['^mcp', '--http', '--port', '0']);
+    expect(open.code).toBe(2);
+    expect(open.stderr).toContain(`${file} can be read by others (mode 644)`);
+    expect(open.stderr).toContain(`chmod 600 ${file}`);
+    expect(open.stderr).not.toContain(token);
+    chmodSync(file, 0o600);
+    writeFileSync(file, 'not a token\n', { mode: 0o600 });
+    const damaged = agence(sb, shard, ['^mcp', '--http', '--port', '0']);
+    expect(damaged.code).toBe(3);
+    expect(damaged.stderr).toContain(`${file} is not an agence MCP token`);
+    expect(readFileSync(file, 'utf8')).toBe('not a token\n');
   });
 });

@@ -5,8 +5,6 @@ import type { SetupPart } from '../../agents/toolSetup.js';
 import { selfCommand } from '../selfCommand.js';
 import type { Handler, Outcome } from '../types.js';
 
-/** This very CLI, by absolute path: what the tools' configs start. */
-
 function report(tool: string, parts: SetupPart[], overall: SetupPart['change'], root: string | null): Outcome {
   const shown = (file: string) => (root && file.startsWith(`${root}/`) ? file.slice(root.length + 1) : file);
   const lines = parts.map((p) => `${p.change.padEnd(9)} ${p.what} in ${shown(p.file)}`);

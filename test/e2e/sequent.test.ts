@@ -30,6 +30,10 @@ const AGENTS: Record<string, string> = {
   rogue: `echo "sudo ls /root" | "${process.execPath}" "${CLI}" '!bash'\necho "exports.add = (a, b) => a + b;" > add.js\n`,
   // deletes its own worktree
   vandal: 'rm -rf "$PWD"\n',
+  // ping and pong each wait (10 s at most) for the other to have started: they pass only when run
+  // at the same time; ping asks the model in its session (the tangent's cost)
+  ping: `touch "$RENDEZVOUS/ping"\ni=0; while [ ! -e "$RENDEZVOUS/pong" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done\n[ -e "$RENDEZVOUS/pong" ] || { echo "pong never came" >&2; exit 9; }\n"${process.execPath}" "${CLI}" ask "how do I add two numbers?" > answer.txt || exit 8\necho "exports.add = (a, b) => a + b;" > add.js\n`,
+  pong: 'touch "$RENDEZVOUS/pong"\ni=0; while [ ! -e "$RENDEZVOUS/ping" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done\n[ -e "$RENDEZVOUS/ping" ] || { echo "ping never came" >&2; exit 9; }\necho "exports.add = (a, b) => b + a;" > add.js\n',
 };
 
 /** A shard with a tested function to write and the scripted agents as personas. */
@@ -156,6 +160,25 @@ describe('^sequent run, show, list, pick', () => {
     expect(countSleeps()).toBe(0);
     expect(ok(agence(sb, dir, ['^tangent', 'list'])).stdout).toMatch(/seq-.*-hangs/);
   }, 30_000);
+
+  it("runs the agents at the same time, and takes each tangent's cost from the model calls of its session", async () => {
+    const dir = project(sb, 'parallel');
+    const rendezvous = join(sb.dir, 'rendezvous');
+    mkdirSync(rendezvous);
+    lb.server.reply = () => ({ text: 'Use the + operator.' });
+    const run = await agenceAsync(sb, dir, ['^sequent', 'run', 'write add.js exporting add(a, b)', '--agents', 'ping,pong', '--judge', 'npm test', '--timeout', '30s', '--json'], { ...lb.env, RENDEZVOUS: rendezvous });
+    const r = json<Sequent>(ok(run));
+    const t = byAgent(r);
+    expect([t.ping?.exit, t.pong?.exit], run.stderr).toEqual([0, 0]);
+    const calls = readFileSync(join(dir, '.agence', 'nexus', 'logs', 'llm-calls.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { session: string | null; cost: number; agent: string });
+    const pings = calls.filter((c) => c.session === t.ping?.session);
+    expect(pings).toHaveLength(1);
+    expect(pings[0]?.agent).toBe('ping');
+    expect(t.ping?.cost).toBeGreaterThan(0);
+    expect(t.ping?.cost).toBeCloseTo(pings[0]?.cost as number, 6);
+    expect(t.pong?.cost).toBe(0);
+    expect(t.ping?.score.parts.cost).toBeLessThan(0);
+  }, 60_000);
 
   it("adds a model's review with --llm-judge (loopback provider), through the call log", async () => {
     const dir = project(sb, 'reviewed');

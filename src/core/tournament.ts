@@ -138,7 +138,8 @@ export const SCORE_RULES = {
   perReviewPoint: 3,
 } as const;
 
-const round = (n: number) => Math.round(n * 100) / 100;
+// `|| 0`: a penalty that rounds to nothing is 0, not -0, which JSON would write as 0 and a replay of the record would then not match.
+const round = (n: number) => Math.round(n * 100) / 100 || 0;
 
 export function scoreTangent(t: Measured, timeoutMs: number): Score {
   const r = SCORE_RULES;

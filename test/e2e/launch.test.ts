@@ -1,8 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, delimiter, dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { agence, CLI, git, json, repo, sandbox } from './helpers.js';
+import { killServer, pathWithoutTmux, until } from './tmuxHelpers.js';
 
 /**
  * `!<agent>`: scripted agents (shell scripts as a persona's launch:, or named like a tool on a
@@ -31,45 +32,6 @@ persona('piped', './agents/report.sh | tee log');
 const bin = join(sb.dir, 'bin');
 script(join(bin, 'claude'), 'for a in "$@"; do printf "arg=%s\\n" "$a"; done\necho "agent=$AGENCE_AGENT"');
 const withBin = { PATH: `${bin}${delimiter}${sb.env.PATH}` };
-
-/** PATH with everything of the current PATH but tmux (symlinks), for "tmux missing". */
-function pathWithoutTmux(): string {
-  const noTmux = join(sb.dir, 'no-tmux-bin');
-  mkdirSync(noTmux, { recursive: true });
-  for (const d of (sb.env.PATH ?? '').split(delimiter)) {
-    if (!existsSync(d)) continue;
-    for (const name of readdirSync(d)) {
-      if (name === 'tmux' || existsSync(join(noTmux, name))) continue;
-      symlinkSync(join(d, name), join(noTmux, name));
-    }
-  }
-  return noTmux;
-}
-
-/** Kill a tmux server and wait for its panes' processes to end (a shell writes its history to HOME as it goes). */
-async function killServer(tmux: (...args: string[]) => { stdout: string }): Promise<void> {
-  const pids = tmux('list-panes', '-a', '-F', '#{pane_pid}').stdout.split('\n').filter(Boolean).map(Number);
-  tmux('kill-server');
-  const gone = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return false;
-    } catch {
-      return true;
-    }
-  };
-  await until('the panes to end', () => pids.every(gone));
-}
-
-async function until<T>(what: string, fn: () => T | null | undefined | false, ms = 10_000, seen?: () => string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${seen ? `; saw ${seen()}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const ledger = () => readFileSync(join(dir, '.agence/nexus/ledger.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 
@@ -172,7 +134,7 @@ describe('bad input', () => {
   });
 
   it('--tmux without tmux on PATH: a clear message, exit 1; --tmux with --no-tmux: a usage error', () => {
-    const run = agence(sb, dir, ['!scripted', '--tmux'], { PATH: pathWithoutTmux() });
+    const run = agence(sb, dir, ['!scripted', '--tmux'], { PATH: pathWithoutTmux(sb) });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('tmux is not installed (not on PATH)');
     expect(run.stderr).toContain('--no-tmux');
@@ -181,7 +143,7 @@ describe('bad input', () => {
 
   it('on a terminal without tmux, the default falls back to this terminal and says so', () => {
     const command = [process.execPath, CLI, '!scripted'].map((w) => `'${w}'`).join(' ');
-    const run = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: dir, env: { ...sb.env, PATH: pathWithoutTmux(), TERM: 'dumb', NO_COLOR: '1' }, encoding: 'utf8' });
+    const run = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: dir, env: { ...sb.env, PATH: pathWithoutTmux(sb), TERM: 'dumb', NO_COLOR: '1' }, encoding: 'utf8' });
     expect(run.stdout).toContain('tmux is not on PATH: the agent runs in this terminal');
     expect(run.stdout).toContain('agent=scripted');
   });

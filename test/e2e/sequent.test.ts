@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { SequentRecord } from '../../src/core/tournament.js';
+import { parseDuration } from '../../src/core/time.js';
+import { pickWinner, scoreTangent, type SequentRecord } from '../../src/core/tournament.js';
 import { agence, CLI, git, json, repo, type Sandbox } from './helpers.js';
 import { agenceAsync, loopback, ok, promptOf } from './llmServer.js';
 
@@ -29,6 +30,10 @@ const AGENTS: Record<string, string> = {
   rogue: `echo "sudo ls /root" | "${process.execPath}" "${CLI}" '!bash'\necho "exports.add = (a, b) => a + b;" > add.js\n`,
   // deletes its own worktree
   vandal: 'rm -rf "$PWD"\n',
+  // ping and pong each wait (10 s at most) for the other to have started: they pass only when run
+  // at the same time; ping asks the model in its session (the tangent's cost)
+  ping: `touch "$RENDEZVOUS/ping"\ni=0; while [ ! -e "$RENDEZVOUS/pong" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done\n[ -e "$RENDEZVOUS/pong" ] || { echo "pong never came" >&2; exit 9; }\n"${process.execPath}" "${CLI}" ask "how do I add two numbers?" > answer.txt || exit 8\necho "exports.add = (a, b) => a + b;" > add.js\n`,
+  pong: 'touch "$RENDEZVOUS/pong"\ni=0; while [ ! -e "$RENDEZVOUS/ping" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done\n[ -e "$RENDEZVOUS/ping" ] || { echo "ping never came" >&2; exit 9; }\necho "exports.add = (a, b) => b + a;" > add.js\n',
 };
 
 /** A shard with a tested function to write and the scripted agents as personas. */
@@ -88,6 +93,13 @@ describe('^sequent run, show, list, pick', () => {
       expect(c.session).toMatch(/^[0-9a-f]{8}$/);
     }
     expect(new Set(r.tangents.map((c) => c.session)).size).toBe(3);
+    // The divergent record on disk holds every measurement: scoring it again replays the decision.
+    const stored = JSON.parse(readFileSync(join(dir, '.agence', 'organic', 'sequents', `${r.id}.json`), 'utf8')) as Sequent;
+    const rescored = stored.tangents.map(({ score: _, ...measured }) => ({ ...measured, score: scoreTangent(measured, stored.timeout_ms) }));
+    expect(rescored.map((c) => c.score)).toEqual(stored.tangents.map((c) => c.score));
+    expect(pickWinner(rescored)).toBe(stored.winner);
+    expect(stored).toMatchObject({ base: r.base, winner: t.good?.tangent });
+    expect(stored.tangents.map((c) => [c.branch, c.head])).toEqual(r.tangents.map((c) => [c.branch, git(sb, dir, ['rev-parse', c.branch])]));
     // nothing of it shows up as untracked in the main worktree but the record itself
     expect(git(sb, dir, ['status', '--porcelain'])).toBe(`?? .agence/organic/sequents/${r.id}.json`);
     expect(readFileSync(join(dir, '.agence', 'nexus', 'logs', 'sequents', r.id, 'fails.log'), 'utf8')).toContain('cannot: write add.js');
@@ -149,6 +161,25 @@ describe('^sequent run, show, list, pick', () => {
     expect(ok(agence(sb, dir, ['^tangent', 'list'])).stdout).toMatch(/seq-.*-hangs/);
   }, 30_000);
 
+  it("runs the agents at the same time, and takes each tangent's cost from the model calls of its session", async () => {
+    const dir = project(sb, 'parallel');
+    const rendezvous = join(sb.dir, 'rendezvous');
+    mkdirSync(rendezvous);
+    lb.server.reply = () => ({ text: 'Use the + operator.' });
+    const run = await agenceAsync(sb, dir, ['^sequent', 'run', 'write add.js exporting add(a, b)', '--agents', 'ping,pong', '--judge', 'npm test', '--timeout', '30s', '--json'], { ...lb.env, RENDEZVOUS: rendezvous });
+    const r = json<Sequent>(ok(run));
+    const t = byAgent(r);
+    expect([t.ping?.exit, t.pong?.exit], run.stderr).toEqual([0, 0]);
+    const calls = readFileSync(join(dir, '.agence', 'nexus', 'logs', 'llm-calls.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { session: string | null; cost: number; agent: string });
+    const pings = calls.filter((c) => c.session === t.ping?.session);
+    expect(pings).toHaveLength(1);
+    expect(pings[0]?.agent).toBe('ping');
+    expect(t.ping?.cost).toBeGreaterThan(0);
+    expect(t.ping?.cost).toBeCloseTo(pings[0]?.cost as number, 6);
+    expect(t.pong?.cost).toBe(0);
+    expect(t.ping?.score.parts.cost).toBeLessThan(0);
+  }, 60_000);
+
   it("adds a model's review with --llm-judge (loopback provider), through the call log", async () => {
     const dir = project(sb, 'reviewed');
     lb.server.reply = (req) => ({ text: promptOf(req).last.includes('a * b') ? '{"score": 2, "summary": "multiplies"}' : '{"score": 9, "summary": "adds"}' });
@@ -190,6 +221,58 @@ describe('^sequent run, show, list, pick', () => {
     expect(json<Sequent>(ok(agence(sb, dir, ['^sequent', 'show', r.id, '--json']))).picked).toMatchObject({ tangent: byAgent(r).good?.tangent });
   }, 60_000);
 
+  it("the README's sequent run is what the CLI prints: its header, its rows in --agents order, each score from the figures shown", async () => {
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+    const block = /```sh\n(\$ agence \^sequent run [^\n]*)\n([\s\S]*?)```/.exec(readme);
+    expect(block, 'README has a sequent run').not.toBeNull();
+    const [command, output] = [block?.[1] as string, block?.[2] as string];
+    const agents = (/--agents (\S+)/.exec(command)?.[1] as string).split(',');
+    const timeoutMs = parseDuration(/--timeout (\S+)/.exec(command)?.[1] as string, '--timeout');
+    const lines = output.split('\n');
+    const header = lines.findIndex((l) => l.startsWith('agent '));
+    const rows = lines.slice(header + 1, lines.indexOf('', header)).map((l) => ({ mark: l.slice(0, 2), cells: l.slice(2).split(/ {2,}/) }));
+
+    // The header as the CLI prints it (a real sequent, shown).
+    const dir = project(sb, 'readme');
+    const r = json<Sequent>(ok(await agenceAsync(sb, dir, ['^sequent', 'run', 'write add.js', '--agents', 'good', '--judge', 'npm test', '--timeout', '30s', '--json'])));
+    const shown = ok(agence(sb, dir, ['^sequent', 'show', r.id])).stdout.split('\n');
+    const columns = (l: string) => l.trim().split(/ {2,}/);
+    expect(columns(lines[header] as string)).toEqual(columns(shown.find((l) => l.startsWith('agent ')) as string));
+    expect(rows.map((row) => row.cells[0])).toEqual(agents);
+
+    const contestants = rows.map(({ cells }) => {
+      const [agent, exit, judge, diff, files, time, cost, refused, review, total] = cells as string[];
+      const verdict = /^(pass|fail\((\d+)\)|timeout)(?: (\d+)\/(\d+))?$/.exec(judge as string);
+      const changed = /^\+(\d+) -(\d+)$/.exec(diff as string);
+      expect(verdict, judge).not.toBeNull();
+      expect(review).toBe('-');
+      const measured = {
+        agent: agent as string,
+        tangent: `seq-x-${agent}`,
+        branch: `agence/tangent/seq-x-${agent}`,
+        session: null,
+        head: null,
+        exit: exit === 'timeout' ? null : Number(exit),
+        timed_out: exit === 'timeout',
+        lost: false,
+        error: null,
+        duration_ms: Math.round(Number((time as string).replace(/s$/, '')) * 1000),
+        committed_leftovers: false,
+        judge: { exit: verdict?.[1] === 'pass' ? 0 : verdict?.[2] ? Number(verdict[2]) : null, timed_out: verdict?.[1] === 'timeout', duration_ms: 0, tests: verdict?.[3] ? { runner: 'tap', passed: Number(verdict[3]), failed: Number(verdict[4]) - Number(verdict[3]), skipped: 0 } : null },
+        diff: { files: Number(files), insertions: Number(changed?.[1]), deletions: Number(changed?.[2]) },
+        cost: Number((cost as string).slice(1)),
+        refusals: Number(refused),
+        review: null,
+      };
+      const score = scoreTangent(measured, timeoutMs);
+      expect(String(score.total), `the score of ${agent}`).toBe(total);
+      return { ...measured, score };
+    });
+    const winner = pickWinner(contestants);
+    expect(rows.find((row) => row.mark === '* ')?.cells[0]).toBe(contestants.find((c) => c.tangent === winner)?.agent);
+    expect(output).toContain(`resultant: ${winner?.replace('seq-x-', `seq-${/^sequent (\S+)/m.exec(output)?.[1]}-`)}`);
+  }, 60_000);
+
   it('refuses bad input with one clear line each', () => {
     const dir = project(sb, 'refusals');
     const cases: [string[], number, RegExp][] = [
@@ -215,12 +298,15 @@ describe('^sequent run, show, list, pick', () => {
   });
 });
 
-/** Processes still running `sleep 3607` (the hung agent's, had they not been killed). */
+/**
+ * Processes still running `sleep 3607` in this sandbox (the hung agent's, had they not been
+ * killed); by their folder, so the same test running elsewhere on the machine does not count.
+ */
 function countSleeps(): number {
   let n = 0;
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim() === 'sleep 3607') n++;
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim() === 'sleep 3607' && readlinkSync(`/proc/${pid}/cwd`).startsWith(`${sb.dir}/`)) n++;
     } catch {
       // gone meanwhile
     }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TangentState } from '../../src/swarm/tangents.js';
 import { agence, git, json, repo, sandbox } from './helpers.js';
+import { killServer, pathWithoutTmux, until } from './tmuxHelpers.js';
 
 const sb = sandbox();
 
@@ -70,7 +71,7 @@ describe('^tangent', () => {
     expect(ok(agence(sb, dir, ['^tangent', 'list'])).stdout).toMatch(/No tangents/);
   });
 
-  it('--agent starts the agent in the tangent (launchAgent, no tmux here) with its own session; a missing tool leaves no tangent', () => {
+  it('--agent starts the agent in the tangent (launchAgent, no tmux here) with its own session; a missing tool or tmux leaves no tangent', () => {
     const dir = shard('launched');
     const script = join(sb.dir, 'worker.sh');
     writeFileSync(script, '#!/bin/sh\necho "agent=$AGENCE_AGENT session=$AGENCE_SESSION task=$AGENCE_TASK pwd=$(pwd)" > report.txt\ngit add report.txt && git commit -qm "worker report"\n');
@@ -90,6 +91,13 @@ describe('^tangent', () => {
     expect(git(sb, dir, ['worktree', 'list'])).toBe(before);
     expect(git(sb, dir, ['branch', '--list', 'agence/tangent/w2'])).toBe('');
     expect(existsSync(join(dir, '.agence', 'nexus', 'tangents', 'w2.json'))).toBe(false);
+    // tmux missing: the same, before the agent starts
+    const noTmux = agence(sb, dir, ['^tangent', 'create', 'w3', '--agent', 'worker', '--tmux'], { PATH: pathWithoutTmux(sb) });
+    expect(noTmux.code).toBe(1);
+    expect(noTmux.stderr.trim()).toBe('agence: tmux is not installed (not on PATH): install tmux 3.2 or later (apt install tmux, brew install tmux), or run with --no-tmux');
+    expect(git(sb, dir, ['worktree', 'list'])).toBe(before);
+    expect(git(sb, dir, ['branch', '--list', 'agence/tangent/w3'])).toBe('');
+    expect(existsSync(join(dir, '.agence', 'nexus', 'tangents', 'w3'))).toBe(false);
   });
 
   it('--agent --tmux starts the agent in a tmux window named after the tangent; attach goes back to it', async () => {
@@ -110,13 +118,15 @@ describe('^tangent', () => {
       expect(t.window).toMatch(/^work:\d+$/);
       expect(t.launch.tmux.target).toBe(t.window);
       expect(tmux('list-windows', '-t', 'work', '-F', '#{window_name}').stdout).toContain('tangent-in-tmux');
-      for (let i = 0; i < 100 && !existsSync(join(t.path, 'session.txt')); i++) await new Promise((r) => setTimeout(r, 100));
-      for (let i = 0; i < 200 && git(sb, dir, ['log', '-1', '--format=%s', 'agence/tangent/in-tmux']) !== 'from tmux'; i++) await new Promise((r) => setTimeout(r, 100));
+      // The agent's pane is beside a human pane (a shell started without a command).
+      const panes = () => tmux('list-panes', '-t', t.window, '-F', '#{pane_dead} [#{pane_start_command}]').stdout.trim().split('\n');
+      await until('the agent to commit', () => git(sb, dir, ['log', '-1', '--format=%s', 'agence/tangent/in-tmux']) === 'from tmux', 10_000, () => JSON.stringify(panes()));
       expect(git(sb, dir, ['show', 'agence/tangent/in-tmux:session.txt'])).toBe(t.session);
+      expect(panes().filter((p) => p === '0 []')).toHaveLength(1);
       expect(ok(agence(sb, dir, ['^tangent', 'attach', 'in-tmux'], inTmux)).stdout).toContain(`tmux select-window -t ${t.window}\n`);
       expect(ok(agence(sb, dir, ['^tangent', 'attach', 'in-tmux'])).stdout).not.toContain('tmux select-window'); // outside tmux: just the folder
     } finally {
-      tmux('kill-server');
+      await killServer(tmux);
     }
   });
 

@@ -68,6 +68,13 @@ describe('scores', () => {
     expect(s.parts).toMatchObject({ exit: 0, timeout: -20, refusals: -20, size: -10, files: -5, time: -5, cost: -5, review: 24 });
     expect(s.total).toBe(100 + 40 + 0 - 20 - 20 - 10 - 5 - 5 - 5 + 24);
   });
+  it('scores survive the record: a score written as JSON and read back is the score', () => {
+    // An instant run's time penalty and an empty diff's size penalty are 0, never -0 (JSON writes -0 as 0).
+    const s = scoreTangent(measured({ duration_ms: 10, diff: { files: 1, insertions: 0, deletions: 0 } }), 600_000);
+    expect(Object.is(s.parts.time, 0)).toBe(true);
+    expect(Object.is(s.parts.size, 0)).toBe(true);
+    expect(JSON.parse(JSON.stringify(s))).toStrictEqual(s);
+  });
   it('a review that failed adds nothing', () => {
     expect(scoreTangent(measured({ review: { agent: 'r', score: null, summary: 'review failed' } }), 600_000).parts.review).toBeUndefined();
   });

@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { AgenceError } from '../core/errors.js';
 
@@ -14,16 +13,28 @@ export interface Sqlite {
   addon: string;
 }
 
+/** Where the compiled addon is: the nearest `node_modules/better-sqlite3` above `from`, as Node looks. */
+const ADDON = ['node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node'];
+
+function findAddon(from: string): string | null {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, ...ADDON);
+    if (existsSync(candidate)) return candidate;
+    if (dirname(dir) === dir) return null;
+  }
+}
+
 export function loadSqlite(): Sqlite {
-  try {
-    // better-sqlite3's JavaScript is bundled with the commands that use it; its compiled addon is
-    // found in node_modules, where `npm ci` built it.
-    return { Database: BetterSqlite3, addon: createRequire(import.meta.filename).resolve('better-sqlite3/build/Release/better_sqlite3.node') };
-  } catch (error) {
-    throw new AgenceError('dependency', `the SQLite module (better-sqlite3) failed to load: ${(error as Error).message.split('\n')[0]}`, {
+  // better-sqlite3's JavaScript is bundled with the commands that use it; its compiled addon is
+  // found in node_modules, where `npm ci` built it. A walk of a few stats: require.resolve reads
+  // package.json files on the way, about a millisecond of every command that opens an index.
+  const addon = findAddon(dirname(import.meta.filename));
+  if (addon === null) {
+    throw new AgenceError('dependency', `the SQLite module (better-sqlite3) is not built: no ${ADDON.join('/')} above ${dirname(import.meta.filename)}`, {
       fix: 'reinstall agence with `npm ci` (it builds better-sqlite3; it needs python3, make and a C++ compiler)',
     });
   }
+  return { Database: BetterSqlite3, addon };
 }
 
 /** Open a database file with the settings every index of agence uses. */

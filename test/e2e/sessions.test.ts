@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { agence, CLI, git, json, repo, type Sandbox, sandbox } from './helpers.js';
 
@@ -231,5 +231,22 @@ describe('^session archive', () => {
     expect(again.code).toBe(3);
     expect(readFileSync(file).equals(damaged)).toBe(true);
     expect(json<S>(agence(sb, dir, ['^session', 'show', d.session_id, '--json'])).status).toBe('COMPLETED');
+  });
+});
+
+describe('an install whose SQLite addon was never built', () => {
+  it('names the missing addon and the fix, exit 1, and the session store is untouched', () => {
+    const dir = shard('no-addon');
+    saved(agence(sb, dir, ['^save', 'before', '--json']));
+    const store = join(dir, '.agence/nexus/sessions/session-saved.jsonl');
+    const before = readFileSync(store);
+    // A copy of dist/ with no node_modules anywhere above it, as after an install whose build failed.
+    const install = join(sb.dir, 'no-addon-install');
+    cpSync(dirname(CLI), join(install, 'dist'), { recursive: true });
+    const run = spawnSync(process.execPath, [join(install, 'dist/agence.cjs'), '^sessions'], { cwd: dir, env: sb.env, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(1);
+    expect(run.stderr).toContain('the SQLite module (better-sqlite3) is not built: no node_modules/better-sqlite3/build/Release/better_sqlite3.node above');
+    expect(run.stderr).toContain('reinstall agence with `npm ci`');
+    expect(readFileSync(store).equals(before)).toBe(true);
   });
 });

@@ -1,7 +1,10 @@
+import { parseArgs as utilParseArgs } from 'node:util';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AgenceError } from '../../src/core/errors.js';
 import { nearest } from '../../src/core/suggest.js';
-import { parse } from '../../src/cli/parse.js';
+import { parse, parseOptionArgs } from '../../src/cli/parse.js';
+import type { OptionSpec } from '../../src/cli/types.js';
 
 function parseError(argv: string[]): AgenceError {
   try {
@@ -89,5 +92,35 @@ describe('compile cache variants', () => {
     expect(cacheVariant(['How do I configure TLS?'])).toBe('other');
     expect(cacheVariant(['^../../etc'])).toBe('other');
     expect(cacheVariant(['--version'])).toBe('other');
+  });
+});
+
+describe('parseOptionArgs', () => {
+  const specs: OptionSpec[] = [
+    { name: 'agent', type: 'string', description: '' },
+    { name: 'new', type: 'boolean', description: '' },
+    { name: 'tag', type: 'string', multiple: true, description: '' },
+    { name: 'n', short: 'n', type: 'string', description: '' },
+    { name: 'quiet', short: 'q', type: 'boolean', description: '' },
+    { name: 'all', short: 'a', type: 'boolean', multiple: true, description: '' },
+  ];
+  const node = (argv: string[]) => {
+    const options = Object.fromEntries(specs.map((o) => [o.name, { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) }]));
+    return utilParseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  };
+  const outcome = (fn: () => { values: object; positionals: string[] }) => {
+    try {
+      const { values, positionals } = fn();
+      return { values: { ...values }, positionals };
+    } catch (error) {
+      return { error: (error as Error).message.split('\n')[0] };
+    }
+  };
+  const token = fc.constantFrom('--agent', '--agent=x', '--agent=', '--new', '--new=1', '--tag', '--tag=t', '-n', '-n5', '-q', '-qa', '-qn', '-qnv', '-aq', '-x', '-qx', '--nope', '--quiet=1', '--quiet', '--n', '--n=-1', '--all', '--=x', '---x', '-', '--', 'word', '-5', 'two words', '');
+
+  it('parses as node:util parseArgs (strict, positionals allowed) does, errors included', () => {
+    fc.assert(fc.property(fc.array(token, { maxLength: 8 }), (argv) => {
+      expect(outcome(() => parseOptionArgs(argv, specs))).toEqual(outcome(() => node(argv)));
+    }), { numRuns: 3000 });
   });
 });

@@ -15,7 +15,8 @@
 //   ledger-verify-worker.cjs  a worker thread of `^ledger verify` on large ledgers
 //   vendor/grammars/  the grammars of the code index (@cursorless/tree-sitter-wasms), loaded
 //                     one language at a time by the chunk commands
-// better-sqlite3's JavaScript is in app.cjs; its compiled addon stays in node_modules.
+// better-sqlite3's JavaScript is in the command bundles that open an index; its compiled addon
+// stays in node_modules (found by src/store/sqlite.ts).
 // CommonJS, because Node's ESM loader (and its eager builtin facades) costs more at start-up
 // than the whole of `agence ^status`.
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';

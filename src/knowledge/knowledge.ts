@@ -30,6 +30,7 @@ import type { Database } from '../store/sqlite.js';
 import {
   anyRowById,
   indexProblems,
+  isItemCurrent,
   type Hit,
   type ItemRow,
   MAX_ITEM_BYTES,
@@ -364,11 +365,21 @@ function fullPath(shard: ShardPaths, row: ItemRow): string {
 
 export async function showItem(ctx: KnowledgeContext, id: string, opts: { private?: boolean } = {}): Promise<Shown> {
   const v = await visibility(ctx, { private: opts.private ?? true, all: true });
-  return withIndex(ctx, (db) => {
+  const shown = (db: Database): Shown & { current: boolean } => {
     const { row, duplicates } = resolveItem(db, id, v);
     const body = (db.prepare('SELECT body FROM k_fts WHERE rowid = ?').pluck().get(row.rowid) as string | undefined) ?? '';
-    return { row, item: JSON.parse(row.front) as Item, body, supersededBy: supersededBy(db, id), duplicates };
-  });
+    return { row, item: JSON.parse(row.front) as Item, body, supersededBy: supersededBy(db, id), duplicates, current: isItemCurrent(db, row, fullPath(ctx.shard, row)) };
+  };
+  const { current, ...first } = await withIndex(ctx, shown);
+  if (current) return first;
+  // Its file was edited in place since it was indexed: walk (re-reading what changed), then show.
+  const { db } = await openIndex(ctx, { walk: true });
+  try {
+    const { current: _, ...again } = shown(db);
+    return again;
+  } finally {
+    db.close();
+  }
 }
 
 /** An item this shard may change: its own (not the master's, not the codex). */

@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as YamlModule from 'yaml';
 import { AgenceError } from '../core/errors.js';
@@ -8,7 +8,7 @@ import type { ShardPaths } from '../shard/layout.js';
 import { decodeUtf8 } from '../store/files.js';
 import { nodeCrypto } from '../store/lazyBuiltins.js';
 import { type Database, openIndexDb } from '../store/sqlite.js';
-import { folderStamp, type KnowledgeLayer, type SourceFile, walkSources, watchedFolders } from './knowledgeSources.js';
+import { fileSig, folderStamp, type KnowledgeLayer, type SourceFile, walkSources, watchedFolders } from './knowledgeSources.js';
 
 /**
  * The knowledge tables of `nexus/index.db` (a cache, like the session tables beside it): one row
@@ -288,6 +288,17 @@ const emptyReport = (): UpdateReport => ({ indexed: 0, removed: 0, problems: [],
 export function isCurrent(db: Database): boolean {
   const folders = meta(db, 'folders');
   return folders !== null && folderStamp(JSON.parse(folders) as string[]).stamp === meta(db, 'stamp');
+}
+
+/**
+ * Whether the file of an indexed item is still as it was read (size and mtime): the one change the
+ * folder stamps cannot see is an edit in place, and a command about one item checks that item.
+ */
+export function isItemCurrent(db: Database, row: ItemRow, file: string): boolean {
+  if (row.layer === 'codex') return true; // merged from several files; re-read whenever either is renamed
+  const indexed = db.prepare('SELECT sig FROM k_files WHERE key = ?').pluck().get(row.key) as string | undefined;
+  const st = statSync(file, { throwIfNoEntry: false });
+  return st !== undefined && indexed === fileSig(st);
 }
 
 /** Bring the index in line with the files. Cheap when nothing changed: folder mtimes only. */

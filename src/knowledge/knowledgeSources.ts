@@ -95,7 +95,7 @@ export function walkSources(paths: ShardPaths): Walk {
         else if (entry.isFile() && (!root.only || root.only.test(entry.name)) && !isLayerReadme(root, path)) {
           const st = statSync(full);
           const key = `${root.layer}/${prefix}${path}`;
-          const sig = `${st.size}:${st.mtimeMs}`;
+          const sig = fileSig(st);
           const previous = byKey.get(key);
           if (previous && root.layer !== 'codex' && wasPromoted(full)) {
             landed.push({ file: full, shown: `${root.shown}/${path}` });
@@ -132,6 +132,11 @@ function wasPromoted(file: string): boolean {
   } finally {
     closeSync(fd);
   }
+}
+
+/** What the index keeps of a file to tell whether it changed since it was read: size and mtime. */
+export function fileSig(st: { size: number; mtimeMs: number }): string {
+  return `${st.size}:${st.mtimeMs}`;
 }
 
 /** mtimes of the watched folders: equal to the stored ones means nothing was added or removed. */

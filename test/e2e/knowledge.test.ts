@@ -242,6 +242,21 @@ describe('knowledge items', () => {
     expect(recall(dir, ['fifty']).hits.map((h) => h.id)).toEqual([id]);
     expect(json<{ knowledge: { indexed: number } }>(ok(cmd(dir, ['^reindex', '--json']))).knowledge.indexed).toBe(0);
   });
+
+  it('^show takes in an edit in place of the item it shows, which no folder mtime reveals', async () => {
+    const id = learned(cmd(dir, ['^learn', 'Pin the base image by digest', '--json']));
+    const file = join(dir, `.agence/synthetic/lessons/${id}.md`);
+    // Past the racy second, so the next command stores the folder stamps and later ones trust them.
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(json<{ knowledge: { walked: boolean } }>(ok(cmd(dir, ['^reindex', '--json']))).knowledge.walked).toBe(true);
+    const folder = statSync(join(dir, '.agence/synthetic/lessons')).mtimeMs;
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/by digest\n$/, 'by digest, never by tag\n'));
+    expect(statSync(join(dir, '.agence/synthetic/lessons')).mtimeMs).toBe(folder);
+    const shown = json<{ body: string }>(ok(cmd(dir, ['^show', id, '--json'])));
+    expect(shown.body).toContain('never by tag');
+    // The walk it made took the edit into the index for recall too.
+    expect(recall(dir, ['never', 'tag']).hits.map((h) => h.id)).toContain(id);
+  });
 });
 
 describe('bad input in the knowledge layers', () => {

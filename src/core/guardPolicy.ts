@@ -22,8 +22,24 @@ export interface GuardRule {
 
 export interface CompiledPolicy {
   defaultTier: Tier;
-  /** Rules by command name (argv[0]), for a lookup per part rather than a scan. */
-  byName: Map<string, GuardRule[]>;
+  /**
+   * Rules by command name (argv[0]), for a lookup per part rather than a scan. Every rule is
+   * checked when the policy is compiled; its patterns become regular expressions the first time
+   * its command name is looked up (a hook run looks up a few names of some 200).
+   */
+  byName: Map<string, PolicyRule[]>;
+  compiled: Map<string, GuardRule[]>;
+  defaultBranches: readonly string[];
+}
+
+/** A checked rule of the policy file. */
+interface PolicyRule {
+  id: string;
+  command: string;
+  tier: Tier;
+  reason?: string;
+  args_any?: string[];
+  args_all?: string[][];
 }
 
 /** A rule that cannot be compiled; the caller names the file and line. */
@@ -73,26 +89,43 @@ export function ruleProblem(rule: unknown): string | null {
 export function compilePolicy(policy: Policy, defaultBranches: readonly string[]): CompiledPolicy {
   const defaultTier = policy.default_tier ?? 'T2';
   if (!isTier(defaultTier)) throw new PolicyRuleError(-1, `default_tier "${String(defaultTier)}" is not a tier`);
-  const byName = new Map<string, GuardRule[]>();
-  for (const [index, raw] of (policy.rules ?? []).entries()) {
+  const byName = new Map<string, PolicyRule[]>();
+  const rules = policy.rules ?? [];
+  for (let index = 0; index < rules.length; index++) {
+    const raw = rules[index];
     const problem = ruleProblem(raw);
     if (problem) throw new PolicyRuleError(index, problem);
-    const [name = '', ...subcommands] = raw.command.trim().split(/\s+/);
-    const compile = (list: string[]) => list.map((p) => patternRegex(p, defaultBranches));
-    const rule: GuardRule = {
-      id: raw.id,
-      name,
-      subcommands,
-      tier: raw.tier,
-      reason: typeof raw.reason === 'string' ? raw.reason : '',
-      argsAny: raw.args_any ? compile(raw.args_any as string[]) : null,
-      argsAll: ((raw.args_all as string[][] | undefined) ?? []).map(compile),
-    };
-    const list = byName.get(name) ?? [];
-    list.push(rule);
-    byName.set(name, list);
+    const rule = raw as PolicyRule;
+    const name = (rule.command.match(/\S+/) as RegExpMatchArray)[0];
+    const list = byName.get(name);
+    if (list) list.push(rule);
+    else byName.set(name, [rule]);
   }
-  return { defaultTier, byName };
+  return { defaultTier, byName, compiled: new Map(), defaultBranches };
+}
+
+function compileRule(raw: PolicyRule, defaultBranches: readonly string[]): GuardRule {
+  const [name = '', ...subcommands] = raw.command.trim().split(/\s+/);
+  const compile = (list: string[]) => list.map((p) => patternRegex(p, defaultBranches));
+  return {
+    id: raw.id,
+    name,
+    subcommands,
+    tier: raw.tier,
+    reason: typeof raw.reason === 'string' ? raw.reason : '',
+    argsAny: raw.args_any ? compile(raw.args_any) : null,
+    argsAll: (raw.args_all ?? []).map(compile),
+  };
+}
+
+/** The rules for one command name, compiled on first use. */
+function rulesFor(policy: CompiledPolicy, name: string): GuardRule[] {
+  let rules = policy.compiled.get(name);
+  if (!rules) {
+    rules = (policy.byName.get(name) ?? []).map((raw) => compileRule(raw, policy.defaultBranches));
+    policy.compiled.set(name, rules);
+  }
+  return rules;
 }
 
 /** The subcommand words appear in order; only options and the value after an option may come between. */
@@ -123,7 +156,7 @@ export function ruleMatches(rule: GuardRule, args: readonly string[]): boolean {
 
 /** Every rule matching `name args`; the tier is the highest of them (the policy is monotonic). */
 export function matchPolicy(policy: CompiledPolicy, name: string, args: readonly string[]): GuardRule[] {
-  return (policy.byName.get(name) ?? []).filter((rule) => ruleMatches(rule, args));
+  return rulesFor(policy, name).filter((rule) => ruleMatches(rule, args));
 }
 
 export function highestTier(tiers: readonly Tier[], floor: Tier = 'T0'): Tier {

@@ -50,6 +50,26 @@ describe('^guard check', () => {
     expect(json<{ tier: string }>(agence(box, dir, ['^guard', 'check', 'git status', '--json'])).tier).toBe('T2');
   });
 
+  it('a policy cache that is not what agence wrote is rebuilt from the policy files, never believed', () => {
+    const box = sandbox();
+    const dir = repo(box, 'cached');
+    agence(box, dir, ['^init']);
+    const cacheFile = join(dir, '.agence/nexus/cache/guard-policy.json');
+    const tier = () => json<{ tier: string }>(agence(box, dir, ['^guard', 'check', 'rm -rf build', '--json'])).tier;
+    expect(tier()).toBe('T3');
+    const cache = JSON.parse(readFileSync(cacheFile, 'utf8')) as { files: [string, string | null][]; policy: { rules: unknown[] } };
+    // Stale texts (as after an edit) with a policy that would allow everything: a miss.
+    writeFileSync(cacheFile, JSON.stringify({ ...cache, files: cache.files.map(([f, t]) => [f, `${t}# edited\n`]), policy: { default_tier: 'T0', rules: [] } }));
+    expect(tier()).toBe('T3');
+    expect(JSON.parse(readFileSync(cacheFile, 'utf8'))).toEqual(cache);
+    // The right texts but no policy in it, and a file that is not JSON: rebuilt each time.
+    writeFileSync(cacheFile, JSON.stringify({ ...cache, policy: null }));
+    expect(tier()).toBe('T3');
+    writeFileSync(cacheFile, '{"format":');
+    expect(tier()).toBe('T3');
+    expect(JSON.parse(readFileSync(cacheFile, 'utf8'))).toEqual(cache);
+  });
+
   it('a malformed AIPOLICY.yaml refuses everything with exit 3, naming the file and line', () => {
     const box = sandbox();
     const dir = repo(box, 'broken');

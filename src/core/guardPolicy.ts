@@ -16,16 +16,17 @@ export interface GuardRule {
   subcommands: string[];
   tier: Tier;
   reason: string;
-  argsAny: RegExp[] | null;
-  argsAll: RegExp[][];
+  /** The argument patterns, compiled the first time the rule's subcommand words match. */
+  patterns: () => { argsAny: RegExp[] | null; argsAll: RegExp[][] };
 }
 
 export interface CompiledPolicy {
   defaultTier: Tier;
   /**
    * Rules by command name (argv[0]), for a lookup per part rather than a scan. Every rule is
-   * checked when the policy is compiled; its patterns become regular expressions the first time
-   * its command name is looked up (a hook run looks up a few names of some 200).
+   * checked when the policy is compiled; the rules of a command name are built the first time it
+   * is looked up, and their patterns become regular expressions the first time they are needed
+   * (a hook run looks up a few names of some 200).
    */
   byName: Map<string, PolicyRule[]>;
   compiled: Map<string, GuardRule[]>;
@@ -107,14 +108,14 @@ export function compilePolicy(policy: Policy, defaultBranches: readonly string[]
 function compileRule(raw: PolicyRule, defaultBranches: readonly string[]): GuardRule {
   const [name = '', ...subcommands] = raw.command.trim().split(/\s+/);
   const compile = (list: string[]) => list.map((p) => patternRegex(p, defaultBranches));
+  let compiled: ReturnType<GuardRule['patterns']> | null = null;
   return {
     id: raw.id,
     name,
     subcommands,
     tier: raw.tier,
     reason: typeof raw.reason === 'string' ? raw.reason : '',
-    argsAny: raw.args_any ? compile(raw.args_any) : null,
-    argsAll: (raw.args_all ?? []).map(compile),
+    patterns: () => (compiled ??= { argsAny: raw.args_any ? compile(raw.args_any) : null, argsAll: (raw.args_all ?? []).map(compile) }),
   };
 }
 
@@ -150,8 +151,9 @@ const anyMatches = (patterns: readonly RegExp[], args: readonly string[]) => arg
 
 export function ruleMatches(rule: GuardRule, args: readonly string[]): boolean {
   if (!hasSubcommands(args, rule.subcommands)) return false;
-  if (rule.argsAny && !anyMatches(rule.argsAny, args)) return false;
-  return rule.argsAll.every((group) => anyMatches(group, args));
+  const { argsAny, argsAll } = rule.patterns();
+  if (argsAny && !anyMatches(argsAny, args)) return false;
+  return argsAll.every((group) => anyMatches(group, args));
 }
 
 /** Every rule matching `name args`; the tier is the highest of them (the policy is monotonic). */

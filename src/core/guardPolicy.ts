@@ -16,14 +16,31 @@ export interface GuardRule {
   subcommands: string[];
   tier: Tier;
   reason: string;
-  argsAny: RegExp[] | null;
-  argsAll: RegExp[][];
+  /** The argument patterns, compiled the first time the rule's subcommand words match. */
+  patterns: () => { argsAny: RegExp[] | null; argsAll: RegExp[][] };
 }
 
 export interface CompiledPolicy {
   defaultTier: Tier;
-  /** Rules by command name (argv[0]), for a lookup per part rather than a scan. */
-  byName: Map<string, GuardRule[]>;
+  /**
+   * Rules by command name (argv[0]), for a lookup per part rather than a scan. Every rule is
+   * checked when the policy is compiled; the rules of a command name are built the first time it
+   * is looked up, and their patterns become regular expressions the first time they are needed
+   * (a hook run looks up a few names of some 200).
+   */
+  byName: Map<string, PolicyRule[]>;
+  compiled: Map<string, GuardRule[]>;
+  defaultBranches: readonly string[];
+}
+
+/** A checked rule of the policy file. */
+interface PolicyRule {
+  id: string;
+  command: string;
+  tier: Tier;
+  reason?: string;
+  args_any?: string[];
+  args_all?: string[][];
 }
 
 /** A rule that cannot be compiled; the caller names the file and line. */
@@ -73,26 +90,43 @@ export function ruleProblem(rule: unknown): string | null {
 export function compilePolicy(policy: Policy, defaultBranches: readonly string[]): CompiledPolicy {
   const defaultTier = policy.default_tier ?? 'T2';
   if (!isTier(defaultTier)) throw new PolicyRuleError(-1, `default_tier "${String(defaultTier)}" is not a tier`);
-  const byName = new Map<string, GuardRule[]>();
-  for (const [index, raw] of (policy.rules ?? []).entries()) {
+  const byName = new Map<string, PolicyRule[]>();
+  const rules = policy.rules ?? [];
+  for (let index = 0; index < rules.length; index++) {
+    const raw = rules[index];
     const problem = ruleProblem(raw);
     if (problem) throw new PolicyRuleError(index, problem);
-    const [name = '', ...subcommands] = raw.command.trim().split(/\s+/);
-    const compile = (list: string[]) => list.map((p) => patternRegex(p, defaultBranches));
-    const rule: GuardRule = {
-      id: raw.id,
-      name,
-      subcommands,
-      tier: raw.tier,
-      reason: typeof raw.reason === 'string' ? raw.reason : '',
-      argsAny: raw.args_any ? compile(raw.args_any as string[]) : null,
-      argsAll: ((raw.args_all as string[][] | undefined) ?? []).map(compile),
-    };
-    const list = byName.get(name) ?? [];
-    list.push(rule);
-    byName.set(name, list);
+    const rule = raw as PolicyRule;
+    const name = (rule.command.match(/\S+/) as RegExpMatchArray)[0];
+    const list = byName.get(name);
+    if (list) list.push(rule);
+    else byName.set(name, [rule]);
   }
-  return { defaultTier, byName };
+  return { defaultTier, byName, compiled: new Map(), defaultBranches };
+}
+
+function compileRule(raw: PolicyRule, defaultBranches: readonly string[]): GuardRule {
+  const [name = '', ...subcommands] = raw.command.trim().split(/\s+/);
+  const compile = (list: string[]) => list.map((p) => patternRegex(p, defaultBranches));
+  let compiled: ReturnType<GuardRule['patterns']> | null = null;
+  return {
+    id: raw.id,
+    name,
+    subcommands,
+    tier: raw.tier,
+    reason: typeof raw.reason === 'string' ? raw.reason : '',
+    patterns: () => (compiled ??= { argsAny: raw.args_any ? compile(raw.args_any) : null, argsAll: (raw.args_all ?? []).map(compile) }),
+  };
+}
+
+/** The rules for one command name, compiled on first use. */
+function rulesFor(policy: CompiledPolicy, name: string): GuardRule[] {
+  let rules = policy.compiled.get(name);
+  if (!rules) {
+    rules = (policy.byName.get(name) ?? []).map((raw) => compileRule(raw, policy.defaultBranches));
+    policy.compiled.set(name, rules);
+  }
+  return rules;
 }
 
 /** The subcommand words appear in order; only options and the value after an option may come between. */
@@ -117,13 +151,14 @@ const anyMatches = (patterns: readonly RegExp[], args: readonly string[]) => arg
 
 export function ruleMatches(rule: GuardRule, args: readonly string[]): boolean {
   if (!hasSubcommands(args, rule.subcommands)) return false;
-  if (rule.argsAny && !anyMatches(rule.argsAny, args)) return false;
-  return rule.argsAll.every((group) => anyMatches(group, args));
+  const { argsAny, argsAll } = rule.patterns();
+  if (argsAny && !anyMatches(argsAny, args)) return false;
+  return argsAll.every((group) => anyMatches(group, args));
 }
 
 /** Every rule matching `name args`; the tier is the highest of them (the policy is monotonic). */
 export function matchPolicy(policy: CompiledPolicy, name: string, args: readonly string[]): GuardRule[] {
-  return (policy.byName.get(name) ?? []).filter((rule) => ruleMatches(rule, args));
+  return rulesFor(policy, name).filter((rule) => ruleMatches(rule, args));
 }
 
 export function highestTier(tiers: readonly Tier[], floor: Tier = 'T0'): Tier {

@@ -1,8 +1,8 @@
-import { createHash, createHmac, hash as oneShotHash } from 'node:crypto';
 import { canonicalJson } from './canonicalJson.js';
 import { AgenceError } from './errors.js';
 import { LedgerEntrySchema, type LedgerEntry, type LedgerHead } from './governanceSchemas.js';
 import { firstIssue, type Tier } from './schemas.js';
+import { hmacSha256Hex, sha256Hex } from './sha256.js';
 
 /**
  * The ledger's hash chain (docs/ledger.md). An entry is one line of canonical JSON; `hash` is
@@ -34,12 +34,8 @@ export interface ChainPoint {
 
 export const GENESIS: ChainPoint = { seq: 0, hash: GENESIS_HASH };
 
-export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
 export function entryMac(key: Uint8Array, hash: string): string {
-  return createHmac('sha256', key).update(Buffer.from(hash, 'hex')).digest('hex');
+  return hmacSha256Hex(key, Buffer.from(hash, 'hex'));
 }
 
 /** The next entry after `after`, and its line (without the newline). */
@@ -214,7 +210,7 @@ export function describeProblem(problem: LineProblem, reordered = false): string
 
 /** The MAC of the head file: over its canonical form without the mac. */
 export function headMac(key: Uint8Array, head: Omit<LedgerHead, 'mac'>): string {
-  return createHmac('sha256', key).update(canonicalJson({ ...head, mac: undefined })).digest('hex');
+  return hmacSha256Hex(key, canonicalJson({ ...head, mac: undefined }));
 }
 
 export function sealHead(key: Uint8Array, head: Omit<LedgerHead, 'mac'>): LedgerHead {
@@ -269,6 +265,8 @@ function putHex(to: Buffer, at: number, hex: string): void {
  * comparisons; a line that fails is re-checked by checkLine for the why.
  */
 export function verifyLines(bytes: Buffer, cursor: ChainCursor, key: Uint8Array, watch?: Map<number, string | null>): { cursor: ChainCursor; broken: ChainBreak | null } {
+  // node:crypto's native hashing here, taken when needed: an append (a hook run) never loads it.
+  const { createHmac, hash: oneShotHash } = process.getBuiltinModule('node:crypto');
   let { line, lastOffset } = cursor;
   let seq = cursor.point.seq;
   let prev = cursor.point.hash;

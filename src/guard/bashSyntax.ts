@@ -26,13 +26,21 @@ function wasmFile(name: string, packagePath: string): string {
   }
 }
 
+/**
+ * V8 runs the grammar at its baseline tier only (Liftoff): otherwise it recompiles the grammar
+ * with TurboFan, and a one-command run waits half a second for work it never uses. Parsing a
+ * command line stays far below a millisecond. The flag is on only while the grammar is compiled
+ * or runs: V8's code caches carry a hash of the flags, and a cache written at exit with the flag
+ * still set (app.cjs's, the command bundle's) would be rejected, and rewritten, by every later
+ * start. Turning it off takes back what it implied too, so the hash is again the one a start has.
+ */
+const BASELINE_ONLY = '--liftoff-only';
+const V8_DEFAULTS = '--no-liftoff-only --wasm-tier-up --wasm-dynamic-tiering';
+
 export function bashParser(): Promise<Parser> {
   ready ??= (async () => {
+    setFlagsFromString(BASELINE_ONLY);
     try {
-      // Baseline (Liftoff) code only: V8 otherwise recompiles the grammar with TurboFan on
-      // background threads, and the process then waits half a second at exit for work a
-      // one-command run never uses. Parsing a command line stays far below a millisecond.
-      setFlagsFromString('--liftoff-only');
       // The bytes, not a path: given a path, the runtime reads it with a dynamic import() that a
       // module compiled through the V8 code cache (compileCache.ts) cannot make.
       await Parser.init({ wasmBinary: readFileSync(wasmFile('tree-sitter.wasm', 'web-tree-sitter/tree-sitter.wasm')) } as object);
@@ -43,6 +51,8 @@ export function bashParser(): Promise<Parser> {
     } catch (cause) {
       if (cause instanceof AgenceError) throw cause;
       throw new AgenceError('dependency', `the bash parser of the guard failed to load (${(cause as Error).message})`, { cause, fix: 'reinstall agence (npm install)' });
+    } finally {
+      setFlagsFromString(V8_DEFAULTS);
     }
   })();
   return ready;
@@ -77,6 +87,15 @@ export function joinContinuations(script: string): string {
 
 /** Parse a command line into the parts the guard classifies. */
 export function parseScript(parser: Parser, script: string): ParsedScript {
+  setFlagsFromString(BASELINE_ONLY);
+  try {
+    return readScript(parser, script);
+  } finally {
+    setFlagsFromString(V8_DEFAULTS);
+  }
+}
+
+function readScript(parser: Parser, script: string): ParsedScript {
   const tree = parser.parse(joinContinuations(script));
   if (!tree) return { parts: [], error: 'the parser gave up' };
   try {

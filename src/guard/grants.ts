@@ -1,12 +1,12 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import * as z from '../core/zod.js';
 import { canonicalJson } from '../core/canonicalJson.js';
 import { AgenceError } from '../core/errors.js';
 import { patternRegex } from '../core/guardPolicy.js';
 import { formatJson, writeFileAtomic } from '../store/atomic.js';
 import { readJsonFile } from '../store/files.js';
+import { nodeCrypto } from '../store/lazyBuiltins.js';
 import { withFileLock } from '../store/lockFile.js';
 import { signBytes, signingKey, verifyBytes } from '../shard/keys.js';
 import type { ShardPaths } from '../shard/layout.js';
@@ -64,7 +64,7 @@ export function issueGrant(paths: ShardPaths, request: GrantRequest, now: Date):
   if (request.uses !== null && (!Number.isInteger(request.uses) || request.uses < 1)) throw new AgenceError('usage', `--uses must be a whole number of at least 1`, { fix: 'e.g. --uses 3' });
   const token: Token = {
     schema: 1,
-    id: `g-${randomBytes(6).toString('hex')}`,
+    id: `g-${nodeCrypto().randomBytes(6).toString('hex')}`,
     agent: request.agent,
     pattern: request.pattern.trim(),
     issued_by: request.issuedBy,

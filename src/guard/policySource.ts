@@ -1,24 +1,30 @@
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Policy } from '../core/layering.js';
-import { formatJson, writeFileAtomic } from '../store/atomic.js';
+import { writeFileAtomic } from '../store/atomic.js';
 import type { ShardPaths } from '../shard/layout.js';
 
 /**
  * The effective policy the guard runs on, with a cache. Parsing the YAML of a full policy costs
  * far more than classifying a command (about 150 ms against well under 1 ms), and the hook runs
- * before every Bash call of an agent, so the merged policy is kept as JSON keyed by the sha256 of
- * every source file's bytes: any edit, in the shard or in base/, is a miss. The cache is only a
- * cache: unreadable, it is rebuilt.
+ * before every Bash call of an agent, so the merged policy is kept as JSON beside the exact text
+ * of every source file it came from: any edit, in the shard or in base/, is a miss. The texts are
+ * compared as they are rather than hashed, which is as exact and keeps node:crypto (a few ms to
+ * load) out of the hook. The cache is only a cache: unreadable or of another shape, it is rebuilt.
  */
 
-const FORMAT = 1;
+const FORMAT = 2;
 
 export interface PolicySource {
   policy: Policy;
   sources: string[];
+}
+
+interface PolicyCache extends PolicySource {
+  format: number;
+  /** Each source file's path and text (null when it does not exist), in layer order. */
+  files: [string, string | null][];
 }
 
 function cacheDir(env: NodeJS.ProcessEnv): string {
@@ -26,23 +32,30 @@ function cacheDir(env: NodeJS.ProcessEnv): string {
   return join(xdg && xdg.startsWith('/') ? xdg : join(env.HOME || homedir(), '.cache'), 'agence');
 }
 
-function fingerprint(files: readonly string[]): string {
-  const hash = createHash('sha256').update(`format ${FORMAT}\n`);
-  for (const file of files) {
-    hash.update(`${file}\n`);
-    hash.update(existsSync(file) ? readFileSync(file) : '\0missing');
-    hash.update('\n');
+function readOrNull(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
   }
-  return hash.digest('hex');
 }
 
-function readCache(file: string, key: string): PolicySource | null {
+function readCache(file: string, files: readonly [string, string | null][]): PolicySource | null {
+  let cached: Partial<PolicyCache>;
   try {
-    const cached = JSON.parse(readFileSync(file, 'utf8')) as { key?: string; policy?: Policy; sources?: string[] };
-    return cached.key === key && cached.policy && Array.isArray(cached.sources) ? { policy: cached.policy, sources: cached.sources } : null;
+    cached = JSON.parse(readFileSync(file, 'utf8')) as Partial<PolicyCache>;
   } catch {
     return null;
   }
+  const same =
+    cached.format === FORMAT &&
+    Array.isArray(cached.files) &&
+    cached.files.length === files.length &&
+    files.every(([path, text], i) => cached.files?.[i]?.[0] === path && cached.files[i][1] === text);
+  const policy = cached.policy;
+  const shaped = typeof policy === 'object' && policy !== null && !Array.isArray(policy) && Array.isArray(cached.sources) && cached.sources.every((s) => typeof s === 'string');
+  return same && shaped ? { policy, sources: cached.sources as string[] } : null;
 }
 
 /** Bring base/ in line with agence.lock before reading the effective view (a no-op when it is). */
@@ -63,10 +76,14 @@ export async function loadPolicy(shard: ShardPaths | null, env: NodeJS.ProcessEn
     files = [join(templatesRoot(), 'codex', 'AIPOLICY.yaml')];
     cacheFile = join(cacheDir(env), 'guard-policy.json');
   }
-  const key = fingerprint(files);
-  const cached = readCache(cacheFile, key);
+  const texts = files.map((file): [string, string | null] => [file, readOrNull(file)]);
+  const cached = readCache(cacheFile, texts);
   if (cached) return cached;
   const fresh = await (await import('./policyFiles.js')).readPolicyFiles(shard);
-  writeFileAtomic(cacheFile, formatJson({ key, ...fresh }));
+  // Kept only when no source changed while it was read, so the texts are those the policy came from.
+  if (texts.every(([file, text]) => readOrNull(file) === text)) {
+    const cache: PolicyCache = { format: FORMAT, files: texts, ...fresh };
+    writeFileAtomic(cacheFile, `${JSON.stringify(cache)}\n`);
+  }
   return fresh;
 }

@@ -1,8 +1,9 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AgenceError } from '../core/errors.js';
 import { createFileOnce } from '../store/atomic.js';
+import { nodeCrypto } from '../store/lazyBuiltins.js';
 import type { ShardPaths } from './layout.js';
 
 /**
@@ -37,19 +38,19 @@ const HMAC_FILE = 'ledger-hmac.key';
 export function signingKey(paths: ShardPaths): ShardSigningKey {
   const file = join(keysDir(paths), SIGNING_FILE);
   if (!existsSync(file)) {
-    const { privateKey } = generateKeyPairSync('ed25519');
+    const { privateKey } = nodeCrypto().generateKeyPairSync('ed25519');
     createKeyOnce(file, privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
   }
   let privateKey: KeyObject;
   try {
-    privateKey = createPrivateKey(readFileSync(file, 'utf8'));
+    privateKey = nodeCrypto().createPrivateKey(readFileSync(file, 'utf8'));
   } catch (cause) {
     throw new AgenceError('corrupt', `${file} is not an ed25519 private key`, { file, cause, fix: 'restore it from a backup; deleting it makes a new key that other shards do not trust yet' });
   }
   if (privateKey.asymmetricKeyType !== 'ed25519') {
     throw new AgenceError('corrupt', `${file} is a ${privateKey.asymmetricKeyType} key, not ed25519`, { file, fix: 'restore the shard key from a backup' });
   }
-  const publicKey = createPublicKey(privateKey);
+  const publicKey = nodeCrypto().createPublicKey(privateKey);
   const publicSsh = sshPublicKey(publicKey);
   return { privateKey, publicKey, publicSsh, fingerprint: sshFingerprint(publicSsh) };
 }
@@ -57,7 +58,7 @@ export function signingKey(paths: ShardPaths): ShardSigningKey {
 /** 32 random bytes, hex, created on first use. */
 export function hmacKey(paths: ShardPaths): Buffer {
   const file = join(keysDir(paths), HMAC_FILE);
-  if (!existsSync(file)) createKeyOnce(file, `${randomBytes(32).toString('hex')}\n`);
+  if (!existsSync(file)) createKeyOnce(file, `${nodeCrypto().randomBytes(32).toString('hex')}\n`);
   const text = readFileSync(file, 'utf8').trim();
   if (!/^[0-9a-f]{64}$/.test(text)) {
     throw new AgenceError('corrupt', `${file} is not a 64-hex-digit key`, { file, fix: 'restore it from a backup; a new key cannot verify the existing ledger' });
@@ -90,7 +91,7 @@ export function parseSshPublicKey(line: string): KeyObject | null {
   if (blob.length !== 51 || blob.subarray(4, 15).toString() !== 'ssh-ed25519' || blob.readUInt32BE(15) !== 32) return null;
   const spkiPrefix = Buffer.from('302a300506032b6570032100', 'hex');
   try {
-    return createPublicKey({ key: Buffer.concat([spkiPrefix, blob.subarray(19)]), format: 'der', type: 'spki' });
+    return nodeCrypto().createPublicKey({ key: Buffer.concat([spkiPrefix, blob.subarray(19)]), format: 'der', type: 'spki' });
   } catch {
     return null;
   }
@@ -98,16 +99,16 @@ export function parseSshPublicKey(line: string): KeyObject | null {
 
 export function sshFingerprint(publicSsh: string): string {
   const blob = Buffer.from((publicSsh.trim().split(/\s+/)[1] ?? ''), 'base64');
-  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+  return `SHA256:${nodeCrypto().createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
 export function signBytes(key: ShardSigningKey, data: string | Buffer): string {
-  return sign(null, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, key.privateKey).toString('base64');
+  return nodeCrypto().sign(null, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, key.privateKey).toString('base64');
 }
 
 export function verifyBytes(publicKey: KeyObject, data: string | Buffer, signature: string): boolean {
   try {
-    return verify(null, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, publicKey, Buffer.from(signature, 'base64'));
+    return nodeCrypto().verify(null, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, publicKey, Buffer.from(signature, 'base64'));
   } catch {
     return false;
   }

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AgenceError } from '../core/errors.js';
 
@@ -103,9 +103,9 @@ export function withFileLock<T>(path: string, fn: () => T): T {
     closeSync(fd);
     return fn();
   } finally {
-    // Remove the lock only if it is still ours.
+    // Remove the lock only if it is still ours (unlinkSync: rmSync loads its rimraf module).
     try {
-      if (statSync(lockPath).ino === mine) rmSync(lockPath, { force: true });
+      if (statSync(lockPath).ino === mine) unlinkSync(lockPath);
     } catch {
       // already gone
     }

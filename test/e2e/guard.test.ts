@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { agence, CLI, json, repo, type Run, type Sandbox, sandbox } from './helpers.js';
@@ -50,6 +50,26 @@ describe('^guard check', () => {
     expect(json<{ tier: string }>(agence(box, dir, ['^guard', 'check', 'git status', '--json'])).tier).toBe('T2');
   });
 
+  it('a policy cache that is not what agence wrote is rebuilt from the policy files, never believed', () => {
+    const box = sandbox();
+    const dir = repo(box, 'cached');
+    agence(box, dir, ['^init']);
+    const cacheFile = join(dir, '.agence/nexus/cache/guard-policy.json');
+    const tier = () => json<{ tier: string }>(agence(box, dir, ['^guard', 'check', 'rm -rf build', '--json'])).tier;
+    expect(tier()).toBe('T3');
+    const cache = JSON.parse(readFileSync(cacheFile, 'utf8')) as { files: [string, string | null][]; policy: { rules: unknown[] } };
+    // Stale texts (as after an edit) with a policy that would allow everything: a miss.
+    writeFileSync(cacheFile, JSON.stringify({ ...cache, files: cache.files.map(([f, t]) => [f, `${t}# edited\n`]), policy: { default_tier: 'T0', rules: [] } }));
+    expect(tier()).toBe('T3');
+    expect(JSON.parse(readFileSync(cacheFile, 'utf8'))).toEqual(cache);
+    // The right texts but no policy in it, and a file that is not JSON: rebuilt each time.
+    writeFileSync(cacheFile, JSON.stringify({ ...cache, policy: null }));
+    expect(tier()).toBe('T3');
+    writeFileSync(cacheFile, '{"format":');
+    expect(tier()).toBe('T3');
+    expect(JSON.parse(readFileSync(cacheFile, 'utf8'))).toEqual(cache);
+  });
+
   it('a malformed AIPOLICY.yaml refuses everything with exit 3, naming the file and line', () => {
     const box = sandbox();
     const dir = repo(box, 'broken');
@@ -86,6 +106,23 @@ describe('^guard check', () => {
 });
 
 describe('^guard hook claude (recorded PreToolUse payloads)', () => {
+  it('keeps the V8 code caches valid when it runs the bash grammar (its V8 flag is off again at exit)', () => {
+    const box = sandbox();
+    const dir = repo(box, 'caches');
+    agence(box, dir, ['^init']);
+    const cacheDir = join(box.env.HOME as string, '.cache/agence/v8');
+    const input = JSON.stringify({ session_id: 's', cwd: dir, hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: "git log | head -3 && bash -c 'ls'" } });
+    const hook = () => expect(withStdin(box, dir, ['^guard', 'hook', 'claude'], input).code).toBe(0);
+    const caches = () => Object.fromEntries(readdirSync(cacheDir).filter((f) => /guard/.test(f)).map((f) => [f, statSync(join(cacheDir, f)).ino]));
+    hook();
+    const first = caches();
+    expect(Object.keys(first)).toHaveLength(2);
+    // A cache V8 rejects is written again (a new file); one it accepts is left alone.
+    hook();
+    hook();
+    expect(caches()).toEqual(first);
+  });
+
   it('allows T0/T1, asks T2, denies T3/T4, and logs each decision', () => {
     const decide = (name: string) => {
       const run = withStdin(sb, shard, ['^guard', 'hook', 'claude'], payload(name, shard));

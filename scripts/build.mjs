@@ -10,7 +10,7 @@
 //   vendor/toml.cjs   smol-toml, required only by `^setup codex` (Codex CLI's config.toml)
 //   vendor/ai.cjs     the Vercel AI SDK and its providers (src/llm/sdk.ts), only for model calls (with a code cache)
 //   vendor/mcp.cjs    the MCP SDK's server parts (src/mcp/sdk.ts), only for `^mcp` (with a code cache)
-//   vendor/web-tree-sitter.cjs + tree-sitter.wasm + tree-sitter-bash.wasm
+//   vendor/web-tree-sitter.cjs + tree-sitter.wasm + tree-sitter-bash.wasm (the JS with a code cache)
 //                     the bash parser of the command guard, loaded only by guard commands
 //   ledger-verify-worker.cjs  a worker thread of `^ledger verify` on large ledgers
 //   vendor/grammars/  the grammars of the code index (@cursorless/tree-sitter-wasms), loaded
@@ -102,7 +102,7 @@ const app = {
     commandBundles,
     externalAs('tar', './vendor/tar.cjs'),
     externalAs('smol-toml', './vendor/toml.cjs'),
-    externalAs('web-tree-sitter', './vendor/web-tree-sitter.cjs'),
+    vendor((path) => path === 'web-tree-sitter', 'web-tree-sitter.cjs'),
   ],
 };
 await build({ ...app, entryPoints: ['src/cli/run.ts'], outfile: 'dist/app.cjs' });

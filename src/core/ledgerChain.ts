@@ -2,7 +2,6 @@ import { canonicalJson } from './canonicalJson.js';
 import { AgenceError } from './errors.js';
 import { LedgerEntrySchema, type LedgerEntry, type LedgerHead } from './governanceSchemas.js';
 import { firstIssue, type Tier } from './schemas.js';
-import { hmacSha256Hex, sha256Hex } from './sha256.js';
 
 /**
  * The ledger's hash chain (docs/ledger.md). An entry is one line of canonical JSON; `hash` is
@@ -33,6 +32,20 @@ export interface ChainPoint {
 }
 
 export const GENESIS: ChainPoint = { seq: 0, hash: GENESIS_HASH };
+
+/**
+ * node:crypto (DESIGN §7: the only crypto agence uses), taken when a hash is first needed rather
+ * than imported: loading it costs milliseconds that commands which never hash should not pay.
+ */
+const crypto = () => process.getBuiltinModule('node:crypto');
+
+function sha256Hex(data: string | Uint8Array): string {
+  return crypto().createHash('sha256').update(data).digest('hex');
+}
+
+function hmacSha256Hex(key: Uint8Array, data: string | Uint8Array): string {
+  return crypto().createHmac('sha256', key).update(data).digest('hex');
+}
 
 export function entryMac(key: Uint8Array, hash: string): string {
   return hmacSha256Hex(key, Buffer.from(hash, 'hex'));
@@ -265,8 +278,7 @@ function putHex(to: Buffer, at: number, hex: string): void {
  * comparisons; a line that fails is re-checked by checkLine for the why.
  */
 export function verifyLines(bytes: Buffer, cursor: ChainCursor, key: Uint8Array, watch?: Map<number, string | null>): { cursor: ChainCursor; broken: ChainBreak | null } {
-  // node:crypto's native hashing here, taken when needed: an append (a hook run) never loads it.
-  const { createHmac, hash: oneShotHash } = process.getBuiltinModule('node:crypto');
+  const { createHmac, hash: oneShotHash } = crypto();
   let { line, lastOffset } = cursor;
   let seq = cursor.point.seq;
   let prev = cursor.point.hash;

@@ -53,16 +53,19 @@ export async function run({ rounds }) {
     const base = results[0].median_ms;
     const call = med('call_ms');
     const overhead = med('overhead_ms');
+    // Reported: agence's own work inside the call, as the CLI times it (start-up and exit are not in it).
     const own = [
       { name: 'in a call: the model call', runs: rounds, median_ms: call, p90_ms: p90('call_ms'), baseline: null, ratio: null, target: null },
       ...['prepare_ms', 'log_ms', 'session_ms'].map((key) => ({ name: `in a call: ${key.replace('_ms', '')}`, runs: rounds, median_ms: med(key), p90_ms: p90(key), baseline: null, ratio: null, target: null })),
-      // Target: agence's own work adds at most 50 ms to the call.
-      { name: `in a call: agence overhead @${LESSONS}`, runs: rounds, median_ms: overhead, p90_ms: p90('overhead_ms'), baseline: 'the model call', added_ms: overhead, ratio: (call + overhead) / call, target: Math.round(((call + 50) / call) * 100) / 100 },
+      { name: `in a call: agence overhead @${LESSONS}`, runs: rounds, median_ms: overhead, p90_ms: p90('overhead_ms'), baseline: 'the model call', added_ms: overhead, ratio: (call + overhead) / call, target: null },
     ];
-    // Target: at most 50 ms added to the bare call, as a ratio of this run's baseline.
-    const target = Math.round(((base + 50) / base) * 100) / 100;
-    // Whole processes: start-up (app, YAML, the SDK bundle) counts here too; reported, with the same 50 ms as the line.
-    return [...own, ...results.map((r, i) => ({ ...r, baseline: 'raw call (node + fetch)', added_ms: i === 0 ? null : Math.round((r.median_ms - base) * 10) / 10, ratio: i === 0 ? null : r.median_ms / base, target: i === 0 ? null : target }))];
+    // Whole processes, what a user waits for: start-up (app, YAML, the SDK bundle) and exit count too.
+    const whole = results.map((r, i) => ({ ...r, baseline: 'raw call (node + fetch)', added_ms: i === 0 ? null : Math.round((r.median_ms - base) * 10) / 10, ratio: i === 0 ? null : r.median_ms / base, target: null }));
+    // Judged (issue 7): the wall time a chat adds to the bare call, in ms, at most 50: the
+    // difference of the two medians of this run, as a ratio to 50 ms (under 1 is under 50 ms).
+    const chatRow = whole[1];
+    const added = { name: `added wall ms @${LESSONS}`, runs: rounds, median_ms: chatRow.added_ms, p90_ms: Math.round((chatRow.p90_ms - results[0].p90_ms) * 10) / 10, baseline: '50 ms', added_ms: chatRow.added_ms, ratio: chatRow.added_ms / 50, target: 1 };
+    return [...own, ...whole, added];
   } finally {
     server.stop();
   }

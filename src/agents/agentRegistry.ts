@@ -3,10 +3,11 @@ import { modelFor, ModelsFileSchema, type ModelsFile, parsePersona, parseSkill, 
 import { AgenceError } from '../core/errors.js';
 import { firstIssue } from '../core/schemas.js';
 import { nearest } from '../core/suggest.js';
-import { readEffective } from '../shard/effectiveView.js';
+import { layerTexts, readEffective } from '../shard/effectiveView.js';
 import { listLayer } from '../shard/layerFiles.js';
 import type { ShardPaths } from '../shard/layout.js';
 import { readManifest } from '../shard/manifest.js';
+import { parsedOnce } from '../shard/parsedCache.js';
 
 /**
  * The agent registry: personas from the effective `codex/agents/*.md`, skills from
@@ -37,9 +38,10 @@ export function codexEntry(paths: ShardPaths, folder: 'agents' | 'skills', name:
 }
 
 
+/** A persona, parsed once per text (nexus/cache/, shard/parsedCache.ts): chat reads it before every call. */
 export function loadPersona(paths: ShardPaths, name: string): Persona {
   const { content, shown } = codexEntry(paths, 'agents', name);
-  return parsePersona(content, shown, name, YAML);
+  return parsedOnce(paths, `persona-${name}`, [content, shown], () => parsePersona(content, shown, name, YAML));
 }
 
 export function listPersonas(paths: ShardPaths): Persona[] {
@@ -55,10 +57,16 @@ export function listSkills(paths: ShardPaths): Skill[] {
   return codexNames(paths, 'skills').map((name) => loadSkill(paths, name));
 }
 
+/** The effective model table, parsed once per pair of layer texts (as personas are). */
 export function loadModels(paths: ShardPaths): ModelsFile {
+  const texts = layerTexts(paths, 'codex', 'models.yaml');
+  return parsedOnce(paths, 'models', [texts.base, texts.local], () => parseModels(paths, texts));
+}
+
+function parseModels(paths: ShardPaths, texts: ReturnType<typeof layerTexts>): ModelsFile {
   let file;
   try {
-    file = readEffective(paths, 'codex', 'models.yaml');
+    file = readEffective(paths, 'codex', 'models.yaml', texts);
   } catch (error) {
     if (error instanceof AgenceError && error.code === 'not_found') {
       throw new AgenceError('not_found', 'this shard has no codex/models.yaml (model aliases and prices)', {

@@ -22,6 +22,7 @@ import {
 import { contentWords, type FormtagClass, ftsQuery, SIMILAR_THRESHOLD, similarity, suggestFormtag, words } from '../core/knowledgeText.js';
 import { NAME_RE } from '../core/schemas.js';
 import type { ShardPaths } from '../shard/layout.js';
+import { cachedParse, keepParse } from '../shard/parsedCache.js';
 import { configDir } from '../shard/registry.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { childProcess, nodeCrypto } from '../store/lazyBuiltins.js';
@@ -122,6 +123,10 @@ export async function clearance(ctx: KnowledgeContext): Promise<Label> {
       if (error instanceof AgenceError && error.code === 'not_found') return 'internal';
       throw error;
     }
+    // Read before every chat call and every recall by an agent: its YAML is parsed once per text.
+    const name = `clearance-${ctx.agent}`;
+    const known = cachedParse<Label>(ctx.shard, name, [persona]);
+    if (known !== undefined) return known;
     const split = splitFrontMatter(persona);
     let value: unknown;
     try {
@@ -129,7 +134,7 @@ export async function clearance(ctx: KnowledgeContext): Promise<Label> {
     } catch (error) {
       throw new AgenceError('corrupt', `the front matter of codex/agents/${ctx.agent}.md is not YAML (${(error as Error).message.split('\n')[0]})`, { fix: 'fix the persona file' });
     }
-    return (LABELS as readonly unknown[]).includes(value) ? (value as Label) : 'internal';
+    return keepParse<Label>(ctx.shard, name, [persona], (LABELS as readonly unknown[]).includes(value) ? (value as Label) : 'internal');
   }
   const file = join(configDir(ctx.env), 'knowledge.json');
   return readJsonFile(file, UserSettingsSchema, { fix: 'fix it: {"clearance": "public|internal|secret|top-secret"}' })?.clearance ?? 'internal';

@@ -112,16 +112,22 @@ export function readEffectivePolicy(paths: ShardPaths): { policy: Policy; parts:
   return { ...merged, sources };
 }
 
-/** The effective content of one file of a layer, with the part each layer gave. */
-export function readEffective(paths: ShardPaths, layer: MasterLayer, relPath: string): EffectiveFile {
+/** The two layers' texts of one file (null where a layer has none): what its effective content is made of. */
+export function layerTexts(paths: ShardPaths, layer: MasterLayer, relPath: string): { base: string | null; local: string | null } {
+  const path = safeLayerPath(relPath);
+  const dirs = layerDirs(paths, layer);
+  return { base: readTextFile(join(dirs.base, path), `.agence/base/${layer}/${path}`), local: readTextFile(join(dirs.local, path), `.agence/${layer}/${path}`) };
+}
+
+/** The effective content of one file of a layer, with the part each layer gave (from `texts` when the caller has read them). */
+export function readEffective(paths: ShardPaths, layer: MasterLayer, relPath: string, texts = layerTexts(paths, layer, relPath)): EffectiveFile {
   const path = safeLayerPath(relPath);
   const dirs = layerDirs(paths, layer);
   const baseFile = join(dirs.base, path);
   const localFile = join(dirs.local, path);
   const shownBase = `.agence/base/${layer}/${path}`;
   const shownLocal = `.agence/${layer}/${path}`;
-  const base = readTextFile(baseFile, shownBase);
-  const local = readTextFile(localFile, shownLocal);
+  const { base, local } = texts;
   if (base === null && local === null) {
     throw new AgenceError('not_found', `${layer}/${path} exists in neither the shard nor its master`, { fix: `list what there is with \`agence ^codex\`` });
   }

@@ -37,6 +37,31 @@ describe('agent registry', () => {
     expect(run.stderr).toMatch(/no agent @sonia.*did you mean @sonya/);
   });
 
+  it('an edited persona or model table is read as edited, though their parse is cached in nexus/cache/', () => {
+    const persona = join(dir, '.agence/codex/agents/pilot.md');
+    const models = join(dir, '.agence/codex/models.yaml');
+    const [personaBefore, modelsBefore] = [readFileSync(persona, 'utf8'), readFileSync(models, 'utf8')];
+    expect(agence(sb, dir, ['^agent', 'show', 'pilot']).stdout).toMatch(/model\s+gpt-4o -> openai gpt-4o/);
+    expect(JSON.parse(readFileSync(join(dir, '.agence/nexus/cache/parsed-persona-pilot.json'), 'utf8')).texts[0]).toBe(personaBefore);
+    try {
+      writeFileSync(persona, personaBefore.replace('model: gpt-4o', 'model: sonnet'));
+      expect(agence(sb, dir, ['^agent', 'show', 'pilot']).stdout).toMatch(/model\s+sonnet -> anthropic claude-sonnet-4-5/);
+      writeFileSync(models, modelsBefore.replace('id: claude-sonnet-4-5', 'id: claude-sonnet-9'));
+      expect(agence(sb, dir, ['^agent', 'show', 'pilot']).stdout).toMatch(/model\s+sonnet -> anthropic claude-sonnet-9/);
+      writeFileSync(models, modelsBefore.replace('version: 1', 'version: [1'));
+      const run = agence(sb, dir, ['^agent', 'show', 'pilot']);
+      expect(run.code).toBe(3);
+      expect(run.stderr).toMatch(/models\.yaml/);
+      // A cache that does not parse is only a cache.
+      writeFileSync(models, modelsBefore);
+      writeFileSync(join(dir, '.agence/nexus/cache/parsed-models.json'), '{ broken');
+      expect(agence(sb, dir, ['^agent', 'show', 'pilot']).stdout).toMatch(/model\s+sonnet -> anthropic claude-sonnet-4-5/);
+    } finally {
+      writeFileSync(persona, personaBefore);
+      writeFileSync(models, modelsBefore);
+    }
+  });
+
   it('a persona with broken front matter is named in the error', () => {
     const file = join(dir, '.agence/codex/agents/aiko.md');
     const before = readFileSync(file, 'utf8');

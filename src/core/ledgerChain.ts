@@ -37,14 +37,14 @@ export const GENESIS: ChainPoint = { seq: 0, hash: GENESIS_HASH };
  * node:crypto (DESIGN §7: the only crypto agence uses), taken when a hash is first needed rather
  * than imported: loading it costs milliseconds that commands which never hash should not pay.
  */
-const crypto = () => process.getBuiltinModule('node:crypto');
+const nodeCrypto = () => process.getBuiltinModule('node:crypto');
 
 function sha256Hex(data: string | Uint8Array): string {
-  return crypto().createHash('sha256').update(data).digest('hex');
+  return nodeCrypto().createHash('sha256').update(data).digest('hex');
 }
 
 function hmacSha256Hex(key: Uint8Array, data: string | Uint8Array): string {
-  return crypto().createHmac('sha256', key).update(data).digest('hex');
+  return nodeCrypto().createHmac('sha256', key).update(data).digest('hex');
 }
 
 export function entryMac(key: Uint8Array, hash: string): string {
@@ -278,7 +278,7 @@ function putHex(to: Buffer, at: number, hex: string): void {
  * comparisons; a line that fails is re-checked by checkLine for the why.
  */
 export function verifyLines(bytes: Buffer, cursor: ChainCursor, key: Uint8Array, watch?: Map<number, string | null>): { cursor: ChainCursor; broken: ChainBreak | null } {
-  const { createHmac, hash: oneShotHash } = crypto();
+  const { createHmac, hash: oneShotHash } = nodeCrypto();
   let { line, lastOffset } = cursor;
   let seq = cursor.point.seq;
   let prev = cursor.point.hash;

@@ -7,7 +7,7 @@ import { layerTexts, readEffective } from '../shard/effectiveView.js';
 import { listLayer } from '../shard/layerFiles.js';
 import type { ShardPaths } from '../shard/layout.js';
 import { readManifest } from '../shard/manifest.js';
-import { parsedOnce } from '../shard/parsedCache.js';
+import { parsedOnce, shardCache } from '../shard/parsedCache.js';
 
 /**
  * The agent registry: personas from the effective `codex/agents/*.md`, skills from
@@ -41,7 +41,7 @@ export function codexEntry(paths: ShardPaths, folder: 'agents' | 'skills', name:
 /** A persona, parsed once per text (nexus/cache/, shard/parsedCache.ts): chat reads it before every call. */
 export function loadPersona(paths: ShardPaths, name: string): Persona {
   const { content, shown } = codexEntry(paths, 'agents', name);
-  return parsedOnce(paths, `persona-${name}`, [content, shown], () => parsePersona(content, shown, name, YAML));
+  return parsedOnce(shardCache(paths, `persona-${name}`), [content, shown], () => parsePersona(content, shown, name, YAML));
 }
 
 export function listPersonas(paths: ShardPaths): Persona[] {
@@ -60,7 +60,7 @@ export function listSkills(paths: ShardPaths): Skill[] {
 /** The effective model table, parsed once per pair of layer texts (as personas are). */
 export function loadModels(paths: ShardPaths): ModelsFile {
   const texts = layerTexts(paths, 'codex', 'models.yaml');
-  return parsedOnce(paths, 'models', [texts.base, texts.local], () => parseModels(paths, texts));
+  return parsedOnce(shardCache(paths, 'models'), [texts.base, texts.local], () => parseModels(paths, texts));
 }
 
 function parseModels(paths: ShardPaths, texts: ReturnType<typeof layerTexts>): ModelsFile {

@@ -1,30 +1,23 @@
 import { readFileSync } from 'node:fs';
+import { isDeepStrictEqual } from 'node:util';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Policy } from '../core/layering.js';
-import { writeFileAtomic } from '../store/atomic.js';
+import { cachedParse, keepParse, type ParseCache } from '../shard/parsedCache.js';
 import type { ShardPaths } from '../shard/layout.js';
 
 /**
  * The effective policy the guard runs on, with a cache. Parsing the YAML of a full policy costs
  * far more than classifying a command (about 150 ms against well under 1 ms), and the hook runs
- * before every Bash call of an agent, so the merged policy is kept as JSON beside the exact text
- * of every source file it came from: any edit, in the shard or in base/, is a miss. The texts are
- * compared as they are rather than hashed, which is as exact and keeps node:crypto (a few ms to
- * load) out of the hook. The cache is only a cache: unreadable or of another shape, it is rebuilt.
+ * before every Bash call of an agent, so the merged policy is kept beside the exact text of every
+ * source file it came from (shard/parsedCache.ts): any edit, in the shard or in base/, is a miss.
+ * The texts are compared as they are rather than hashed, which is as exact and keeps node:crypto
+ * (a few ms to load) out of the hook.
  */
-
-const FORMAT = 2;
 
 export interface PolicySource {
   policy: Policy;
   sources: string[];
-}
-
-interface PolicyCache extends PolicySource {
-  format: number;
-  /** Each source file's path and text (null when it does not exist), in layer order. */
-  files: [string, string | null][];
 }
 
 function cacheDir(env: NodeJS.ProcessEnv): string {
@@ -41,21 +34,13 @@ function readOrNull(file: string): string | null {
   }
 }
 
-function readCache(file: string, files: readonly [string, string | null][]): PolicySource | null {
-  let cached: Partial<PolicyCache>;
-  try {
-    cached = JSON.parse(readFileSync(file, 'utf8')) as Partial<PolicyCache>;
-  } catch {
-    return null;
-  }
-  const same =
-    cached.format === FORMAT &&
-    Array.isArray(cached.files) &&
-    cached.files.length === files.length &&
-    files.every(([path, text], i) => cached.files?.[i]?.[0] === path && cached.files[i][1] === text);
-  const policy = cached.policy;
-  const shaped = typeof policy === 'object' && policy !== null && !Array.isArray(policy) && Array.isArray(cached.sources) && cached.sources.every((s) => typeof s === 'string');
-  return same && shaped ? { policy, sources: cached.sources as string[] } : null;
+/** Each source file's path and text (null when it does not exist), in layer order. */
+const sourceTexts = (files: readonly string[]) => files.flatMap((file) => [file, readOrNull(file)]);
+
+/** A cached value is believed only in the shape agence writes. */
+function isPolicySource(value: unknown): value is PolicySource {
+  const v = value as Partial<PolicySource> | null;
+  return typeof v?.policy === 'object' && v.policy !== null && !Array.isArray(v.policy) && Array.isArray(v.sources) && v.sources.every((s) => typeof s === 'string');
 }
 
 /** Bring base/ in line with agence.lock before reading the effective view (a no-op when it is). */
@@ -76,14 +61,12 @@ export async function loadPolicy(shard: ShardPaths | null, env: NodeJS.ProcessEn
     files = [join(templatesRoot(), 'codex', 'AIPOLICY.yaml')];
     cacheFile = join(cacheDir(env), 'guard-policy.json');
   }
-  const texts = files.map((file): [string, string | null] => [file, readOrNull(file)]);
-  const cached = readCache(cacheFile, texts);
-  if (cached) return cached;
+  const cache: ParseCache = { file: cacheFile };
+  const texts = sourceTexts(files);
+  const cached = cachedParse<unknown>(cache, texts);
+  if (isPolicySource(cached)) return cached;
   const fresh = await (await import('./policyFiles.js')).readPolicyFiles(shard);
   // Kept only when no source changed while it was read, so the texts are those the policy came from.
-  if (texts.every(([file, text]) => readOrNull(file) === text)) {
-    const cache: PolicyCache = { format: FORMAT, files: texts, ...fresh };
-    writeFileAtomic(cacheFile, `${JSON.stringify(cache)}\n`);
-  }
+  if (isDeepStrictEqual(sourceTexts(files), texts)) keepParse(cache, texts, fresh);
   return fresh;
 }

@@ -22,7 +22,7 @@ import {
 import { contentWords, type FormtagClass, ftsQuery, SIMILAR_THRESHOLD, similarity, suggestFormtag, words } from '../core/knowledgeText.js';
 import { NAME_RE } from '../core/schemas.js';
 import type { ShardPaths } from '../shard/layout.js';
-import { cachedParse, keepParse } from '../shard/parsedCache.js';
+import { cachedParse, keepParse, shardCache } from '../shard/parsedCache.js';
 import { configDir } from '../shard/registry.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { childProcess, nodeCrypto } from '../store/lazyBuiltins.js';
@@ -124,8 +124,8 @@ export async function clearance(ctx: KnowledgeContext): Promise<Label> {
       throw error;
     }
     // Read before every chat call and every recall by an agent: its YAML is parsed once per text.
-    const name = `clearance-${ctx.agent}`;
-    const known = cachedParse<Label>(ctx.shard, name, [persona]);
+    const cache = shardCache(ctx.shard, `clearance-${ctx.agent}`);
+    const known = cachedParse<Label>(cache, [persona]);
     if (known !== undefined) return known;
     const split = splitFrontMatter(persona);
     let value: unknown;
@@ -134,7 +134,7 @@ export async function clearance(ctx: KnowledgeContext): Promise<Label> {
     } catch (error) {
       throw new AgenceError('corrupt', `the front matter of codex/agents/${ctx.agent}.md is not YAML (${(error as Error).message.split('\n')[0]})`, { fix: 'fix the persona file' });
     }
-    return keepParse<Label>(ctx.shard, name, [persona], (LABELS as readonly unknown[]).includes(value) ? (value as Label) : 'internal');
+    return keepParse<Label>(cache, [persona], (LABELS as readonly unknown[]).includes(value) ? (value as Label) : 'internal');
   }
   const file = join(configDir(ctx.env), 'knowledge.json');
   return readJsonFile(file, UserSettingsSchema, { fix: 'fix it: {"clearance": "public|internal|secret|top-secret"}' })?.clearance ?? 'internal';
@@ -370,18 +370,17 @@ function fullPath(shard: ShardPaths, row: ItemRow): string {
 
 export async function showItem(ctx: KnowledgeContext, id: string, opts: { private?: boolean } = {}): Promise<Shown> {
   const v = await visibility(ctx, { private: opts.private ?? true, all: true });
-  const shown = (db: Database): Shown & { current: boolean } => {
+  const read = (db: Database): { shown: Shown; current: boolean } => {
     const { row, duplicates } = resolveItem(db, id, v);
     const body = (db.prepare('SELECT body FROM k_fts WHERE rowid = ?').pluck().get(row.rowid) as string | undefined) ?? '';
-    return { row, item: JSON.parse(row.front) as Item, body, supersededBy: supersededBy(db, id), duplicates, current: isItemCurrent(db, row, fullPath(ctx.shard, row)) };
+    return { shown: { row, item: JSON.parse(row.front) as Item, body, supersededBy: supersededBy(db, id), duplicates }, current: isItemCurrent(db, row, fullPath(ctx.shard, row)) };
   };
-  const { current, ...first } = await withIndex(ctx, shown);
-  if (current) return first;
+  const first = await withIndex(ctx, read);
+  if (first.current) return first.shown;
   // Its file was edited in place since it was indexed: walk (re-reading what changed), then show.
   const { db } = await openIndex(ctx, { walk: true });
   try {
-    const { current: _, ...again } = shown(db);
-    return again;
+    return read(db).shown;
   } finally {
     db.close();
   }

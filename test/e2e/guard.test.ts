@@ -57,13 +57,15 @@ describe('^guard check', () => {
     const cacheFile = join(dir, '.agence/nexus/cache/guard-policy.json');
     const tier = () => json<{ tier: string }>(agence(box, dir, ['^guard', 'check', 'rm -rf build', '--json'])).tier;
     expect(tier()).toBe('T3');
-    const cache = JSON.parse(readFileSync(cacheFile, 'utf8')) as { files: [string, string | null][]; policy: { rules: unknown[] } };
+    const cache = JSON.parse(readFileSync(cacheFile, 'utf8')) as { texts: (string | null)[]; value: { policy: { rules: unknown[] }; sources: string[] } };
+    expect(cache.value.policy.rules.length).toBeGreaterThan(100);
     // Stale texts (as after an edit) with a policy that would allow everything: a miss.
-    writeFileSync(cacheFile, JSON.stringify({ ...cache, files: cache.files.map(([f, t]) => [f, `${t}# edited\n`]), policy: { default_tier: 'T0', rules: [] } }));
+    const allowAll = { ...cache.value, policy: { default_tier: 'T0', rules: [] } };
+    writeFileSync(cacheFile, JSON.stringify({ ...cache, texts: cache.texts.map((t, i) => (i % 2 === 1 ? `${t}# edited\n` : t)), value: allowAll }));
     expect(tier()).toBe('T3');
     expect(JSON.parse(readFileSync(cacheFile, 'utf8'))).toEqual(cache);
     // The right texts but no policy in it, and a file that is not JSON: rebuilt each time.
-    writeFileSync(cacheFile, JSON.stringify({ ...cache, policy: null }));
+    writeFileSync(cacheFile, JSON.stringify({ ...cache, value: { ...cache.value, policy: null } }));
     expect(tier()).toBe('T3');
     writeFileSync(cacheFile, '{"format":');
     expect(tier()).toBe('T3');
